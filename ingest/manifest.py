@@ -1,0 +1,73 @@
+"""What is indexed: source id -> checksum and chunk count; decides add / update / unchanged / delete."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ingest.sources.folder import SourceFile
+
+
+@dataclass
+class Plan:
+    add: list[tuple[SourceFile, str]] = field(default_factory=list)
+    update: list[tuple[SourceFile, str]] = field(default_factory=list)
+    unchanged: list[SourceFile] = field(default_factory=list)
+    delete: list[str] = field(default_factory=list)  # source ids
+    duplicates: list[tuple[SourceFile, str]] = field(default_factory=list)  # (file, source it duplicates)
+
+    def changes(self) -> bool:
+        return bool(self.add or self.update or self.delete)
+
+
+@dataclass
+class Manifest:
+    """Entries keyed by source id: ``{"source", "checksum", "chunks", "root", "title"}``; plus roots and embedder."""
+
+    entries: dict[str, dict[str, Any]] = field(default_factory=dict)
+    roots: list[str] = field(default_factory=list)
+    embedder: str | None = None
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Manifest:
+        return cls(entries=dict(data.get("entries", {})), roots=list(data.get("roots", [])), embedder=data.get("embedder"))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"version": 1, "embedder": self.embedder, "roots": self.roots, "entries": self.entries}
+
+    @classmethod
+    def load(cls, path: Path) -> Manifest:
+        try:
+            return cls.from_dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return cls()
+
+    def plan(self, files: list[SourceFile], roots: list[str]) -> Plan:
+        """Compare files found under ``roots`` with what is indexed."""
+        plan = Plan()
+        seen: set[str] = set()
+        by_checksum = {e["checksum"]: sid for sid, e in self.entries.items()}
+        for file in files:
+            seen.add(file.source_id)
+            checksum = file.checksum()
+            entry = self.entries.get(file.source_id)
+            if entry is None:
+                twin = by_checksum.get(checksum)
+                if twin is not None and twin != file.source_id and Path(twin).exists():
+                    plan.duplicates.append((file, self.entries[twin]["source"]))
+                    continue
+                by_checksum[checksum] = file.source_id
+                plan.add.append((file, checksum))
+            elif entry["checksum"] != checksum:
+                plan.update.append((file, checksum))
+            else:
+                plan.unchanged.append(file)
+        for sid, entry in self.entries.items():
+            if sid in seen:
+                continue
+            under_root = any(sid == r or sid.startswith(r.rstrip("/") + "/") for r in roots)
+            if under_root and not Path(sid).exists():
+                plan.delete.append(sid)
+        return plan

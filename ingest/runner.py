@@ -1,0 +1,208 @@
+"""``ingest()``: drive files through ``pipelines.indexing`` into the store, incrementally and crash-safely."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import portalocker
+
+from config.settings import Settings
+from ingest.manifest import Manifest, Plan
+from ingest.sources.folder import SourceFile, list_files
+from pipelines.embedders import embedder_id
+from pipelines.indexing import build_indexing_pipeline
+from pipelines.stores import EmbeddedIndex, StoreError, _atomic_write, close_document_store, create_document_store
+
+BATCH_FILES = 8
+Progress = Callable[[int, int, str], None]
+
+
+class IndexBusyError(StoreError):
+    """Another writer holds the index."""
+
+
+@dataclass
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    updated: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
+    failed: list[dict[str, str]] = field(default_factory=list)
+    chunks_written: int = 0
+    seconds: float = 0.0
+    generation: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "added": self.added,
+            "updated": self.updated,
+            "unchanged": self.unchanged,
+            "deleted": self.deleted,
+            "failed": self.failed,
+            "chunks_written": self.chunks_written,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _collect(settings: Settings, paths: list[str], report: IngestReport) -> tuple[list[SourceFile], list[str]]:
+    files: list[SourceFile] = []
+    roots: list[str] = []
+    for given in paths:
+        path = Path(given)
+        if not path.exists():
+            report.failed.append({"source": given, "reason": "file or folder not found"})
+            continue
+        if path.is_dir():
+            roots.append(str(path.resolve()))
+        found = list_files(given, settings.indexing.include, settings.indexing.exclude)
+        too_big = [f for f in found if f.path.stat().st_size > settings.indexing.max_file_mb * 1024 * 1024]
+        for f in too_big:
+            report.failed.append({"source": f.source, "reason": f"larger than indexing.max_file_mb ({settings.indexing.max_file_mb} MB)"})
+        files.extend(f for f in found if f not in too_big)
+    return files, roots
+
+
+def _apply(settings: Settings, store: Any, manifest: Manifest, plan: Plan, report: IngestReport, progress: Progress | None) -> None:
+    for sid in plan.delete:
+        store.delete_by_filter({"field": "meta.source_id", "operator": "==", "value": sid})
+        report.deleted.append(manifest.entries.pop(sid)["source"])
+    todo = [(f, c, False) for f, c in plan.add] + [(f, c, True) for f, c in plan.update]
+    if not todo:
+        return
+    pipeline = build_indexing_pipeline(settings, store)
+    done = 0
+    for start in range(0, len(todo), BATCH_FILES):
+        batch = todo[start : start + BATCH_FILES]
+        if progress:
+            progress(done, len(todo), batch[0][0].source)
+        meta = [{"source": f.source, "source_id": f.source_id, "checksum": c} for f, c, _ in batch]
+        result = pipeline.run(
+            {"converter": {"sources": [f.path for f, _, _ in batch], "meta": meta}},
+            include_outputs_from={"converter", "splitter"},
+        )
+        failed = {item["source"]: item["reason"] for item in result["converter"]["failed"]}
+        chunks: dict[str, int] = {}
+        for chunk in result["splitter"]["documents"]:
+            chunks[chunk.meta["source_id"]] = chunks.get(chunk.meta["source_id"], 0) + 1
+        for file, checksum, is_update in batch:
+            if file.source in failed:
+                reason = failed[file.source] + ("; the previously indexed version is kept" if is_update else "")
+                report.failed.append({"source": file.source, "reason": reason})
+                continue
+            if is_update:  # the new chunks are written; now drop the old version's chunks
+                store.delete_by_filter(
+                    {
+                        "operator": "AND",
+                        "conditions": [
+                            {"field": "meta.source_id", "operator": "==", "value": file.source_id},
+                            {"field": "meta.checksum", "operator": "!=", "value": checksum},
+                        ],
+                    }
+                )
+            manifest.entries[file.source_id] = {
+                "source": file.source,
+                "checksum": checksum,
+                "chunks": chunks.get(file.source_id, 0),
+                "root": file.root,
+            }
+            report.chunks_written += chunks.get(file.source_id, 0)
+            (report.updated if is_update else report.added).append(file.source)
+        done += len(batch)
+    if progress:
+        progress(done, len(todo), "")
+
+
+def _plan(settings: Settings, manifest: Manifest, files: list[SourceFile], roots: list[str], report: IngestReport) -> Plan:
+    if manifest.embedder and manifest.embedder != embedder_id(settings):
+        raise StoreError(
+            f"The index was built with embedder '{manifest.embedder}' but '{embedder_id(settings)}' is configured; "
+            "use the same embedder or a new AUSKUNFT_DATA_DIR."
+        )
+    manifest.embedder = embedder_id(settings)
+    plan = manifest.plan(files, roots)
+    report.unchanged.extend(f.source for f in plan.unchanged)
+    report.failed.extend({"source": f.source, "reason": f"duplicate of {twin} (same content)"} for f, twin in plan.duplicates)
+    for root in roots:
+        if root not in manifest.roots:
+            manifest.roots.append(root)
+    return plan
+
+
+def ingest(settings: Settings, paths: list[str], progress: Progress | None = None) -> IngestReport:
+    """Index new and changed files under ``paths``, remove deleted ones, report every file's outcome.
+
+    Embedded store: all changes go into a new generation that becomes live only when complete.
+    """
+    started = time.monotonic()
+    report = IngestReport()
+    files, roots = _collect(settings, paths, report)
+    if settings.store.url:
+        _ingest_server(settings, files, roots, report, progress)
+    else:
+        _ingest_embedded(settings, files, roots, report, progress)
+    report.seconds = time.monotonic() - started
+    return report
+
+
+def _writer_lock(settings: Settings, lock: portalocker.Lock) -> portalocker.Lock:
+    try:
+        lock.acquire()
+    except portalocker.AlreadyLocked as exc:
+        raise IndexBusyError(
+            f"Another ingest or reindex is running on {settings.data_dir}; wait for it to finish and try again."
+        ) from exc
+    return lock
+
+
+def _ingest_embedded(settings: Settings, files: list[SourceFile], roots: list[str], report: IngestReport, progress: Progress | None) -> None:
+    index = EmbeddedIndex(settings.index_dir)
+    lock = _writer_lock(settings, index.writer_lock())
+    try:
+        manifest = Manifest.from_dict(index.manifest())
+        known_roots = list(manifest.roots)
+        plan = _plan(settings, manifest, files, roots, report)
+        if not plan.changes() and manifest.roots == known_roots and index.current():
+            report.generation = index.current()
+            return
+        name, path = index.begin()
+        store = create_document_store(settings, path=path)
+        try:
+            store.count_documents()  # creates the collection in a new index
+            _apply(settings, store, manifest, plan, report, progress)
+        except BaseException:
+            close_document_store(store)
+            index.discard(name)
+            raise
+        close_document_store(store)
+        index.commit(name, manifest.to_dict())
+        report.generation = name
+    finally:
+        lock.release()
+
+
+def server_manifest_path(settings: Settings) -> Path:
+    return settings.data_dir / "manifests" / f"{settings.store.collection}.json"
+
+
+def _ingest_server(settings: Settings, files: list[SourceFile], roots: list[str], report: IngestReport, progress: Progress | None) -> None:
+    path = server_manifest_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = _writer_lock(settings, portalocker.Lock(str(path.with_suffix(".lock")), timeout=0, fail_when_locked=True))
+    try:
+        manifest = Manifest.load(path)
+        plan = _plan(settings, manifest, files, roots, report)
+        store = create_document_store(settings)
+        try:
+            _apply(settings, store, manifest, plan, report, progress)
+        finally:
+            import json
+
+            # record whatever was completed, so a re-run only redoes the rest
+            _atomic_write(path, json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1))
+            close_document_store(store)
+    finally:
+        lock.release()

@@ -1,0 +1,1 @@
+"""How documents become chunks, vectors and cited answers (Haystack pipelines and components)."""

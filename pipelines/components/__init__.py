@@ -1,0 +1,1 @@
+"""Auskunft's own Haystack components, one per module."""

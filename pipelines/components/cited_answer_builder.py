@@ -1,0 +1,137 @@
+"""Turns a generated reply into an answer whose every citation points to a retrieved chunk that supports it."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from haystack import Document, component
+from haystack.dataclasses import ChatMessage
+
+from pipelines.components.municipal_splitter import split_sentences
+
+REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
+_REFUSAL_HINTS = re.compile(r"keine Angabe|keine Informationen?|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|enthalten (?:die|keine)", re.I)
+_CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_FACT = re.compile(r"§+\s*\d+[a-z]?|\d+(?:[.,]\d+)*")
+_WORD = re.compile(r"[\wäöüß]{4,}", re.I)
+
+
+def _facts(text: str) -> set[str]:
+    return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)}
+
+
+def _best_quote(doc: Document, claim: str) -> str:
+    """The sentence of ``doc`` that shares the most facts and words with ``claim`` (verbatim)."""
+    sentences = split_sentences((doc.content or "").replace("\n", " \n "))
+    if not sentences:
+        return (doc.content or "")[:300]
+    claim_words = {w.lower() for w in _WORD.findall(claim)}
+    claim_facts = _facts(claim)
+
+    def score(sentence: str) -> float:
+        words = {w.lower() for w in _WORD.findall(sentence)}
+        return 3 * len(claim_facts & _facts(sentence)) + len(claim_words & words)
+
+    best = max(sentences, key=score)
+    return best[:400]
+
+
+def _supports(doc: Document, claim: str) -> bool:
+    """A chunk supports a claim when every amount, date or § number the claim states occurs in it."""
+    facts = {f for f in _facts(claim) if not re.fullmatch(r"\d", f)}
+    if not facts:
+        return True
+    content = _facts(doc.content or "") | _facts(str(doc.meta.get("section", "")))
+    return facts <= content or len(facts & content) >= max(1, len(facts) - 1)
+
+
+@component
+class CitedAnswerBuilder:
+    """
+    Checks and renumbers the [n] citations of a generated answer.
+
+    * a citation must name one of the excerpts the model was given, else it is removed;
+    * a cited excerpt must contain the amounts, dates and § numbers of the sentence citing it, else
+      the citation moves to an excerpt that does, or is removed and the answer marked ``unverified``;
+    * citations are renumbered 1..n in order of appearance, each with a verbatim quote from its chunk;
+    * an answer that says the documents are silent becomes the fixed refusal with ``refused=True``.
+
+    Usage example:
+    ```python
+    builder = CitedAnswerBuilder()
+    result = builder.run(replies=[ChatMessage.from_assistant("Die Steuer beträgt 0,20 € [1].")], documents=docs)
+    result["answer"]["citations"][0]["quote"]
+    ```
+    """
+
+    def __init__(self) -> None:
+        pass
+
+    @component.output_types(answer=dict[str, Any])
+    def run(self, replies: list[ChatMessage], documents: list[Document]) -> dict[str, Any]:
+        text = (replies[0].text or "").strip() if replies else ""
+        if not text or not documents or (_REFUSAL_HINTS.search(text) and len(_CITE.findall(text)) == 0):
+            return {"answer": refusal()}
+        sentences = split_sentences(text.replace("\n", " \n ")) or [text]
+        order: list[int] = []
+        unverified = False
+        rebuilt: list[str] = []
+        for sentence in sentences:
+            cited = [int(n) for group in _CITE.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
+            claim = _CITE.sub("", sentence).strip()
+            valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(documents)]
+            supported = [n for n in valid if _supports(documents[n - 1], claim)]
+            if valid and not supported:
+                alternatives = [i + 1 for i, d in enumerate(documents) if _facts(claim) and _supports(d, claim)]
+                supported = alternatives[:1]
+                unverified = unverified or not supported
+            if not cited and _facts(claim) and claim:
+                alternatives = [i + 1 for i, d in enumerate(documents) if _supports(d, claim)]
+                supported = alternatives[:1]
+            marks = ""
+            for n in supported:
+                if n not in order:
+                    order.append(n)
+                marks += f"[{order.index(n) + 1}]"
+            rebuilt.append(self._place_marks(claim, marks))
+        if not order:
+            # the model gave no usable citation: attach the excerpt that best supports the answer
+            best = max(range(len(documents)), key=lambda i: len(_facts(text) & _facts(documents[i].content or "")) * 3
+                       + len({w.lower() for w in _WORD.findall(text)} & {w.lower() for w in _WORD.findall(documents[i].content or "")}))
+            order.append(best + 1)
+            rebuilt[-1] = rebuilt[-1] + " [1]"
+        answer_text = " ".join(s for s in rebuilt if s).replace(" \n ", "\n").strip()
+        citations = []
+        for n in order:
+            doc = documents[n - 1]
+            claims = " ".join(s for s in rebuilt if f"[{order.index(n) + 1}]" in s)
+            citations.append(citation_of(doc, _best_quote(doc, claims or answer_text)))
+        return {"answer": {"answer": answer_text, "citations": citations, "refused": False, "unverified": unverified}}
+
+    @staticmethod
+    def _place_marks(claim: str, marks: str) -> str:
+        if not marks:
+            return claim
+        if claim and claim[-1] in ".!?:;":
+            return f"{claim[:-1]} {marks}{claim[-1]}"
+        return f"{claim} {marks}"
+
+
+def citation_of(doc: Document, quote: str) -> dict[str, Any]:
+    meta = doc.meta
+    return {
+        "source": meta.get("source", ""),
+        "title": meta.get("title", ""),
+        "page": meta.get("page_number"),
+        "quote": quote,
+        "section": meta.get("section") or None,
+        "heading": meta.get("heading") or None,
+        "doc_type": meta.get("doc_type"),
+        "municipality": meta.get("municipality"),
+        "score": round(float(doc.score), 4) if doc.score is not None else None,
+    }
+
+
+def refusal() -> dict[str, Any]:
+    return {"answer": REFUSAL, "citations": [], "refused": True, "unverified": False}

@@ -1,0 +1,197 @@
+"""Converts municipal files (PDF, DOCX, HTML, Markdown, TXT, OParl JSON) into Documents, offline."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+from typing import Any
+
+import yaml
+from haystack import Document, component
+
+from pipelines.components.oparl_converter import OParlConverter
+from pipelines.metadata import guess_doc_type, guess_municipality, title_from_text
+from pipelines.offline import make_unstructured_offline
+
+logger = logging.getLogger(__name__)
+
+SUPPORTED_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".json"}
+_FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
+
+
+class ConversionError(Exception):
+    """A file could not be turned into text; the message is the reason shown to the user."""
+
+
+def read_text_file(path: Path) -> str:
+    """UTF-8 text, with a fallback to Windows-1252 (common in older municipal exports)."""
+    raw = path.read_bytes()
+    if b"\x00" in raw[:4096]:
+        raise ConversionError("binary content in a text file")
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("cp1252", errors="replace")
+
+
+def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
+    match = _FRONT_MATTER.match(text)
+    if not match:
+        return {}, text
+    try:
+        data = yaml.safe_load(match.group(1)) or {}
+    except yaml.YAMLError:
+        return {}, text
+    return (data if isinstance(data, dict) else {}), text[match.end() :]
+
+
+def _front_matter_meta(fm: dict[str, Any]) -> dict[str, Any]:
+    meta: dict[str, Any] = {}
+    if fm.get("titel") or fm.get("title"):
+        meta["title"] = str(fm.get("titel") or fm.get("title"))
+    if fm.get("rechtsnatur"):
+        meta["doc_type"] = str(fm["rechtsnatur"])
+    if fm.get("gemeinde") or fm.get("kreis"):
+        meta["municipality"] = str(fm.get("gemeinde") or fm.get("kreis"))
+    if fm.get("gueltig_ab"):
+        meta["valid_from"] = str(fm["gueltig_ab"])
+    if fm.get("stand"):
+        meta["date"] = str(fm["stand"])
+    if fm.get("url"):
+        meta["original_url"] = str(fm["url"])
+    return meta
+
+
+@component
+class MunicipalFileConverter:
+    """
+    Converts files into one Document each. PDFs, DOCX and HTML go through unstructured (``fast``
+    strategy, then tesseract OCR for image-only PDFs), Markdown and text are read as they are (keeping
+    their headings for the structure-aware splitter), OParl JSON through :class:`OParlConverter`.
+    Pages are separated by form feeds (``\\f``) so that chunks know their page.
+
+    Files that cannot be converted or yield no text are returned in ``failed`` with a reason,
+    never as empty documents.
+
+    Usage example:
+    ```python
+    result = MunicipalFileConverter().run(sources=["satzung.pdf"], meta=[{"source": "satzung.pdf"}])
+    result["documents"], result["failed"]
+    ```
+    """
+
+    def __init__(self, ocr_languages: str = "deu", ocr: bool = True) -> None:
+        self.ocr_languages = ocr_languages
+        self.ocr = ocr
+
+    @component.output_types(documents=list[Document], failed=list[dict[str, str]])
+    def run(self, sources: list[str | Path], meta: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+        metas = meta or [{} for _ in sources]
+        documents: list[Document] = []
+        failed: list[dict[str, str]] = []
+        for source, extra in zip(sources, metas, strict=True):
+            path = Path(source)
+            label = str(extra.get("source", source))
+            try:
+                doc = self._convert(path)
+            except ConversionError as exc:
+                failed.append({"source": label, "reason": str(exc)})
+                continue
+            except Exception as exc:  # any library failure on a bad file is reported, not raised
+                logger.debug("conversion of %s failed", path, exc_info=True)
+                failed.append({"source": label, "reason": f"could not be read ({exc.__class__.__name__}: {str(exc)[:120]})"})
+                continue
+            if not (doc.content or "").strip():
+                failed.append({"source": label, "reason": "no text found (empty, or an image without readable text)"})
+                continue
+            doc.meta.update(extra)
+            doc.meta.setdefault("file_name", path.name)
+            doc.meta.setdefault("title", title_from_text(doc.content or "", path.stem))
+            doc.meta.setdefault("doc_type", guess_doc_type(doc.meta["title"], path.name, doc.content or ""))
+            municipality = doc.meta.get("municipality") or guess_municipality(doc.content or "")
+            if municipality:
+                doc.meta["municipality"] = municipality
+            documents.append(doc)
+        return {"documents": documents, "failed": failed}
+
+    def _convert(self, path: Path) -> Document:
+        if not path.exists():
+            raise ConversionError("file not found")
+        suffix = path.suffix.lower()
+        if suffix not in SUPPORTED_SUFFIXES:
+            raise ConversionError(f"unsupported file type '{suffix or path.name}'")
+        if suffix in {".md", ".markdown", ".txt"}:
+            fm, text = split_front_matter(read_text_file(path))
+            return Document(content=text, meta=_front_matter_meta(fm))
+        if suffix == ".json":
+            try:
+                docs = OParlConverter().run(sources=[path])["documents"]
+            except ValueError as exc:
+                raise ConversionError("not valid JSON") from exc
+            if not docs:
+                raise ConversionError("JSON without OParl objects that carry text")
+            return docs[0]
+        if suffix == ".pdf":
+            return self._convert_pdf(path)
+        return self._partition(path, strategy=None)
+
+    def _convert_pdf(self, path: Path) -> Document:
+        head = path.read_bytes()[:1024]
+        if b"%PDF" not in head:
+            raise ConversionError("not a PDF file (no PDF header)")
+        self._check_encryption(path)
+        doc = self._partition(path, strategy="fast")
+        if (doc.content or "").strip() or not self.ocr:
+            return doc
+        logger.info("%s has no text layer; running OCR (%s)", path.name, self.ocr_languages)
+        doc = self._partition(path, strategy="ocr_only")
+        doc.meta["ocr"] = True
+        return doc
+
+    @staticmethod
+    def _check_encryption(path: Path) -> None:
+        import pypdf
+
+        try:
+            reader = pypdf.PdfReader(str(path))
+            encrypted = reader.is_encrypted
+        except Exception as exc:
+            raise ConversionError(f"damaged PDF ({exc.__class__.__name__})") from exc
+        if encrypted:
+            try:
+                if reader.decrypt("") == 0:
+                    raise ConversionError("encrypted PDF (password protected); provide an unprotected copy")
+            except ConversionError:
+                raise
+            except Exception as exc:
+                raise ConversionError("encrypted PDF (password protected); provide an unprotected copy") from exc
+
+    def _partition(self, path: Path, strategy: str | None) -> Document:
+        make_unstructured_offline()
+        from unstructured.partition.auto import partition
+
+        kwargs: dict[str, Any] = {"languages": [self.ocr_languages]}
+        if strategy:
+            kwargs["strategy"] = strategy
+        elements = partition(filename=str(path), **kwargs)
+        pages: dict[int, list[str]] = {}
+        first_title = None
+        for element in elements:
+            text = (element.text or "").strip()
+            if not text:
+                continue
+            page = element.metadata.page_number or 1
+            if element.category == "Title" and first_title is None and len(text) > 10:
+                first_title = text
+            if element.category == "Table" and getattr(element.metadata, "text_as_html", None):
+                text = text  # tables keep their cell text on one block
+            pages.setdefault(page, []).append(text)
+        if not pages:
+            return Document(content="")
+        last = max(pages)
+        content = "\f".join("\n".join(pages.get(p, [])) for p in range(1, last + 1))
+        meta: dict[str, Any] = {"pages": last}
+        if first_title:
+            meta["first_heading"] = first_title
+        return Document(content=content, meta=meta)

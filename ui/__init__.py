@@ -1,0 +1,1 @@
+"""User interfaces: the `auskunft` command and the Streamlit app."""

