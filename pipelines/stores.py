@@ -52,11 +52,10 @@ def create_document_store(settings: Settings, path: Path | None = None) -> Qdran
         "similarity": "cosine",
         "progress_bar": False,
         "write_batch_size": 256,
-        "payload_fields_to_index": [
-            {"field_name": f"meta.{name}", "field_schema": "keyword"} for name in FILTER_FIELDS
-        ],
     }
     if settings.store.url:
+        # payload indexes make filters fast on a server; the embedded store scans anyway
+        common["payload_fields_to_index"] = [{"field_name": f"meta.{n}", "field_schema": "keyword"} for n in FILTER_FIELDS]
         api_key = Secret.from_token(settings.store.api_key) if settings.store.api_key else None
         return QdrantDocumentStore(url=settings.store.url, api_key=api_key, timeout=settings.store.timeout, **common)
     if path is None:

