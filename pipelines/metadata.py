@@ -18,7 +18,7 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 _MUNICIPALITY = re.compile(
-    r"\b(?:Stadt|Gemeinde|Landkreis[es]*|Große Kreisstadt)\s+([A-ZÄÖÜ][\wäöüß.-]+(?:\s+(?:am|an der|im|u\.\s?A\.|unter)\s+[A-ZÄÖÜ][\wäöüß.-]+)?)"
+    r"\b(?:Stadt|Gemeinde|Landkreis[es]*|Große Kreisstadt)\s+((?:Bad\s+|Sankt\s+|St\.\s?)?[A-ZÄÖÜ][\wäöüß.-]+(?:\s+(?:am|an der|im|u\.\s?A\.|unter)\s+[A-ZÄÖÜ][\wäöüß.-]+)?)"
 )
 _NOT_A_PLACE = {"Satzung", "Verwaltung", "Gebiet", "Finanzverwaltung", "Kämmerei", "Der", "Die", "Das"}
 

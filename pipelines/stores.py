@@ -18,6 +18,7 @@ import os
 import shutil
 import time
 import uuid
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
 
 MANIFEST_NAME = "manifest.json"
 FILTER_FIELDS = ["source", "source_id", "doc_type", "municipality", "body", "date", "access"]
+
+# qdrant-client checks the server version in a background thread and, when the server is unreachable,
+# warns "Failed to obtain server version" just before the real connection error, which the CLI and the
+# UI turn into one line. The warning for an *incompatible* server version stays on.
+warnings.filterwarnings("ignore", message="Failed to obtain server version", category=UserWarning)
 
 
 class StoreError(RuntimeError):

@@ -45,15 +45,3 @@ def konstanz_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     report = ingest(settings, [str(corpus)])
     assert not report.failed, report.failed
     yield data_dir
-
-
-@pytest.fixture(scope="session")
-def shipped_llm():  # type: ignore[no-untyped-def]
-    """The shipped 1.5B GGUF model in llama.cpp, loaded once for all tests that need real answers."""
-    from config.settings import load_settings
-    from pipelines.generators import build_generator
-
-    settings = load_settings("test", models_dir=MODELS_DIR)
-    generator = build_generator(settings)
-    generator.warm_up()
-    return generator

@@ -13,6 +13,7 @@ from pipelines.components.municipal_splitter import split_sentences
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 _REFUSAL_HINTS = re.compile(r"keine Angabe|keine Informationen?|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|enthalten (?:die|keine)", re.I)
 _CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
+_CITE_WITH_SPACE = re.compile(r"\s*" + _CITE.pattern)  # removing a mark must not leave "Euro ." behind
 _FACT = re.compile(r"§+\s*\d+[a-z]?|\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
 
@@ -79,7 +80,7 @@ class CitedAnswerBuilder:
         rebuilt: list[str] = []
         for sentence in sentences:
             cited = [int(n) for group in _CITE.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
-            claim = _CITE.sub("", sentence).strip()
+            claim = _CITE_WITH_SPACE.sub("", sentence).strip()
             valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(documents)]
             supported = [n for n in valid if _supports(documents[n - 1], claim)]
             if valid and not supported:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -13,6 +14,32 @@ from haystack.dataclasses import ChatMessage, StreamingChunk
 
 class GeneratorError(RuntimeError):
     """A one-line, user-facing generation problem."""
+
+
+# Loaded models are shared by every generator instance in the process (loading takes seconds and
+# ~1 GB); llama.cpp serves one request at a time per model, hence one lock per model.
+_servers: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
+_servers_lock = threading.Lock()
+
+
+def _load_server(model_path: str, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
+    key = (model_path, n_ctx, threads)
+    with _servers_lock:
+        if key not in _servers:
+            import xllamacpp
+
+            params = xllamacpp.CommonParams()
+            params.model.path = model_path
+            params.n_ctx = n_ctx
+            params.n_parallel = 1
+            params.cpuparams.n_threads = threads
+            params.cpuparams_batch.n_threads = threads
+            params.verbosity = -1
+            try:
+                _servers[key] = (xllamacpp.Server(params), threading.Lock())
+            except Exception as exc:
+                raise GeneratorError(f"llama.cpp could not load {model_path}; check the file or run `auskunft setup`.") from exc
+        return _servers[key]
 
 
 @component
@@ -44,27 +71,11 @@ class LlamaCppChatGenerator:
         self.generation_kwargs = generation_kwargs or {}
         self.streaming_callback = streaming_callback
         self._server: Any = None
-        self._lock = threading.Lock()
+        self._lock: threading.Lock | None = None
 
     def warm_up(self) -> None:
-        if self._server is not None:
-            return
-        import os
-
-        import xllamacpp
-
-        params = xllamacpp.CommonParams()
-        params.model.path = self.model_path
-        params.n_ctx = self.n_ctx
-        params.n_parallel = 1
-        threads = self.threads or os.cpu_count() or 2
-        params.cpuparams.n_threads = threads
-        params.cpuparams_batch.n_threads = threads
-        params.verbosity = -1
-        try:
-            self._server = xllamacpp.Server(params)
-        except Exception as exc:
-            raise GeneratorError(f"llama.cpp could not load {self.model_path}; check the file or run `auskunft setup`.") from exc
+        if self._server is None:
+            self._server, self._lock = _load_server(self.model_path, self.n_ctx, self.threads or os.cpu_count() or 2)
 
     @component.output_types(replies=list[ChatMessage])
     def run(
@@ -102,6 +113,7 @@ class LlamaCppChatGenerator:
             if "usage" in data or "timings" in data:
                 meta["usage"] = data.get("usage") or data.get("timings")
 
+        assert self._lock is not None
         with self._lock:
             self._server.handle_chat_completions(request, on_chunk)
         if errors:

@@ -231,6 +231,8 @@ class MunicipalDocumentSplitter:
                 keep = current[-self.overlap_sentences :] if self.overlap_sentences else []
                 keep = [u for u in keep if not u[0].startswith("|") and len(u[0].split()) < self.split_words // 3]
                 current, count = list(keep), sum(len(u[0].split()) for u in keep)
+                if count + n > self.max_words:  # no overlap where it would push the chunk over max_words
+                    current, count = [], 0
             current.append(unit)
             count += n
         if current:

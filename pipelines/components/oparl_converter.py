@@ -35,7 +35,9 @@ def _meeting_text(obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         public = item.get("public", True)
         if not public:
             non_public += 1
-        line = f"- TOP {item.get('number', '?')}: {item.get('name', '')}"
+        number = item.get("number", "?")
+        # unnumbered items are group headings ("ANTRÄGE"), not "TOP :"
+        line = f"- TOP {number}: {item.get('name', '')}" if number else f"- {item.get('name', '')}"
         line += "" if public else " (nichtöffentlich)"
         if item.get("result"):
             line += f" – Ergebnis: {item['result']}"

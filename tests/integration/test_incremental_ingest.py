@@ -1,0 +1,79 @@
+"""Ingest, re-ingest with no change, then edit, delete and break files: every outcome is reported."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from config.settings import load_settings
+from ingest.runner import ingest
+from pipelines.query import QueryService
+from pipelines.stores import EmbeddedIndex
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+FILES = ["KON_Satzung_Verpackungssteuer.md", "KON_Satzung_Grillplaetze.md", "KON_Verordnung_Sperrzeit.md"]
+
+
+def test_add_noop_update_delete_and_bad_file(tmp_path: Path) -> None:
+    folder = tmp_path / "statutes"
+    folder.mkdir()
+    for name in FILES:
+        shutil.copy(CORPUS / "konstanz" / name, folder / name)
+    settings = load_settings("test")
+
+    first = ingest(settings, [str(folder)])
+    assert sorted(Path(s).name for s in first.added) == sorted(FILES)
+    assert first.failed == [] and first.chunks_written > 10
+
+    again = ingest(settings, [str(folder)])
+    assert (again.added, again.updated, again.deleted, again.failed) == ([], [], [], [])
+    assert len(again.unchanged) == 3
+    assert again.generation == first.generation, "a no-op re-index must not write a new generation"
+
+    (folder / "KON_Verordnung_Sperrzeit.md").unlink()
+    grill = folder / "KON_Satzung_Grillplaetze.md"
+    grill.write_text(grill.read_text(encoding="utf-8") + "\n\n## § 99 Testregel\n\nDas Grillen von Marshmallows ist am Zebrastrand erlaubt.\n", encoding="utf-8")
+    (folder / "kaputt.pdf").write_bytes(os.urandom(4096))
+
+    changed = ingest(settings, [str(folder)])
+    assert [Path(s).name for s in changed.deleted] == ["KON_Verordnung_Sperrzeit.md"]
+    assert [Path(s).name for s in changed.updated] == ["KON_Satzung_Grillplaetze.md"]
+    assert [Path(f["source"]).name for f in changed.failed] == ["kaputt.pdf"]
+    assert "PDF" in changed.failed[0]["reason"]
+
+    service = QueryService(settings)
+    try:
+        hits = service.search("Sperrzeit für Gaststätten und Vergnügungsstätten", top_k=10)
+        assert all("Sperrzeit" not in h.meta["source"] for h in hits)
+        hits = service.search("Marshmallows am Zebrastrand grillen", top_k=3)
+        assert "Zebrastrand" in (hits[0].content or "")
+        grill_chunks = [h for h in service.search("Grillplatz Benutzung", top_k=50) if "Grillplaetze" in h.meta["source"]]
+        assert len({h.meta["checksum"] for h in grill_chunks}) == 1, "old chunks of the edited file must be gone"
+    finally:
+        service.close()
+
+
+def test_reader_snapshot_keeps_answering_while_a_new_generation_is_written(tmp_path: Path) -> None:
+    folder = tmp_path / "a"
+    folder.mkdir()
+    shutil.copy(CORPUS / "konstanz" / "KON_Satzung_Verpackungssteuer.md", folder)
+    settings = load_settings("test")
+    ingest(settings, [str(folder)])
+    service = QueryService(settings)
+    try:
+        before = service.search("Einwegbesteck Steuer", top_k=1)
+        generation = service.generation()
+        shutil.copy(CORPUS / "konstanz" / "KON_Satzung_Hundesteuer.md", folder)
+        ingest(settings, [str(folder)])  # runs while the service holds its snapshot open
+        assert EmbeddedIndex(settings.index_dir).current() != generation
+        after = service.search("Hundesteuer für den ersten Hund", top_k=1)
+        assert service.generation() != generation, "the service must switch to the new generation"
+        assert "Hundesteuer" in after[0].meta["source"]
+        assert before[0].meta["source"].endswith("KON_Satzung_Verpackungssteuer.md")
+    finally:
+        service.close()

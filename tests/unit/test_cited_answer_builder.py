@@ -1,0 +1,107 @@
+"""CitedAnswerBuilder: every [n] of the answer points to a retrieved chunk that supports it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from haystack import Document
+from haystack.core.serialization import component_from_dict, component_to_dict
+from haystack.dataclasses import ChatMessage
+
+from pipelines.components.cited_answer_builder import REFUSAL, CitedAnswerBuilder
+
+DOCS = [
+    Document(
+        content="Die Stadt erhebt die Hundesteuer. Steuerpflichtig ist der Halter eines Hundes.",
+        meta={
+            "source": "konstanz/hundesteuer.md",
+            "title": "Hundesteuersatzung",
+            "section": "§ 1",
+            "page_number": 1,
+        },
+    ),
+    Document(
+        content="Die Steuer beträgt:\n1. für den ersten Hund 120,00 Euro\n"
+        "2. für jeden weiteren Hund 240,00 Euro",
+        meta={
+            "source": "konstanz/hundesteuer.md",
+            "title": "Hundesteuersatzung",
+            "section": "§ 5",
+            "page_number": 2,
+        },
+        score=0.91234,
+    ),
+    Document(
+        content="Die Stadtbibliothek ist montags geschlossen.", meta={"source": "konstanz/bibliothek.md"}
+    ),
+]
+
+
+def _answer(reply: str, documents: list[Document] = DOCS) -> dict[str, Any]:
+    return CitedAnswerBuilder().run(replies=[ChatMessage.from_assistant(reply)], documents=documents)[
+        "answer"
+    ]
+
+
+class TestCitedAnswerBuilder:
+    def test_citations_renumbered_in_order_of_appearance(self) -> None:
+        answer = _answer("Der erste Hund kostet 120,00 Euro [2]. Steuerpflichtig ist der Halter [1].")
+        assert (
+            answer["answer"] == "Der erste Hund kostet 120,00 Euro [1]. Steuerpflichtig ist der Halter [2]."
+        )
+        assert [c["section"] for c in answer["citations"]] == ["§ 5", "§ 1"]
+        assert answer["citations"][0]["page"] == 2
+        assert answer["citations"][0]["score"] == 0.9123
+        assert answer["refused"] is False and answer["unverified"] is False
+
+    def test_repeated_citation_keeps_one_number(self) -> None:
+        answer = _answer("Die Stadt erhebt die Hundesteuer [1]. Steuerpflichtig ist der Halter [1].")
+        assert answer["answer"].count("[1]") == 2
+        assert len(answer["citations"]) == 1
+
+    def test_out_of_range_citation_is_removed(self) -> None:
+        answer = _answer("Steuerpflichtig ist der Halter [7]. Der erste Hund kostet 120,00 Euro [2].")
+        assert answer["answer"] == "Steuerpflichtig ist der Halter. Der erste Hund kostet 120,00 Euro [1]."
+        assert [c["section"] for c in answer["citations"]] == ["§ 5"]
+
+    def test_citation_moves_to_the_chunk_with_the_amount(self) -> None:
+        answer = _answer("Für jeden weiteren Hund sind 240,00 Euro zu zahlen [1].")
+        assert answer["answer"] == "Für jeden weiteren Hund sind 240,00 Euro zu zahlen [1]."
+        assert answer["citations"][0]["section"] == "§ 5"
+        assert answer["unverified"] is False
+
+    def test_amount_in_no_chunk_is_unverified(self) -> None:
+        answer = _answer("Der erste Hund kostet 999,00 Euro [2].")
+        assert answer["unverified"] is True
+        assert "999,00 Euro" in answer["answer"]
+
+    def test_quote_is_verbatim_from_the_cited_chunk(self) -> None:
+        answer = _answer("Für jeden weiteren Hund zahlt man 240,00 Euro [2].")
+        quote = answer["citations"][0]["quote"]
+        assert quote == "2. für jeden weiteren Hund 240,00 Euro"
+        assert quote in (DOCS[1].content or "")
+
+    def test_uncited_answer_gets_the_best_supporting_chunk(self) -> None:
+        answer = _answer("Die Bibliothek ist montags geschlossen.")
+        assert answer["answer"].endswith("[1]")
+        assert answer["citations"][0]["source"] == "konstanz/bibliothek.md"
+
+    def test_refusal(self) -> None:
+        for reply in (
+            "Dazu enthalten die Dokumente keine Angabe.",
+            "Die Auszüge enthalten keine Informationen dazu.",
+            "",
+        ):
+            answer = _answer(reply)
+            assert answer == {"answer": REFUSAL, "citations": [], "refused": True, "unverified": False}
+
+    def test_no_documents_is_a_refusal(self) -> None:
+        assert _answer("Die Steuer beträgt 120,00 Euro [1].", documents=[])["refused"] is True
+
+    def test_serialisation_round_trip(self) -> None:
+        data = component_to_dict(CitedAnswerBuilder(), "answer_builder")
+        assert data == {
+            "type": "pipelines.components.cited_answer_builder.CitedAnswerBuilder",
+            "init_parameters": {},
+        }
+        assert isinstance(component_from_dict(CitedAnswerBuilder, data, "answer_builder"), CitedAnswerBuilder)

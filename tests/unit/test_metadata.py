@@ -1,0 +1,51 @@
+"""pipelines.metadata: document type, municipality and title guessed from title, path and text."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.metadata import DOC_TYPES, guess_doc_type, guess_municipality, title_from_text
+
+
+@pytest.mark.parametrize(
+    ("title", "path", "text", "expected"),
+    [
+        ("Satzung über die Erhebung der Hundesteuer", "", "", "Satzung"),
+        ("Friedhofsordnung", "", "", "Satzung"),
+        ("Polizeiverordnung über das Offenhalten", "", "", "Verordnung"),  # Verordnung before *ordnung
+        ("Niederschrift der 3. Sitzung", "", "", "Niederschrift"),
+        ("Tagesordnung Gemeinderat", "", "", "Einladung"),
+        ("Baugesetzbuch (BauGB)", "", "", "Gesetz"),
+        ("scan_0001", "ablage/KON_Verordnung_Sperrzeit.pdf", "", "Verordnung"),
+        ("scan_0001", "ablage/scan_0001.pdf", "Protokoll über die Sitzung des Ortsbeirats", "Niederschrift"),
+        ("Notiz", "notiz.txt", "Nichts Besonderes.", "Sonstiges"),
+    ],
+)
+def test_guess_doc_type(title: str, path: str, text: str, expected: str) -> None:
+    assert guess_doc_type(title, path, text) == expected
+    assert expected in DOC_TYPES
+
+
+def test_gesetz_only_from_the_title() -> None:
+    # an uppercase "...G" abbreviation in a file name or text must not make everything a law
+    assert guess_doc_type("Notiz", "KAG.txt", "nach dem BauGB") == "Sonstiges"
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Satzung der Stadt Konstanz über die Hundesteuer", "Konstanz"),
+        ("hat der Gemeinderat der Gemeinde Bad Boll am 7.12.2023 beschlossen", "Bad Boll"),
+        ("Die Stadt Frankfurt am Main erlässt", "Frankfurt am Main"),
+        ("Die Verwaltung der Stadt Satzung, gez. Stadt Erlangen", "Erlangen"),  # skips non-places
+        ("Kein Ort genannt.", None),
+    ],
+)
+def test_guess_municipality(text: str, expected: str | None) -> None:
+    assert guess_municipality(text) == expected
+
+
+def test_title_from_text() -> None:
+    text = "03.11.2025\n## Satzung über die Benutzung der Stadtbibliothek\nText"
+    assert title_from_text(text, "fallback") == "Satzung über die Benutzung der Stadtbibliothek"
+    assert title_from_text("Kurz\nnichts Passendes hier", "fallback") == "fallback"
