@@ -1,0 +1,94 @@
+"""The `auskunft` command as a user runs it: a real subprocess, real models, JSON contracts and one-line errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.ui
+
+
+def auskunft(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **(env or {})},
+        timeout=600,
+    )
+
+
+def test_help_documents_every_command() -> None:
+    result = auskunft("--help")
+    assert result.returncode == 0
+    for command in ("ingest", "search", "ask", "ui", "setup", "status"):
+        assert command in result.stdout
+
+
+def test_ingest_json_contract_and_failures(tmp_path: Path) -> None:
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    shutil.copy(CORPUS / "konstanz" / "KON_Satzung_Grillplaetze.md", folder)
+    (folder / "zufall.pdf").write_bytes(os.urandom(2048))
+    (folder / "SOURCES.md").write_text("Not to be indexed", encoding="utf-8")
+    result = auskunft("ingest", str(folder), str(tmp_path / "fehlt.pdf"), "--json")
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    assert set(report) >= {"added", "updated", "unchanged", "deleted", "failed"}
+    assert report["added"] == [str(folder / "KON_Satzung_Grillplaetze.md")]
+    failed = {Path(f["source"]).name: f["reason"] for f in report["failed"]}
+    assert set(failed) == {"zufall.pdf", "fehlt.pdf"}
+    assert all(reason for reason in failed.values())
+
+    again = json.loads(auskunft("ingest", str(folder), "--json").stdout)
+    assert again["unchanged"] == [str(folder / "KON_Satzung_Grillplaetze.md")] and again["added"] == []
+
+
+def test_search_json_contract(konstanz_index: Path) -> None:
+    result = auskunft("search", "Wie hoch ist die Hundesteuer für einen Kampfhund?", "--top-k", "3", "--json",
+                      env={"AUSKUNFT_DATA_DIR": str(konstanz_index)})
+    assert result.returncode == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert len(hits) == 3
+    assert set(hits[0]) >= {"source", "title", "page", "score", "text"}
+    assert hits[0]["source"].endswith("KON_Satzung_Hundesteuer.md")
+    assert hits[0]["score"] >= hits[1]["score"] >= hits[2]["score"]
+
+
+@pytest.mark.slow
+def test_ask_json_contract(konstanz_index: Path) -> None:
+    result = auskunft("ask", "Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?", "--json",
+                      env={"AUSKUNFT_DATA_DIR": str(konstanz_index)})
+    assert result.returncode == 0, result.stderr
+    answer = json.loads(result.stdout)
+    assert set(answer) >= {"answer", "citations", "refused"}
+    assert "0,20" in answer["answer"] and answer["refused"] is False
+    assert any(c["source"].endswith("KON_Satzung_Verpackungssteuer.md") for c in answer["citations"])
+    assert all(set(c) >= {"source", "title", "page", "quote"} for c in answer["citations"])
+
+
+@pytest.mark.parametrize(
+    ("args", "env", "expected"),
+    [
+        (("search", "Hundesteuer"), {}, "auskunft ingest"),
+        (("search", "Hundesteuer"), {"AUSKUNFT_PROFILE": "nosuch"}, "Unknown settings profile"),
+        (("search", "Hundesteuer"), {"AUSKUNFT_RETRIEVAL__TOP_K": "viele"}, "retrieval.top_k"),
+        (("ask", "Hundesteuer"), {"AUSKUNFT_GENERATOR__GGUF_PATH": "/nirgends/model.gguf"}, None),
+    ],
+)
+def test_user_errors_are_one_line_without_traceback(args: tuple[str, ...], env: dict[str, str], expected: str | None) -> None:
+    result = auskunft(*args, env=env)
+    assert result.returncode == 1
+    lines = [line for line in result.stderr.strip().splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("Error: "), result.stderr
+    assert "Traceback" not in result.stderr
+    if expected:
+        assert expected in lines[0]
