@@ -8,8 +8,9 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from haystack import component
+from haystack import component, default_from_dict, default_to_dict
 from haystack.dataclasses import ChatMessage, StreamingChunk
+from haystack.utils import deserialize_callable, serialize_callable
 
 
 class GeneratorError(RuntimeError):
@@ -72,6 +73,24 @@ class LlamaCppChatGenerator:
         self.streaming_callback = streaming_callback
         self._server: Any = None
         self._lock: threading.Lock | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        callback = serialize_callable(self.streaming_callback) if self.streaming_callback else None
+        return default_to_dict(
+            self,
+            model_path=self.model_path,
+            n_ctx=self.n_ctx,
+            threads=self.threads,
+            generation_kwargs=self.generation_kwargs,
+            streaming_callback=callback,
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LlamaCppChatGenerator:
+        init = dict(data.get("init_parameters", {}))  # the caller's dict stays as it was
+        if init.get("streaming_callback"):
+            init["streaming_callback"] = deserialize_callable(init["streaming_callback"])
+        return default_from_dict(cls, {**data, "init_parameters": init})
 
     def warm_up(self) -> None:
         if self._server is None:

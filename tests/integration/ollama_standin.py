@@ -176,8 +176,8 @@ class OllamaStandIn:
     @property
     def url(self) -> str:
         assert self._server is not None, "start() the stand-in first"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
+        port = self._server.server_address[1]
+        return f"http://127.0.0.1:{port}"
 
     # -- what it received ------------------------------------------------------------------------
     def record(self, request: RecordedRequest) -> None:

