@@ -44,6 +44,7 @@ def test_page_shows_title_index_size_and_ai_notice(
     assert SHIPPED_GGUF_LABEL in at.sidebar.info[0].value
 
 
+@pytest.mark.slow
 def test_question_gets_amount_and_cited_statute(
     konstanz_index: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
