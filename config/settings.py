@@ -57,7 +57,7 @@ class GeneratorSettings(_Section):
     timeout: int = 120
     # both
     max_tokens: int = 400
-    temperature: float = 0.1
+    temperature: float = 0.0
 
 
 class IndexingSettings(_Section):
@@ -65,7 +65,9 @@ class IndexingSettings(_Section):
     max_words: int = 260
     overlap_sentences: int = 1
     ocr_languages: str = "deu"
-    include: list[str] = Field(default_factory=lambda: ["*.pdf", "*.md", "*.txt", "*.json", "*.docx", "*.html", "*.htm"])
+    include: list[str] = Field(
+        default_factory=lambda: ["*.pdf", "*.md", "*.txt", "*.json", "*.docx", "*.html", "*.htm"]
+    )
     exclude: list[str] = Field(default_factory=lambda: ["SOURCES.md", ".*", "_*"])
     max_file_mb: int = 100
 
@@ -188,4 +190,6 @@ def load_settings(profile: str | None = None, **overrides: Any) -> Settings:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise SettingsError(f"Invalid setting '{where}': {first['msg']}; fix config or AUSKUNFT_ variables.") from exc
+        raise SettingsError(
+            f"Invalid setting '{where}': {first['msg']}; fix config or AUSKUNFT_ variables."
+        ) from exc

@@ -32,7 +32,11 @@ class Manifest:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
-        return cls(entries=dict(data.get("entries", {})), roots=list(data.get("roots", [])), embedder=data.get("embedder"))
+        return cls(
+            entries=dict(data.get("entries", {})),
+            roots=list(data.get("roots", [])),
+            embedder=data.get("embedder"),
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {"version": 1, "embedder": self.embedder, "roots": self.roots, "entries": self.entries}
@@ -66,7 +70,7 @@ class Manifest:
                 plan.update.append((file, checksum))
             else:
                 plan.unchanged.append(file)
-        for sid, entry in self.entries.items():
+        for sid in self.entries:
             if sid in seen:
                 continue
             under_root = any(sid == r or sid.startswith(r.rstrip("/") + "/") for r in roots)

@@ -15,7 +15,13 @@ from ingest.manifest import Manifest, Plan
 from ingest.sources.folder import SourceFile, list_files
 from pipelines.embedders import embedder_id
 from pipelines.indexing import build_indexing_pipeline
-from pipelines.stores import EmbeddedIndex, StoreError, _atomic_write, close_document_store, create_document_store
+from pipelines.stores import (
+    EmbeddedIndex,
+    StoreError,
+    _atomic_write,
+    close_document_store,
+    create_document_store,
+)
 
 BATCH_FILES = 8
 Progress = Callable[[int, int, str], None]
@@ -48,7 +54,9 @@ class IngestReport:
         }
 
 
-def _collect(settings: Settings, paths: list[str], report: IngestReport) -> tuple[list[SourceFile], list[str]]:
+def _collect(
+    settings: Settings, paths: list[str], report: IngestReport
+) -> tuple[list[SourceFile], list[str]]:
     files: list[SourceFile] = []
     roots: list[str] = []
     for given in paths:
@@ -61,12 +69,24 @@ def _collect(settings: Settings, paths: list[str], report: IngestReport) -> tupl
         found = list_files(given, settings.indexing.include, settings.indexing.exclude)
         too_big = [f for f in found if f.path.stat().st_size > settings.indexing.max_file_mb * 1024 * 1024]
         for f in too_big:
-            report.failed.append({"source": f.source, "reason": f"larger than indexing.max_file_mb ({settings.indexing.max_file_mb} MB)"})
+            report.failed.append(
+                {
+                    "source": f.source,
+                    "reason": f"larger than indexing.max_file_mb ({settings.indexing.max_file_mb} MB)",
+                }
+            )
         files.extend(f for f in found if f not in too_big)
     return files, roots
 
 
-def _apply(settings: Settings, store: Any, manifest: Manifest, plan: Plan, report: IngestReport, progress: Progress | None) -> None:
+def _apply(
+    settings: Settings,
+    store: Any,
+    manifest: Manifest,
+    plan: Plan,
+    report: IngestReport,
+    progress: Progress | None,
+) -> None:
     for sid in plan.delete:
         store.delete_by_filter({"field": "meta.source_id", "operator": "==", "value": sid})
         report.deleted.append(manifest.entries.pop(sid)["source"])
@@ -90,7 +110,9 @@ def _apply(settings: Settings, store: Any, manifest: Manifest, plan: Plan, repor
             chunks[chunk.meta["source_id"]] = chunks.get(chunk.meta["source_id"], 0) + 1
         for file, checksum, is_update in batch:
             if file.source in failed:
-                reason = failed[file.source] + ("; the previously indexed version is kept" if is_update else "")
+                reason = failed[file.source] + (
+                    "; the previously indexed version is kept" if is_update else ""
+                )
                 report.failed.append({"source": file.source, "reason": reason})
                 continue
             if is_update:  # the new chunks are written; now drop the old version's chunks
@@ -116,7 +138,9 @@ def _apply(settings: Settings, store: Any, manifest: Manifest, plan: Plan, repor
         progress(done, len(todo), "")
 
 
-def _plan(settings: Settings, manifest: Manifest, files: list[SourceFile], roots: list[str], report: IngestReport) -> Plan:
+def _plan(
+    settings: Settings, manifest: Manifest, files: list[SourceFile], roots: list[str], report: IngestReport
+) -> Plan:
     if manifest.embedder and manifest.embedder != embedder_id(settings):
         raise StoreError(
             f"The index was built with embedder '{manifest.embedder}' but '{embedder_id(settings)}' is configured; "
@@ -125,7 +149,9 @@ def _plan(settings: Settings, manifest: Manifest, files: list[SourceFile], roots
     manifest.embedder = embedder_id(settings)
     plan = manifest.plan(files, roots)
     report.unchanged.extend(f.source for f in plan.unchanged)
-    report.failed.extend({"source": f.source, "reason": f"duplicate of {twin} (same content)"} for f, twin in plan.duplicates)
+    report.failed.extend(
+        {"source": f.source, "reason": f"duplicate of {twin} (same content)"} for f, twin in plan.duplicates
+    )
     for root in roots:
         if root not in manifest.roots:
             manifest.roots.append(root)
@@ -158,7 +184,13 @@ def _writer_lock(settings: Settings, lock: portalocker.Lock) -> portalocker.Lock
     return lock
 
 
-def _ingest_embedded(settings: Settings, files: list[SourceFile], roots: list[str], report: IngestReport, progress: Progress | None) -> None:
+def _ingest_embedded(
+    settings: Settings,
+    files: list[SourceFile],
+    roots: list[str],
+    report: IngestReport,
+    progress: Progress | None,
+) -> None:
     index = EmbeddedIndex(settings.index_dir)
     lock = _writer_lock(settings, index.writer_lock())
     try:
@@ -188,10 +220,18 @@ def server_manifest_path(settings: Settings) -> Path:
     return settings.data_dir / "manifests" / f"{settings.store.collection}.json"
 
 
-def _ingest_server(settings: Settings, files: list[SourceFile], roots: list[str], report: IngestReport, progress: Progress | None) -> None:
+def _ingest_server(
+    settings: Settings,
+    files: list[SourceFile],
+    roots: list[str],
+    report: IngestReport,
+    progress: Progress | None,
+) -> None:
     path = server_manifest_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = _writer_lock(settings, portalocker.Lock(str(path.with_suffix(".lock")), timeout=0, fail_when_locked=True))
+    lock = _writer_lock(
+        settings, portalocker.Lock(str(path.with_suffix(".lock")), timeout=0, fail_when_locked=True)
+    )
     try:
         manifest = Manifest.load(path)
         plan = _plan(settings, manifest, files, roots, report)

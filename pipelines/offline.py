@@ -43,5 +43,5 @@ def make_unstructured_offline() -> None:
 
     nlp = spacy.blank("de")
     nlp.add_pipe("sentencizer")
-    tokenize._get_nlp = lambda: nlp  # type: ignore[attr-defined]
+    tokenize._get_nlp = lambda: nlp  # type: ignore[attr-defined,assignment]
     _unstructured_patched = True

@@ -56,7 +56,9 @@ def build_retrieval_pipeline(settings: Settings, document_store: Any) -> Pipelin
     """Question in (``embedder.text``), scored chunks out (``retriever.documents``)."""
     pipeline = Pipeline()
     pipeline.add_component("embedder", build_text_embedder(settings))
-    pipeline.add_component("retriever", QdrantEmbeddingRetriever(document_store=document_store, top_k=settings.retrieval.top_k))
+    pipeline.add_component(
+        "retriever", QdrantEmbeddingRetriever(document_store=document_store, top_k=settings.retrieval.top_k)
+    )
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
     return pipeline
 
@@ -65,7 +67,9 @@ def build_answer_pipeline(settings: Settings, generator: Any | None = None) -> P
     """Question and evidence in (``prompt_builder``), a checked, cited answer out (``answer_builder.answer``)."""
     template = (PROMPTS_DIR / "answer.jinja2").read_text(encoding="utf-8")
     pipeline = Pipeline()
-    pipeline.add_component("prompt_builder", ChatPromptBuilder(template=template, required_variables=["question", "documents"]))
+    pipeline.add_component(
+        "prompt_builder", ChatPromptBuilder(template=template, required_variables=["question", "documents"])
+    )
     pipeline.add_component("llm", generator if generator is not None else build_generator(settings))
     pipeline.add_component("answer_builder", CitedAnswerBuilder())
     pipeline.connect("prompt_builder.prompt", "llm.messages")
@@ -134,12 +138,17 @@ class QueryService:
             self._store, self._snapshot, self._retrieval = None, None, None
 
     # -- questions -----------------------------------------------------------------------------
-    def search(self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None) -> list[Document]:
+    def search(
+        self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None
+    ) -> list[Document]:
         self._ensure_store()
         assert self._retrieval is not None
         with self._lock:
             result = self._retrieval.run(
-                {"embedder": {"text": question}, "retriever": {"top_k": top_k or self.settings.retrieval.top_k, "filters": filters}}
+                {
+                    "embedder": {"text": question},
+                    "retriever": {"top_k": top_k or self.settings.retrieval.top_k, "filters": filters},
+                }
             )
         return list(result["retriever"]["documents"])
 
@@ -164,4 +173,6 @@ class QueryService:
             }
         )
         a = result["answer_builder"]["answer"]
-        return Answer(a["answer"], a["citations"], a["refused"], a.get("unverified", False), documents=evidence)
+        return Answer(
+            a["answer"], a["citations"], a["refused"], a.get("unverified", False), documents=evidence
+        )

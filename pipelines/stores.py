@@ -13,6 +13,7 @@ Qdrant folder plus the manifest of what it contains, and ``CURRENT`` names the l
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -61,19 +62,21 @@ def create_document_store(settings: Settings, path: Path | None = None) -> Qdran
     }
     if settings.store.url:
         # payload indexes make filters fast on a server; the embedded store scans anyway
-        common["payload_fields_to_index"] = [{"field_name": f"meta.{n}", "field_schema": "keyword"} for n in FILTER_FIELDS]
+        common["payload_fields_to_index"] = [
+            {"field_name": f"meta.{n}", "field_schema": "keyword"} for n in FILTER_FIELDS
+        ]
         api_key = Secret.from_token(settings.store.api_key) if settings.store.api_key else None
-        return QdrantDocumentStore(url=settings.store.url, api_key=api_key, timeout=settings.store.timeout, **common)
+        return QdrantDocumentStore(
+            url=settings.store.url, api_key=api_key, timeout=settings.store.timeout, **common
+        )
     if path is None:
         raise StoreError("No embedded index folder given.")
     return QdrantDocumentStore(path=str(path), **common)
 
 
 def close_document_store(store: QdrantDocumentStore) -> None:
-    try:
+    with contextlib.suppress(Exception):  # closing twice or a never-opened client is harmless
         store.close()
-    except Exception:  # closing twice or a never-opened client is harmless
-        pass
 
 
 @dataclass

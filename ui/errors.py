@@ -18,14 +18,30 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
     if "already accessed by another instance" in text:
         return "The index folder is in use by another process; stop it or use a different AUSKUNFT_DATA_DIR."
     connection = isinstance(exc, ConnectionError) or any(
-        word in text for word in ("ConnectError", "Connection refused", "ConnectTimeout", "Failed to connect", "ResponseHandlingException")
+        word in text
+        for word in (
+            "ConnectError",
+            "Connection refused",
+            "ConnectTimeout",
+            "Failed to connect",
+            "ResponseHandlingException",
+        )
     )
     if connection:
-        if store is not None and getattr(store, "url", None) and ("6333" in text or "qdrant" in text.lower() or "ResponseHandling" in text):
+        if (
+            store is not None
+            and getattr(store, "url", None)
+            and ("6333" in text or "qdrant" in text.lower() or "ResponseHandling" in text)
+        ):
             return f"Cannot reach the Qdrant server at {store.url}; start it (docker compose up -d qdrant) or unset AUSKUNFT_STORE__URL to use the embedded index."
         if gen is not None and getattr(gen, "backend", "") == "ollama":
             return f"Cannot reach Ollama at {gen.url}; start it (docker compose up -d ollama) or set AUSKUNFT_GENERATOR__BACKEND=llamacpp."
         return f"A server could not be reached ({text[:160]}); check the URLs in your settings."
-    if "model" in text.lower() and "not found" in text.lower() and gen is not None and getattr(gen, "backend", "") == "ollama":
+    if (
+        "model" in text.lower()
+        and "not found" in text.lower()
+        and gen is not None
+        and getattr(gen, "backend", "") == "ollama"
+    ):
         return f"Ollama has no model '{gen.model}'; create or pull it on the Ollama server (see README) or set AUSKUNFT_GENERATOR__MODEL."
     return None

@@ -20,7 +20,10 @@ def index_status(settings: Settings) -> dict[str, Any]:
         manifest = Manifest.load(server_manifest_path(settings))
     else:
         manifest = Manifest.from_dict(EmbeddedIndex(settings.index_dir).manifest())
-    return {"documents": len(manifest.entries), "chunks": sum(e.get("chunks", 0) for e in manifest.entries.values())}
+    return {
+        "documents": len(manifest.entries),
+        "chunks": sum(e.get("chunks", 0) for e in manifest.entries.values()),
+    }
 
 
 class StreamedAnswer:
@@ -33,7 +36,9 @@ class StreamedAnswer:
 
         def work() -> None:
             try:
-                self.result = service.answer(question, streaming_callback=lambda c: self._tokens.put(c.content))
+                self.result = service.answer(
+                    question, streaming_callback=lambda c: self._tokens.put(c.content)
+                )
             except BaseException as exc:  # handed to the page, which shows one line
                 self.error = exc
             finally:

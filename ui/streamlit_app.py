@@ -24,7 +24,9 @@ def get_service() -> QueryService:
 
 def show_citations(citations: list[dict]) -> None:
     for i, c in enumerate(citations, 1):
-        where = " · ".join(x for x in (c.get("section"), f"Seite {c['page']}" if c.get("page") else None) if x)
+        where = " · ".join(
+            x for x in (c.get("section"), f"Seite {c['page']}" if c.get("page") else None) if x
+        )
         with st.expander(f"[{i}] {c['title']}" + (f" — {where}" if where else "")):
             st.markdown(f"> {c['quote']}")
             facts = [c.get("doc_type"), c.get("municipality"), c.get("heading")]
@@ -32,7 +34,12 @@ def show_citations(citations: list[dict]) -> None:
             st.code(c["source"], language=None)
             path = Path(c["source"])
             if path.is_file():
-                st.download_button("Originaldokument herunterladen", path.read_bytes(), file_name=path.name, key=f"dl-{id(c)}-{i}")
+                st.download_button(
+                    "Originaldokument herunterladen",
+                    path.read_bytes(),
+                    file_name=path.name,
+                    key=f"dl-{id(c)}-{i}",
+                )
 
 
 try:
@@ -48,7 +55,9 @@ with st.sidebar:
     status = index_status(settings)
     st.metric("Dokumente im Index", status["documents"])
     st.metric("Textabschnitte", status["chunks"])
-    st.info(f"Antworten werden von einem KI-Modell erzeugt ({generator_label(settings)}). Bitte anhand der Quellen prüfen.")
+    st.info(
+        f"Antworten werden von einem KI-Modell erzeugt ({generator_label(settings)}). Bitte anhand der Quellen prüfen."
+    )
     if st.button("Neues Gespräch"):
         st.session_state.messages = []
 
@@ -77,4 +86,6 @@ if question := st.chat_input("Ihre Frage, z. B. „Wie hoch ist die Hundesteuer 
             if answer.unverified:
                 st.warning("Nicht jede Aussage konnte in den Quellen bestätigt werden.")
             show_citations(answer.citations)
-            st.session_state.messages.append({"role": "assistant", "content": answer.answer, "citations": answer.citations})
+            st.session_state.messages.append(
+                {"role": "assistant", "content": answer.answer, "citations": answer.citations}
+            )

@@ -41,5 +41,7 @@ def list_files(given: str, include: list[str], exclude: list[str]) -> list[Sourc
         if any(_matches(part, exclude) for part in rel.parts):
             continue
         if file.is_file() and _matches(file.name, include):
-            files.append(SourceFile(path=file, source=str(Path(given) / rel), source_id=str(file.resolve()), root=root))
+            files.append(
+                SourceFile(path=file, source=str(Path(given) / rel), source_id=str(file.resolve()), root=root)
+            )
     return files

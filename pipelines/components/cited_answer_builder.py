@@ -11,7 +11,11 @@ from haystack.dataclasses import ChatMessage
 from pipelines.components.municipal_splitter import split_sentences
 
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
-_REFUSAL_HINTS = re.compile(r"keine Angabe|keine Informationen?|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|enthalten (?:die|keine)", re.I)
+_REFUSAL_HINTS = re.compile(
+    r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
+    r"|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|lässt sich (?:den Auszügen )?nicht entnehmen",
+    re.I,
+)
 _CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _CITE_WITH_SPACE = re.compile(r"\s*" + _CITE.pattern)  # removing a mark must not leave "Euro ." behind
 _FACT = re.compile(r"§+\s*\d+[a-z]?|\d+(?:[.,]\d+)*")
@@ -72,7 +76,9 @@ class CitedAnswerBuilder:
     @component.output_types(answer=dict[str, Any])
     def run(self, replies: list[ChatMessage], documents: list[Document]) -> dict[str, Any]:
         text = (replies[0].text or "").strip() if replies else ""
-        if not text or not documents or (_REFUSAL_HINTS.search(text) and len(_CITE.findall(text)) == 0):
+        bare = _CITE.sub("", text)
+        if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
+            # no usable content, or the model says the excerpts are silent: the fixed refusal
             return {"answer": refusal()}
         sentences = split_sentences(text.replace("\n", " \n ")) or [text]
         order: list[int] = []
@@ -84,7 +90,9 @@ class CitedAnswerBuilder:
             valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(documents)]
             supported = [n for n in valid if _supports(documents[n - 1], claim)]
             if valid and not supported:
-                alternatives = [i + 1 for i, d in enumerate(documents) if _facts(claim) and _supports(d, claim)]
+                alternatives = [
+                    i + 1 for i, d in enumerate(documents) if _facts(claim) and _supports(d, claim)
+                ]
                 supported = alternatives[:1]
                 unverified = unverified or not supported
             if not cited and _facts(claim) and claim:
@@ -98,8 +106,16 @@ class CitedAnswerBuilder:
             rebuilt.append(self._place_marks(claim, marks))
         if not order:
             # the model gave no usable citation: attach the excerpt that best supports the answer
-            best = max(range(len(documents)), key=lambda i: len(_facts(text) & _facts(documents[i].content or "")) * 3
-                       + len({w.lower() for w in _WORD.findall(text)} & {w.lower() for w in _WORD.findall(documents[i].content or "")}))
+            best = max(
+                range(len(documents)),
+                key=lambda i: (
+                    len(_facts(text) & _facts(documents[i].content or "")) * 3
+                    + len(
+                        {w.lower() for w in _WORD.findall(text)}
+                        & {w.lower() for w in _WORD.findall(documents[i].content or "")}
+                    )
+                ),
+            )
             order.append(best + 1)
             rebuilt[-1] = rebuilt[-1] + " [1]"
         answer_text = " ".join(s for s in rebuilt if s).replace(" \n ", "\n").strip()
@@ -108,7 +124,14 @@ class CitedAnswerBuilder:
             doc = documents[n - 1]
             claims = _CITE.sub("", " ".join(s for s in rebuilt if f"[{order.index(n) + 1}]" in s))
             citations.append(citation_of(doc, _best_quote(doc, claims or answer_text)))
-        return {"answer": {"answer": answer_text, "citations": citations, "refused": False, "unverified": unverified}}
+        return {
+            "answer": {
+                "answer": answer_text,
+                "citations": citations,
+                "refused": False,
+                "unverified": unverified,
+            }
+        }
 
     @staticmethod
     def _place_marks(claim: str, marks: str) -> str:

@@ -100,10 +100,17 @@ class MunicipalFileConverter:
                 continue
             except Exception as exc:  # any library failure on a bad file is reported, not raised
                 logger.debug("conversion of %s failed", path, exc_info=True)
-                failed.append({"source": label, "reason": f"could not be read ({exc.__class__.__name__}: {str(exc)[:120]})"})
+                failed.append(
+                    {
+                        "source": label,
+                        "reason": f"could not be read ({exc.__class__.__name__}: {str(exc)[:120]})",
+                    }
+                )
                 continue
             if not (doc.content or "").strip():
-                failed.append({"source": label, "reason": "no text found (empty, or an image without readable text)"})
+                failed.append(
+                    {"source": label, "reason": "no text found (empty, or an image without readable text)"}
+                )
                 continue
             doc.meta.update(extra)
             doc.meta.setdefault("file_name", path.name)
@@ -165,7 +172,9 @@ class MunicipalFileConverter:
             except ConversionError:
                 raise
             except Exception as exc:
-                raise ConversionError("encrypted PDF (password protected); provide an unprotected copy") from exc
+                raise ConversionError(
+                    "encrypted PDF (password protected); provide an unprotected copy"
+                ) from exc
 
     def _partition(self, path: Path, strategy: str | None) -> Document:
         make_unstructured_offline()

@@ -39,7 +39,9 @@ def _load_server(model_path: str, n_ctx: int, threads: int) -> tuple[Any, thread
             try:
                 _servers[key] = (xllamacpp.Server(params), threading.Lock())
             except Exception as exc:
-                raise GeneratorError(f"llama.cpp could not load {model_path}; check the file or run `auskunft setup`.") from exc
+                raise GeneratorError(
+                    f"llama.cpp could not load {model_path}; check the file or run `auskunft setup`."
+                ) from exc
         return _servers[key]
 
 
@@ -94,7 +96,9 @@ class LlamaCppChatGenerator:
 
     def warm_up(self) -> None:
         if self._server is None:
-            self._server, self._lock = _load_server(self.model_path, self.n_ctx, self.threads or os.cpu_count() or 2)
+            self._server, self._lock = _load_server(
+                self.model_path, self.n_ctx, self.threads or os.cpu_count() or 2
+            )
 
     @component.output_types(replies=list[ChatMessage])
     def run(

@@ -13,8 +13,34 @@ _PARAGRAPH_HEADING = re.compile(r"^(§{1,2}\s*\d+[a-z]?)\b\.?\s*(.{0,120})$")
 _ARTICLE_HEADING = re.compile(r"^((?:Artikel|Art\.)\s*\d+[a-z]?)\b\.?\s*(.{0,120})$")
 _TOP_HEADING = re.compile(r"^((?:TOP|Tagesordnungspunkt)\s*\d+(?:\.\d+)*)\b[:.]?\s*(.{0,160})$", re.I)
 _ABBREVIATIONS = (
-    "Abs", "Nr", "Ziff", "lit", "bzw", "ggf", "vgl", "z. B", "z.B", "u. a", "S", "Art", "Buchst", "Satz",
-    "i. V. m", "i.V.m", "d. h", "ca", "evtl", "inkl", "Str", "Tel", "Dr", "Prof", "gem", "usw", "etc", "Bd",
+    "Abs",
+    "Nr",
+    "Ziff",
+    "lit",
+    "bzw",
+    "ggf",
+    "vgl",
+    "z. B",
+    "z.B",
+    "u. a",
+    "S",
+    "Art",
+    "Buchst",
+    "Satz",
+    "i. V. m",
+    "i.V.m",
+    "d. h",
+    "ca",
+    "evtl",
+    "inkl",
+    "Str",
+    "Tel",
+    "Dr",
+    "Prof",
+    "gem",
+    "usw",
+    "etc",
+    "Bd",
 )
 _TOC = re.compile(r"^(Inhaltsverzeichnis|Inhaltsübersicht|Inhalt|Übersicht)\s*$", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?;:])\s+(?=[A-ZÄÖÜ(§„\"0-9])")
@@ -35,9 +61,11 @@ def split_sentences(text: str) -> list[str]:
             tail = prev.rstrip(".:;").rsplit(" ", 2)
             last_word = tail[-1] if tail else ""
             two_words = " ".join(tail[-2:]) if len(tail) >= 2 else last_word
-            if (
-                prev.endswith(".")
-                and (last_word in _ABBREVIATIONS or two_words in _ABBREVIATIONS or last_word.isdigit() or len(last_word) == 1)
+            if prev.endswith(".") and (
+                last_word in _ABBREVIATIONS
+                or two_words in _ABBREVIATIONS
+                or last_word.isdigit()
+                or len(last_word) == 1
             ):
                 sentences[-1] = f"{prev} {piece}"
                 continue
@@ -78,7 +106,11 @@ def _heading_of(line: str) -> tuple[int, str, str | None] | None:
     if m := _MD_HEADING.match(line):
         text = m.group(2).strip()
         label = None
-        if inner := _PARAGRAPH_HEADING.match(text) or _ARTICLE_HEADING.match(text) or _TOP_HEADING.match(text):
+        if (
+            inner := _PARAGRAPH_HEADING.match(text)
+            or _ARTICLE_HEADING.match(text)
+            or _TOP_HEADING.match(text)
+        ):
             label = re.sub(r"\s+", " ", inner.group(1))
         return len(m.group(1)), text, label
     if len(line) > 140:
@@ -133,8 +165,12 @@ def parse_sections(content: str) -> list[_Section]:
                 while stack and (stack[-1][0] >= level or _TOC.match(stack[-1][1])):
                     stack.pop()
                 stack.append((level, text))
-                inherited = label or next((s.label for s in reversed(sections) if s.label and level > 6), None)
-                sections.append(_Section(path=[t for _, t in stack], label=label or (inherited if level == 7 else None)))
+                inherited = label or next(
+                    (s.label for s in reversed(sections) if s.label and level > 6), None
+                )
+                sections.append(
+                    _Section(path=[t for _, t in stack], label=label or (inherited if level == 7 else None))
+                )
                 continue
             paragraph.append(line)
     flush()
@@ -157,7 +193,9 @@ class MunicipalDocumentSplitter:
     ```
     """
 
-    def __init__(self, split_words: int = 160, max_words: int = 260, overlap_sentences: int = 1, min_words: int = 25) -> None:
+    def __init__(
+        self, split_words: int = 160, max_words: int = 260, overlap_sentences: int = 1, min_words: int = 25
+    ) -> None:
         self.split_words = split_words
         self.max_words = max_words
         self.overlap_sentences = overlap_sentences
@@ -195,13 +233,22 @@ class MunicipalDocumentSplitter:
                 section = _Section(
                     path=section.path,
                     label=section.label or carry.label,
-                    blocks=[_Block(" > ".join(carry.path[-1:]) + ": " + " ".join(b.text for b in carry.blocks), carry.blocks[0].page)]
+                    blocks=[
+                        _Block(
+                            " > ".join(carry.path[-1:]) + ": " + " ".join(b.text for b in carry.blocks),
+                            carry.blocks[0].page,
+                        )
+                    ]
                     + section.blocks
                     if carry.path
                     else carry.blocks + section.blocks,
                 )
                 carry = None
-            if section.words() < self.min_words and not section.label and not any(b.table for b in section.blocks):
+            if (
+                section.words() < self.min_words
+                and not section.label
+                and not any(b.table for b in section.blocks)
+            ):
                 carry = section
                 continue
             merged.append(section)
@@ -229,7 +276,9 @@ class MunicipalDocumentSplitter:
             if current and count + n > self.split_words:
                 chunks.append(self._join(current))
                 keep = current[-self.overlap_sentences :] if self.overlap_sentences else []
-                keep = [u for u in keep if not u[0].startswith("|") and len(u[0].split()) < self.split_words // 3]
+                keep = [
+                    u for u in keep if not u[0].startswith("|") and len(u[0].split()) < self.split_words // 3
+                ]
                 current, count = list(keep), sum(len(u[0].split()) for u in keep)
                 if count + n > self.max_words:  # no overlap where it would push the chunk over max_words
                     current, count = [], 0

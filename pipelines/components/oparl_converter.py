@@ -45,7 +45,9 @@ def _meeting_text(obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
             line += f" – Beschluss: {item['resolutionText']}"
         lines.append(line)
     meta = {
-        "doc_type": "Niederschrift" if obj.get("resultsProtocol") or obj.get("verbatimProtocol") else "Einladung",
+        "doc_type": "Niederschrift"
+        if obj.get("resultsProtocol") or obj.get("verbatimProtocol")
+        else "Einladung",
         "date": _date(obj.get("start")),
         "body": str(obj.get("name", "")).split("(")[0].strip() or None,
         "non_public_items": non_public,
@@ -60,7 +62,9 @@ def _paper_text(obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     for consultation in obj.get("consultation") or []:
         if isinstance(consultation, dict) and consultation.get("role"):
             lines.append(f"Beratung: {consultation['role']}")
-    files = [f.get("name") for f in (obj.get("mainFile"), *(obj.get("auxiliaryFile") or [])) if isinstance(f, dict)]
+    files = [
+        f.get("name") for f in (obj.get("mainFile"), *(obj.get("auxiliaryFile") or [])) if isinstance(f, dict)
+    ]
     if files:
         lines.append("Anlagen: " + "; ".join(str(f) for f in files if f))
     meta = {
@@ -74,7 +78,15 @@ def _paper_text(obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
 def _generic_text(obj: dict[str, Any]) -> tuple[str, dict[str, Any]]:
     kind = _kind(obj)
     lines = [f"{kind}: {obj.get('name') or obj.get('title') or obj.get('id', '')}"]
-    for key in ("shortName", "classification", "organizationType", "description", "website", "license", "text"):
+    for key in (
+        "shortName",
+        "classification",
+        "organizationType",
+        "description",
+        "website",
+        "license",
+        "text",
+    ):
         if obj.get(key):
             lines.append(f"{key}: {obj[key]}")
     return "\n".join(lines), {"doc_type": "Sonstiges"}
@@ -121,11 +133,21 @@ class OParlConverter:
             objects = data.get("data") if isinstance(data, dict) and "data" in data else data
             if isinstance(objects, dict):
                 objects = [objects]
-            parts = [oparl_object_to_document(o, str(source)) for o in objects or [] if isinstance(o, dict)]
-            parts = [p for p in parts if p is not None]
+            converted = [oparl_object_to_document(o, str(source)) for o in objects or [] if isinstance(o, dict)]
+            parts = [p for p in converted if p is not None]
             if len(parts) == 1:
                 documents.append(parts[0])
             elif parts:
                 content = "\n\n".join(p.content or "" for p in parts)
-                documents.append(Document(content=content, meta={"source": str(source), "title": Path(source).stem, "doc_type": "Sonstiges", "oparl_type": "list"}))
+                documents.append(
+                    Document(
+                        content=content,
+                        meta={
+                            "source": str(source),
+                            "title": Path(source).stem,
+                            "doc_type": "Sonstiges",
+                            "oparl_type": "list",
+                        },
+                    )
+                )
         return {"documents": documents}

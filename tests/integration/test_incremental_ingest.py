@@ -37,7 +37,11 @@ def test_add_noop_update_delete_and_bad_file(tmp_path: Path) -> None:
 
     (folder / "KON_Verordnung_Sperrzeit.md").unlink()
     grill = folder / "KON_Satzung_Grillplaetze.md"
-    grill.write_text(grill.read_text(encoding="utf-8") + "\n\n## § 99 Testregel\n\nDas Grillen von Marshmallows ist am Zebrastrand erlaubt.\n", encoding="utf-8")
+    grill.write_text(
+        grill.read_text(encoding="utf-8")
+        + "\n\n## § 99 Testregel\n\nDas Grillen von Marshmallows ist am Zebrastrand erlaubt.\n",
+        encoding="utf-8",
+    )
     (folder / "kaputt.pdf").write_bytes(os.urandom(4096))
 
     changed = ingest(settings, [str(folder)])
@@ -52,8 +56,12 @@ def test_add_noop_update_delete_and_bad_file(tmp_path: Path) -> None:
         assert all("Sperrzeit" not in h.meta["source"] for h in hits)
         hits = service.search("Marshmallows am Zebrastrand grillen", top_k=3)
         assert "Zebrastrand" in (hits[0].content or "")
-        grill_chunks = [h for h in service.search("Grillplatz Benutzung", top_k=50) if "Grillplaetze" in h.meta["source"]]
-        assert len({h.meta["checksum"] for h in grill_chunks}) == 1, "old chunks of the edited file must be gone"
+        grill_chunks = [
+            h for h in service.search("Grillplatz Benutzung", top_k=50) if "Grillplaetze" in h.meta["source"]
+        ]
+        assert len({h.meta["checksum"] for h in grill_chunks}) == 1, (
+            "old chunks of the edited file must be gone"
+        )
     finally:
         service.close()
 

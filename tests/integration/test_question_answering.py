@@ -41,7 +41,9 @@ def test_answer_states_the_amount_and_cites_the_statute(service: QueryService) -
     assert "KON_Satzung_Verpackungssteuer.md" in cited
     statute = next(c for c in answer.citations if c["source"].endswith("KON_Satzung_Verpackungssteuer.md"))
     chunk_texts = [d.content for d in answer.documents if d.meta["source"] == statute["source"]]
-    assert any(statute["quote"] in text for text in chunk_texts), "the quote must be verbatim from a given chunk"
+    assert any(statute["quote"] in text for text in chunk_texts), (
+        "the quote must be verbatim from a given chunk"
+    )
     assert "[1]" in answer.answer
 
 

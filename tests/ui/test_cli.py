@@ -53,8 +53,14 @@ def test_ingest_json_contract_and_failures(tmp_path: Path) -> None:
 
 
 def test_search_json_contract(konstanz_index: Path) -> None:
-    result = auskunft("search", "Wie hoch ist die Hundesteuer für einen Kampfhund?", "--top-k", "3", "--json",
-                      env={"AUSKUNFT_DATA_DIR": str(konstanz_index)})
+    result = auskunft(
+        "search",
+        "Wie hoch ist die Hundesteuer für einen Kampfhund?",
+        "--top-k",
+        "3",
+        "--json",
+        env={"AUSKUNFT_DATA_DIR": str(konstanz_index)},
+    )
     assert result.returncode == 0, result.stderr
     hits = json.loads(result.stdout)
     assert len(hits) == 3
@@ -65,8 +71,12 @@ def test_search_json_contract(konstanz_index: Path) -> None:
 
 @pytest.mark.slow
 def test_ask_json_contract(konstanz_index: Path) -> None:
-    result = auskunft("ask", "Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?", "--json",
-                      env={"AUSKUNFT_DATA_DIR": str(konstanz_index)})
+    result = auskunft(
+        "ask",
+        "Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?",
+        "--json",
+        env={"AUSKUNFT_DATA_DIR": str(konstanz_index)},
+    )
     assert result.returncode == 0, result.stderr
     answer = json.loads(result.stdout)
     assert set(answer) >= {"answer", "citations", "refused"}
@@ -84,7 +94,9 @@ def test_ask_json_contract(konstanz_index: Path) -> None:
         (("ask", "Hundesteuer"), {"AUSKUNFT_GENERATOR__GGUF_PATH": "/nirgends/model.gguf"}, None),
     ],
 )
-def test_user_errors_are_one_line_without_traceback(args: tuple[str, ...], env: dict[str, str], expected: str | None) -> None:
+def test_user_errors_are_one_line_without_traceback(
+    args: tuple[str, ...], env: dict[str, str], expected: str | None
+) -> None:
     result = auskunft(*args, env=env)
     assert result.returncode == 1
     lines = [line for line in result.stderr.strip().splitlines() if line.strip()]

@@ -13,7 +13,7 @@ def test_profile_yaml_overrides_defaults(hermetic_env: Path) -> None:
     settings = load_settings("test")
     assert settings.profile == "test"
     assert settings.generator.max_tokens == 200  # default.yaml says 400
-    assert settings.generator.temperature == 0.1  # untouched default
+    assert settings.generator.temperature == 0.0  # untouched default
     assert settings.data_dir == hermetic_env
 
 
