@@ -259,6 +259,8 @@ def ui(
         "none",
         "--theme.base",
         "light",
+        "--client.toolbarMode",
+        "viewer",
     ]
     typer.echo(f"Auskunft UI on http://{host or settings.ui.host}:{port or settings.ui.port}", err=True)
     raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
