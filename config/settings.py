@@ -72,6 +72,14 @@ class IndexingSettings(_Section):
     max_file_mb: int = 100
 
 
+class SourceSettings(_Section):
+    """A place `auskunft reindex` revisits: a folder, or an OParl server (System or Body URL)."""
+
+    kind: Literal["folder", "oparl"] = "folder"
+    path: str | None = None
+    url: str | None = None
+
+
 class RetrievalSettings(_Section):
     top_k: int = 5
     # below this cosine similarity a hit does not count as evidence; no evidence = refusal
@@ -95,6 +103,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
     indexing: IndexingSettings = Field(default_factory=IndexingSettings)
+    sources: list[SourceSettings] = Field(default_factory=list)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
 

@@ -29,6 +29,7 @@ class Manifest:
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)
     embedder: str | None = None
+    remote: dict[str, str] = field(default_factory=dict)  # mirror folder -> the OParl URL it mirrors
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
@@ -36,10 +37,17 @@ class Manifest:
             entries=dict(data.get("entries", {})),
             roots=list(data.get("roots", [])),
             embedder=data.get("embedder"),
+            remote=dict(data.get("remote", {})),
         )
 
     def to_dict(self) -> dict[str, Any]:
-        return {"version": 1, "embedder": self.embedder, "roots": self.roots, "entries": self.entries}
+        return {
+            "version": 1,
+            "embedder": self.embedder,
+            "roots": self.roots,
+            "remote": self.remote,
+            "entries": self.entries,
+        }
 
     @classmethod
     def load(cls, path: Path) -> Manifest:

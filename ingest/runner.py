@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -24,6 +27,7 @@ from pipelines.stores import (
 )
 
 BATCH_FILES = 8
+logger = logging.getLogger(__name__)
 Progress = Callable[[int, int, str], None]
 
 
@@ -41,6 +45,7 @@ class IngestReport:
     chunks_written: int = 0
     seconds: float = 0.0
     generation: str | None = None
+    synced: dict[str, dict[str, int]] = field(default_factory=dict)  # OParl URL -> fetched/deleted/unchanged
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -51,6 +56,7 @@ class IngestReport:
             "failed": self.failed,
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
+            "synced": self.synced,
         }
 
 
@@ -99,7 +105,7 @@ def _apply(
         batch = todo[start : start + BATCH_FILES]
         if progress:
             progress(done, len(todo), batch[0][0].source)
-        meta = [{"source": f.source, "source_id": f.source_id, "checksum": c} for f, c, _ in batch]
+        meta = [{**f.meta, "source": f.source, "source_id": f.source_id, "checksum": c} for f, c, _ in batch]
         result = pipeline.run(
             {"converter": {"sources": [f.path for f, _, _ in batch], "meta": meta}},
             include_outputs_from={"converter", "splitter"},
@@ -158,23 +164,134 @@ def _plan(
     return plan
 
 
+def is_remote(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
+def mirror_dir_for(settings: Settings, url: str) -> Path:
+    """Where an OParl server's documents are mirrored (one folder per server URL)."""
+    from urllib.parse import urlparse
+
+    digest = hashlib.sha1(url.encode()).hexdigest()[:10]
+    return settings.data_dir / "mirror" / f"{urlparse(url).hostname or 'oparl'}-{digest}"
+
+
+def _sync_remote(settings: Settings, urls: list[str], report: IngestReport) -> dict[str, str]:
+    """Mirror each OParl server; a server that cannot be read keeps its last mirror (nothing is lost)."""
+    mirrors: dict[str, str] = {}
+    for url in urls:
+        from ingest.sources.oparl import OParlSource
+
+        mirror = mirror_dir_for(settings, url)
+        mirror.mkdir(parents=True, exist_ok=True)
+        try:
+            result = OParlSource(url, mirror, max_file_mb=settings.indexing.max_file_mb).sync()
+        except Exception as exc:
+            logger.warning("OParl sync of %s failed: %s", url, exc)
+            report.failed.append(
+                {
+                    "source": url,
+                    "reason": f"OParl server could not be read ({exc.__class__.__name__}); its documents stay indexed",
+                }
+            )
+        else:
+            report.failed.extend(result.failed)
+            report.synced[url] = {
+                "fetched": result.fetched,
+                "deleted": result.deleted,
+                "unchanged": result.unchanged,
+            }
+        mirrors[str(mirror.resolve())] = url
+    return mirrors
+
+
 def ingest(settings: Settings, paths: list[str], progress: Progress | None = None) -> IngestReport:
     """Index new and changed files under ``paths``, remove deleted ones, report every file's outcome.
 
+    ``paths`` are files, folders, or OParl System/Body URLs (mirrored first, then indexed as a folder).
     Embedded store: all changes go into a new generation that becomes live only when complete.
     """
     started = time.monotonic()
     report = IngestReport()
-    files, roots = _collect(settings, paths, report)
-    if settings.store.url:
-        _ingest_server(settings, files, roots, report, progress)
-    else:
-        _ingest_embedded(settings, files, roots, report, progress)
+    lock = writer_lock(settings)
+    try:
+        remote = _sync_remote(settings, [p for p in paths if is_remote(p)], report)
+        local = [p for p in paths if not is_remote(p)] + list(remote)
+        files, roots = _collect(settings, local, report)
+        if settings.store.url:
+            _ingest_server(settings, files, roots, remote, report, progress)
+        else:
+            _ingest_embedded(settings, files, roots, remote, report, progress)
+    finally:
+        lock.release()
     report.seconds = time.monotonic() - started
+    logger.info(
+        "ingest finished: %s",
+        json.dumps(
+            {k: v for k, v in report.to_json().items() if not isinstance(v, list)}
+            | {
+                "added": len(report.added),
+                "updated": len(report.updated),
+                "unchanged": len(report.unchanged),
+                "deleted": len(report.deleted),
+                "failed": len(report.failed),
+            }
+        ),
+    )
     return report
 
 
-def _writer_lock(settings: Settings, lock: portalocker.Lock) -> portalocker.Lock:
+def known_sources(settings: Settings) -> list[str]:
+    """Every folder and OParl URL the index knows: configured sources plus all earlier ingests."""
+    if settings.store.url:
+        manifest = Manifest.load(server_manifest_path(settings))
+    else:
+        manifest = Manifest.from_dict(EmbeddedIndex(settings.index_dir).manifest())
+    sources: list[str] = []
+    for source in settings.sources:
+        value = source.url if source.kind == "oparl" else source.path
+        if value:
+            sources.append(value if source.kind == "oparl" else str(Path(value).resolve()))
+    for root in manifest.roots:
+        sources.append(manifest.remote.get(root, root))
+    return list(dict.fromkeys(sources))
+
+
+def reindex(settings: Settings, progress: Progress | None = None) -> IngestReport:
+    """Revisit every known source (the nightly run): add, update and delete what changed upstream.
+
+    A source folder that is missing (e.g. an unmounted share) is reported, and its documents stay indexed.
+    """
+    sources = known_sources(settings)
+    present = [s for s in sources if is_remote(s) or Path(s).exists()]
+    report = ingest(settings, present, progress)
+    for missing in sorted(set(sources) - set(present)):
+        report.failed.append(
+            {
+                "source": missing,
+                "reason": "source folder not found (unmounted or moved?); its documents stay indexed",
+            }
+        )
+    return report
+
+
+def write_run_report(settings: Settings, report: IngestReport, command: str) -> Path:
+    """``<data_dir>/reports/<command>-<time>.json`` and ``latest-<command>.json`` for monitoring and the UI."""
+    folder = settings.data_dir / "reports"
+    folder.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%dT%H%M%S")
+    data = {"command": command, "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **report.to_json()}
+    text = json.dumps(data, ensure_ascii=False, indent=1)
+    path = folder / f"{command}-{stamp}.json"
+    _atomic_write(path, text)
+    _atomic_write(folder / f"latest-{command}.json", text)
+    return path
+
+
+def writer_lock(settings: Settings) -> portalocker.Lock:
+    """One writer per data dir (embedded and server mode alike); a second one fails at once."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    lock = portalocker.Lock(str(settings.data_dir / "writer.lock"), timeout=0, fail_when_locked=True)
     try:
         lock.acquire()
     except portalocker.AlreadyLocked as exc:
@@ -188,32 +305,30 @@ def _ingest_embedded(
     settings: Settings,
     files: list[SourceFile],
     roots: list[str],
+    remote: dict[str, str],
     report: IngestReport,
     progress: Progress | None,
 ) -> None:
     index = EmbeddedIndex(settings.index_dir)
-    lock = _writer_lock(settings, index.writer_lock())
+    manifest = Manifest.from_dict(index.manifest())
+    known = (list(manifest.roots), dict(manifest.remote))
+    plan = _plan(settings, manifest, files, roots, report)
+    manifest.remote.update(remote)
+    if not plan.changes() and (manifest.roots, manifest.remote) == known and index.current():
+        report.generation = index.current()
+        return
+    name, path = index.begin()
+    store = create_document_store(settings, path=path)
     try:
-        manifest = Manifest.from_dict(index.manifest())
-        known_roots = list(manifest.roots)
-        plan = _plan(settings, manifest, files, roots, report)
-        if not plan.changes() and manifest.roots == known_roots and index.current():
-            report.generation = index.current()
-            return
-        name, path = index.begin()
-        store = create_document_store(settings, path=path)
-        try:
-            store.count_documents()  # creates the collection in a new index
-            _apply(settings, store, manifest, plan, report, progress)
-        except BaseException:
-            close_document_store(store)
-            index.discard(name)
-            raise
+        store.count_documents()  # creates the collection in a new index
+        _apply(settings, store, manifest, plan, report, progress)
+    except BaseException:
         close_document_store(store)
-        index.commit(name, manifest.to_dict())
-        report.generation = name
-    finally:
-        lock.release()
+        index.discard(name)
+        raise
+    close_document_store(store)
+    index.commit(name, manifest.to_dict())
+    report.generation = name
 
 
 def server_manifest_path(settings: Settings) -> Path:
@@ -224,25 +339,21 @@ def _ingest_server(
     settings: Settings,
     files: list[SourceFile],
     roots: list[str],
+    remote: dict[str, str],
     report: IngestReport,
     progress: Progress | None,
 ) -> None:
+    """Server mode writes in place: per file, new chunks first, then the old version's chunks are
+    dropped, then the manifest records it; a crash in between is repaired by the next run."""
     path = server_manifest_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
-    lock = _writer_lock(
-        settings, portalocker.Lock(str(path.with_suffix(".lock")), timeout=0, fail_when_locked=True)
-    )
+    manifest = Manifest.load(path)
+    plan = _plan(settings, manifest, files, roots, report)
+    manifest.remote.update(remote)
+    store = create_document_store(settings)
     try:
-        manifest = Manifest.load(path)
-        plan = _plan(settings, manifest, files, roots, report)
-        store = create_document_store(settings)
-        try:
-            _apply(settings, store, manifest, plan, report, progress)
-        finally:
-            import json
-
-            # record whatever was completed, so a re-run only redoes the rest
-            _atomic_write(path, json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1))
-            close_document_store(store)
+        _apply(settings, store, manifest, plan, report, progress)
     finally:
-        lock.release()
+        # record whatever was completed, so a re-run only redoes the rest
+        _atomic_write(path, json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1))
+        close_document_store(store)

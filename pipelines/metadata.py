@@ -55,11 +55,102 @@ def guess_municipality(text: str) -> str | None:
 
 
 def title_from_text(text: str, fallback: str) -> str:
-    """A readable title: the first line that looks like a heading, else ``fallback``."""
+    """A readable title: the first line whose first words name the kind of document, else ``fallback``."""
+    kinds = (
+        r"\w*(?:satzung|ordnung|niederschrift|protokoll|verordnung|richtlinie|vorlage|tagesordnung|beschluss)"
+    )
     for line in text.splitlines()[:40]:
         line = line.strip(" #\t")
-        if 12 <= len(line) <= 200 and re.search(
-            r"(?i)satzung|ordnung|niederschrift|protokoll|verordnung|gesetz|vorlage|richtlinie", line
+        if (
+            12 <= len(line) <= 200
+            and "GBl" not in line
+            and re.match(rf"(?i)^(?:\S+\s+){{0,3}}{kinds}\b", line)
         ):
             return line
     return fallback
+
+
+_ISO_IN_NAME = re.compile(r"(20\d\d|19\d\d)-(\d\d)-(\d\d)")
+_GERMAN_DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d\d)\b")
+_MONTHS = {
+    m: i
+    for i, m in enumerate(
+        [
+            "januar",
+            "februar",
+            "märz",
+            "april",
+            "mai",
+            "juni",
+            "juli",
+            "august",
+            "september",
+            "oktober",
+            "november",
+            "dezember",
+        ],
+        1,
+    )
+}
+_LONG_DATE = re.compile(r"\b(\d{1,2})\.\s?(" + "|".join(_MONTHS) + r")\s+((?:19|20)\d\d)\b", re.I)
+_DECIDED = re.compile(
+    r"(?:Sitzung|Besprechung|beschlossen|Beschluss)\D{0,40}?(\d{1,2}\.\s?(?:\d{1,2}\.|[A-Za-zä]+)\s?(?:19|20)\d\d)"
+)
+_IN_FORCE = re.compile(r"tritt\s+(?:am|mit Wirkung vom|zum)\s+(.{6,30}?)\s+in\s+Kraft", re.I)
+_REFERENCE = re.compile(
+    r"\b(?:Drucksache|Vorlage|Vorlagen-?Nr\.?|Drs\.)\s*(?:Nr\.?\s*)?:?\s*(\d{2,4}/\d{2,5}(?:/\d+)?)", re.I
+)
+_BODY = re.compile(
+    r"\b(Gemeinderat(?:es|s)?|Stadtrat(?:es|s)?|Kreistag(?:es|s)?|Ortschaftsrat(?:es|s)?(?:\s+[A-ZÄÖÜ][\wäöüß-]+)?"
+    r"|Stadtteilbeirat(?:es|s)?(?:\s+[A-ZÄÖÜ][\wäöüß-]+)?|Ortsbeirat(?:es|s)?|Gemeindevertretung|Stadtverordnetenversammlung"
+    r"|(?:Haupt|Bau|Finanz|Verwaltungs|Umwelt|Sozial)\w*ausschuss(?:es)?)\b"
+)
+
+
+def _iso(day: str, month: str | int, year: str) -> str | None:
+    try:
+        d, m, y = int(day), int(month), int(year)
+    except ValueError:
+        return None
+    if not (1 <= d <= 31 and 1 <= m <= 12):
+        return None
+    return f"{y:04d}-{m:02d}-{d:02d}"
+
+
+def parse_german_date(text: str) -> str | None:
+    """The first date in ``text`` as ISO (``16.05.2024`` or ``1. Januar 2025``)."""
+    found = []
+    if m := _GERMAN_DATE.search(text):
+        found.append((m.start(), _iso(m.group(1), m.group(2), m.group(3))))
+    if m := _LONG_DATE.search(text):
+        found.append((m.start(), _iso(m.group(1), _MONTHS[m.group(2).lower()], m.group(3))))
+    found = [f for f in found if f[1]]
+    return min(found)[1] if found else None
+
+
+def guess_dates(text: str, path: str = "") -> dict[str, str]:
+    """``date`` (meeting or adoption date) and ``valid_from`` (in force) from the file name and text."""
+    dates: dict[str, str] = {}
+    if m := _ISO_IN_NAME.search(PurePath(path).name if path else ""):
+        dates["date"] = f"{m.group(1)}-{m.group(2)}-{m.group(3)}"
+    else:
+        decided = _DECIDED.search(text[:6000])
+        found = (parse_german_date(decided.group(1)) if decided else None) or parse_german_date(text[:3000])
+        if found:
+            dates["date"] = found
+    if (m := _IN_FORCE.search(text)) and (found := parse_german_date(m.group(1))):
+        dates["valid_from"] = found
+    return dates
+
+
+def guess_reference(text: str) -> str | None:
+    m = _REFERENCE.search(text[:4000])
+    return m.group(1) if m else None
+
+
+def guess_body(text: str) -> str | None:
+    """The council body named first in the opening text, in its base form ("Gemeinderat")."""
+    m = _BODY.search(text[:3000])
+    if not m:
+        return None
+    return re.sub(r"(?<=rat)(?:es|s)\b|(?<=tag)(?:es|s)\b|(?<=ausschuss)es\b", "", m.group(1))

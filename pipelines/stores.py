@@ -24,8 +24,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import portalocker
-
 from config.settings import Settings
 
 if TYPE_CHECKING:
@@ -147,12 +145,8 @@ class EmbeddedIndex:
                 shutil.rmtree(folder, ignore_errors=True)
 
     # -- writing ---------------------------------------------------------------------------
-    def writer_lock(self) -> portalocker.Lock:
-        self.index_dir.mkdir(parents=True, exist_ok=True)
-        return portalocker.Lock(str(self.index_dir / "writer.lock"), timeout=0, fail_when_locked=True)
-
     def begin(self) -> tuple[str, Path]:
-        """A new generation folder holding a copy of the live one (call under the writer lock)."""
+        """A new generation folder holding a copy of the live one (call under ``ingest.runner.writer_lock``)."""
         self._remove_uncommitted()
         live = self.current()
         number = int(live.split("-")[1]) + 1 if live else 1

@@ -30,6 +30,20 @@ def _settings() -> Any:
     return load_settings()
 
 
+def _log_to_file(settings: Any) -> None:
+    """Ingest and reindex runs are logged to ``<data_dir>/logs/auskunft.log`` (for the nightly run)."""
+    import logging
+
+    folder = settings.data_dir / "logs"
+    folder.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(folder / "auskunft.log", encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    for name in ("ingest", "pipelines"):
+        logger = logging.getLogger(name)
+        logger.setLevel(logging.INFO)
+        logger.addHandler(handler)
+
+
 def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"Error: {message}", err=True)
     raise typer.Exit(code)
@@ -79,6 +93,18 @@ def setup() -> None:
         )
 
 
+def _print_report(report: Any, as_json: bool) -> None:
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+        return
+    typer.echo(
+        f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
+        f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
+    )
+    for item in report.failed:
+        typer.echo(f"  failed: {item['source']}: {item['reason']}", err=True)
+
+
 @app.command()
 def ingest(
     paths: Annotated[
@@ -91,8 +117,10 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ingest.runner import ingest as run_ingest
+    from ingest.runner import write_run_report
 
     settings = _run(_settings)
+    _log_to_file(settings)
     console = Console(stderr=True)
     with Progress(
         TextColumn("Indexing"),
@@ -110,18 +138,32 @@ def ingest(
             bar.update(task, completed=done, total=total, description=Path(label).name if label else "")
 
         report = _run(lambda: run_ingest(settings, paths, progress), settings)
-    if as_json:
-        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
-    else:
-        typer.echo(
-            f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
-            f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
-        )
-        for item in report.failed:
-            typer.echo(f"  failed: {item['source']}: {item['reason']}", err=True)
+    write_run_report(settings, report, "ingest")
+    _print_report(report, as_json)
     indexed = report.added or report.updated or report.unchanged or report.deleted
     if report.failed and not indexed:
         raise typer.Exit(1)
+
+
+@app.command()
+def reindex(as_json: JsonFlag = False) -> None:
+    """Revisit every known source (configured ones and all earlier ingests): the nightly run.
+
+    Writes a run report to <data_dir>/reports/ and logs to <data_dir>/logs/auskunft.log.
+    Exit code: 0 = all fine, 3 = finished but some documents or sources failed (see report), 1 = could not run.
+    """
+    from ingest.runner import reindex as run_reindex
+    from ingest.runner import write_run_report
+
+    settings = _run(_settings)
+    _log_to_file(settings)
+    report = _run(lambda: run_reindex(settings), settings)
+    path = write_run_report(settings, report, "reindex")
+    _print_report(report, as_json)
+    if not as_json:
+        typer.echo(f"report: {path}", err=True)
+    if report.failed:
+        raise typer.Exit(3)
 
 
 @app.command()

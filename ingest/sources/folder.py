@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
+
+SIDECAR_SUFFIX = ".meta.json"
 
 
 @dataclass(frozen=True)
@@ -16,13 +20,27 @@ class SourceFile:
     source: str
     source_id: str
     root: str
+    meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
 
     def checksum(self) -> str:
+        """Content and metadata: a changed sidecar (e.g. a meeting made public) re-indexes the file."""
         digest = hashlib.sha256()
         with self.path.open("rb") as f:
             while chunk := f.read(1 << 20):
                 digest.update(chunk)
+        if self.meta:
+            digest.update(json.dumps(self.meta, sort_keys=True, ensure_ascii=False).encode())
         return digest.hexdigest()
+
+
+def read_sidecar(file: Path) -> dict[str, Any]:
+    """Metadata a source wrote next to a mirrored file (``<name>.meta.json``), e.g. by the OParl source."""
+    sidecar = file.with_name(file.name + SIDECAR_SUFFIX)
+    try:
+        data = json.loads(sidecar.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        return {}
+    return {k: v for k, v in data.items() if v is not None} if isinstance(data, dict) else {}
 
 
 def _matches(name: str, patterns: list[str]) -> bool:
@@ -34,14 +52,19 @@ def list_files(given: str, include: list[str], exclude: list[str]) -> list[Sourc
     path = Path(given)
     root = str(path.resolve())
     if path.is_file():
-        return [SourceFile(path=path, source=given, source_id=root, root=root)]
+        meta = read_sidecar(path)
+        return [
+            SourceFile(path=path, source=str(meta.pop("source", given)), source_id=root, root=root, meta=meta)
+        ]
     files = []
     for file in sorted(path.rglob("*")):
         rel = file.relative_to(path)
-        if any(_matches(part, exclude) for part in rel.parts):
+        if any(_matches(part, exclude) for part in rel.parts) or file.name.endswith(SIDECAR_SUFFIX):
             continue
         if file.is_file() and _matches(file.name, include):
+            meta = read_sidecar(file)
+            source = str(meta.pop("source", Path(given) / rel))
             files.append(
-                SourceFile(path=file, source=str(Path(given) / rel), source_id=str(file.resolve()), root=root)
+                SourceFile(path=file, source=source, source_id=str(file.resolve()), root=root, meta=meta)
             )
     return files

@@ -11,7 +11,14 @@ import yaml
 from haystack import Document, component
 
 from pipelines.components.oparl_converter import OParlConverter
-from pipelines.metadata import guess_doc_type, guess_municipality, title_from_text
+from pipelines.metadata import (
+    guess_body,
+    guess_dates,
+    guess_doc_type,
+    guess_municipality,
+    guess_reference,
+    title_from_text,
+)
 from pipelines.offline import make_unstructured_offline
 
 logger = logging.getLogger(__name__)
@@ -116,7 +123,15 @@ class MunicipalFileConverter:
             doc.meta.setdefault("file_name", path.name)
             doc.meta.setdefault("title", title_from_text(doc.content or "", path.stem))
             doc.meta.setdefault("doc_type", guess_doc_type(doc.meta["title"], path.name, doc.content or ""))
-            municipality = doc.meta.get("municipality") or guess_municipality(doc.content or "")
+            text = doc.content or ""
+            for key, value in guess_dates(text, path.name).items():
+                doc.meta.setdefault(key, value)
+            if (reference := guess_reference(text)) and "reference" not in doc.meta:
+                doc.meta["reference"] = reference
+            minutes = doc.meta["doc_type"] in {"Niederschrift", "Einladung", "Beschlussvorlage"}
+            if minutes and "body" not in doc.meta and (body := guess_body(text)):
+                doc.meta["body"] = body
+            municipality = doc.meta.get("municipality") or guess_municipality(text)
             if municipality:
                 doc.meta["municipality"] = municipality
             documents.append(doc)

@@ -133,7 +133,9 @@ class OParlConverter:
             objects = data.get("data") if isinstance(data, dict) and "data" in data else data
             if isinstance(objects, dict):
                 objects = [objects]
-            converted = [oparl_object_to_document(o, str(source)) for o in objects or [] if isinstance(o, dict)]
+            converted = [
+                oparl_object_to_document(o, str(source)) for o in objects or [] if isinstance(o, dict)
+            ]
             parts = [p for p in converted if p is not None]
             if len(parts) == 1:
                 documents.append(parts[0])

@@ -106,8 +106,15 @@ def test_snapshot_removes_folders_of_dead_readers(index: EmbeddedIndex) -> None:
     assert mine.path.name.startswith(f"{os.getpid()}-")
 
 
-def test_only_one_writer(index: EmbeddedIndex) -> None:
-    import portalocker
+def test_only_one_writer(tmp_path: Path) -> None:
+    from config.settings import load_settings
+    from ingest.runner import IndexBusyError, writer_lock
 
-    with index.writer_lock(), pytest.raises(portalocker.AlreadyLocked):
-        index.writer_lock().acquire()
+    settings = load_settings("test", data_dir=tmp_path / "data")
+    lock = writer_lock(settings)
+    try:
+        with pytest.raises(IndexBusyError, match="Another ingest or reindex is running"):
+            writer_lock(settings)
+    finally:
+        lock.release()
+    writer_lock(settings).release()  # free again once the first writer is done
