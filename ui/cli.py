@@ -22,6 +22,19 @@ app = typer.Typer(
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+TypeFilter = Annotated[
+    str | None, typer.Option("--type", help="Only this document type, e.g. Satzung, Niederschrift.")
+]
+MunicipalityFilter = Annotated[
+    str | None, typer.Option("--municipality", help="Only this municipality, e.g. Konstanz.")
+]
+BodyFilter = Annotated[str | None, typer.Option("--body", help="Only this body, e.g. Gemeinderat.")]
+SinceFilter = Annotated[
+    str | None, typer.Option("--since", help="Only documents dated on or after YYYY-MM-DD.")
+]
+UntilFilter = Annotated[
+    str | None, typer.Option("--until", help="Only documents dated on or before YYYY-MM-DD.")
+]
 
 
 def _settings() -> Any:
@@ -170,15 +183,25 @@ def reindex(as_json: JsonFlag = False) -> None:
 def search(
     question: Annotated[str, typer.Argument(help="What to look for, in plain German.")],
     top_k: Annotated[int, typer.Option("--top-k", min=1, max=100, help="How many passages to return.")] = 5,
+    doc_type: TypeFilter = None,
+    municipality: MunicipalityFilter = None,
+    body: BodyFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Find the passages that best match a question (retrieval only, no language model)."""
+    from pipelines.filters import build_filters
     from pipelines.query import QueryService, hit_of
+
+    filters = build_filters(doc_type, municipality, body, since, until)
 
     settings = _run(_settings)
     service = QueryService(settings)
     try:
-        hits = [hit_of(d) for d in _run(lambda: service.search(question, top_k=top_k), settings)]
+        hits = [
+            hit_of(d) for d in _run(lambda: service.search(question, top_k=top_k, filters=filters), settings)
+        ]
     finally:
         service.close()
     if as_json:
@@ -195,6 +218,11 @@ def search(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="A question in plain German.")],
+    doc_type: TypeFilter = None,
+    municipality: MunicipalityFilter = None,
+    body: BodyFilter = None,
+    since: SinceFilter = None,
+    until: UntilFilter = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from the indexed documents, with numbered sources (the answer streams as it is written)."""
@@ -202,15 +230,18 @@ def ask(
     from rich.live import Live
     from rich.text import Text
 
+    from pipelines.filters import build_filters
     from pipelines.generators import generator_label
     from pipelines.query import QueryService
+
+    filters = build_filters(doc_type, municipality, body, since, until)
 
     settings = _run(_settings)
     service = QueryService(settings)
     console = Console()
     try:
         if as_json:
-            answer = _run(lambda: service.answer(question), settings)
+            answer = _run(lambda: service.answer(question, filters=filters), settings)
             typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
             return
         streamed = Text()
@@ -220,7 +251,9 @@ def ask(
                 streamed.append(chunk.content)
                 live.update(streamed)
 
-            answer = _run(lambda: service.answer(question, streaming_callback=on_token), settings)
+            answer = _run(
+                lambda: service.answer(question, streaming_callback=on_token, filters=filters), settings
+            )
     finally:
         service.close()
     console.print(answer.answer, highlight=False)
