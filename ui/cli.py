@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import os
 import subprocess
@@ -177,6 +178,53 @@ def reindex(as_json: JsonFlag = False) -> None:
         typer.echo(f"report: {path}", err=True)
     if report.failed:
         raise typer.Exit(3)
+
+
+def seconds_until(at: str, now: datetime.datetime) -> float:
+    """Seconds from ``now`` to the next ``HH:MM`` (today if still ahead, else tomorrow)."""
+    hour, minute = (int(x) for x in at.split(":"))
+    target = now.replace(hour=hour, minute=minute, second=0, microsecond=0)
+    if target <= now:
+        target += datetime.timedelta(days=1)
+    return (target - now).total_seconds()
+
+
+@app.command()
+def schedule(
+    at: Annotated[
+        str, typer.Option("--at", help="Time of day for the nightly re-index, HH:MM (local time).")
+    ] = "02:00",
+    now: Annotated[bool, typer.Option("--now", help="Also run one re-index right away.")] = False,
+) -> None:
+    """Run `reindex` every night (the scheduler service in docker-compose). Writes a heartbeat for healthchecks."""
+    import time
+
+    from ingest.runner import reindex as run_reindex
+    from ingest.runner import write_run_report
+    from ui.errors import friendly_error
+
+    settings = _run(_settings)
+    _log_to_file(settings)
+    heartbeat = settings.data_dir / "reports" / "scheduler-heartbeat"
+    heartbeat.parent.mkdir(parents=True, exist_ok=True)
+    due = 0.0 if now else seconds_until(at, datetime.datetime.now())
+    typer.echo(f"Next re-index in {due / 3600:.1f} h (daily at {at}).", err=True)
+    while True:
+        while due > 0:
+            heartbeat.write_text(datetime.datetime.now().isoformat())
+            time.sleep(min(60.0, due))
+            due -= min(60.0, due)
+        try:
+            report = run_reindex(settings)
+            write_run_report(settings, report, "reindex")
+            typer.echo(
+                f"re-index done: {len(report.added)} added, {len(report.updated)} updated, "
+                f"{len(report.deleted)} deleted, {len(report.failed)} failed",
+                err=True,
+            )
+        except Exception as exc:  # the scheduler keeps running; the next night tries again
+            typer.echo(f"Error: re-index failed: {friendly_error(exc, settings) or exc}", err=True)
+        due = seconds_until(at, datetime.datetime.now())
 
 
 @app.command()

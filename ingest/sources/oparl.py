@@ -272,6 +272,7 @@ class OParlSource:
                     self._sync_body(body, since_stamp)
                 self._remove_orphaned_files()
                 self._retry_failed_files()
+                self._remove_stray_sidecars()
             finally:
                 self._save_state()
                 self._client = None
@@ -378,6 +379,13 @@ class OParlSource:
             if folder.is_dir():
                 for tmp in folder.glob(".*.tmp"):
                     tmp.unlink(missing_ok=True)
+
+    def _remove_stray_sidecars(self) -> None:
+        """A sidecar whose document is missing (a sync killed between the two writes)."""
+        for folder in ("papers", "meetings", "files"):
+            for sidecar in (self.mirror_dir / folder).glob("*" + SIDECAR_SUFFIX):
+                if not sidecar.with_name(sidecar.name.removesuffix(SIDECAR_SUFFIX)).exists():
+                    sidecar.unlink(missing_ok=True)
 
     def _path_for(self, folder: str, oid: str, ext: str, current: str | None) -> str:
         """A mirror path for ``oid`` that no other object uses (usually ``<folder>/<last segment><ext>``)."""
