@@ -70,6 +70,22 @@ def _front_matter_meta(fm: dict[str, Any]) -> dict[str, Any]:
     return meta
 
 
+def glued_word_ratio(text: str) -> float:
+    """Share of words with a lower-to-upper case step inside ("einenHund"): glued words of an OCR layer."""
+    words = re.findall(r"[A-Za-zÄÖÜäöüß]+", text)
+    if len(words) < 50:
+        return 0.0
+    return sum(bool(re.search(r"[a-zäöüß][A-ZÄÖÜ]", w)) for w in words) / len(words)
+
+
+def _pypdf_document(path: Path, meta: dict[str, Any]) -> Document:
+    import pypdf
+
+    reader = pypdf.PdfReader(str(path))
+    pages = [(page.extract_text() or "").strip() for page in reader.pages]
+    return Document(content="\f".join(pages), meta={**meta, "pages": len(pages), "text_layer": "pypdf"})
+
+
 @component
 class MunicipalFileConverter:
     """
@@ -164,6 +180,9 @@ class MunicipalFileConverter:
             raise ConversionError("not a PDF file (no PDF header)")
         self._check_encryption(path)
         doc = self._partition(path, strategy="fast")
+        if glued_word_ratio(doc.content or "") > 0.03:
+            # an OCR text layer without word spaces ("einenHund"): pypdf reads its spacing better
+            doc = _pypdf_document(path, doc.meta)
         if (doc.content or "").strip() or not self.ocr:
             return doc
         logger.info("%s has no text layer; running OCR (%s)", path.name, self.ocr_languages)

