@@ -10,14 +10,18 @@ from __future__ import annotations
 
 import argparse
 import shutil
+import sys
 import tempfile
 import time
 from pathlib import Path
 
-from config.settings import load_settings
-from ingest.runner import ingest, reindex
-from ingest.sources.folder import list_files
-from pipelines.offline import enforce_offline
+# this file is named like the `ingest` package; keep its folder from shadowing the package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from config.settings import load_settings  # noqa: E402
+from ingest.runner import ingest, reindex  # noqa: E402
+from ingest.sources.folder import list_files  # noqa: E402
+from pipelines.offline import enforce_offline  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
