@@ -81,6 +81,10 @@ class SourceSettings(_Section):
 
 
 class RetrievalSettings(_Section):
+    # dense vectors + German keyword terms, fused by Qdrant (RRF); false = dense only
+    hybrid: bool = True
+    # candidates fetched before the municipal reordering picks top_k
+    candidates: int = 20
     top_k: int = 5
     # below this cosine similarity a hit does not count as evidence; no evidence = refusal
     min_score: float = 0.83

@@ -28,7 +28,8 @@ def _sentence_transformers_model(name: str) -> str:
 
 def embedder_id(settings: Settings) -> str:
     """Identifies the vector space: an index built with one embedder cannot be queried with another."""
-    return f"{settings.embedder.backend}:{settings.embedder.model}"
+    keywords = "+de-keywords-1" if settings.retrieval.hybrid else ""
+    return f"{settings.embedder.backend}:{settings.embedder.model}{keywords}"
 
 
 def build_document_embedder(settings: Settings) -> Any:

