@@ -1,7 +1,8 @@
 """Ingest speed on the development corpus: full ingest, no-op re-index, one changed file, and the same
 files through a naive Haystack pipeline (Haystack defaults, same embedding model) for comparison.
 
-Usage: .venv/bin/python benchmarks/ingest.py [--corpus ../shared/corpus] [--naive-limit 40]
+Usage: .venv/bin/python benchmarks/ingest.py [--corpus ../shared/corpus] [--naive-limit 40] [--keep-index DIR]
+With --keep-index the full index of the corpus is kept in DIR (benchmarks/quality.py reuses it).
 The naive pipeline has no manifest, so its "re-index" is a full run; its throughput is measured on the
 first --naive-limit files that both pipelines can read (Markdown, TXT, PDFs with a text layer).
 """
@@ -60,12 +61,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--corpus", default=str(REPO.parent / "shared" / "corpus"))
     parser.add_argument("--naive-limit", type=int, default=40)
+    parser.add_argument("--keep-index", type=Path, default=None, help="keep the full index (data dir) here")
     args = parser.parse_args()
     enforce_offline()
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         shutil.copytree(args.corpus, corpus)
-        settings = load_settings("embedded", data_dir=Path(tmp) / "data")
+        data_dir = Path(tmp) / "data"
+        settings = load_settings("embedded", data_dir=data_dir)
         files = list_files(str(corpus), settings.indexing.include, settings.indexing.exclude)
         megabytes = sum(f.path.stat().st_size for f in files) / 1e6
 

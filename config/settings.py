@@ -85,6 +85,8 @@ class RetrievalSettings(_Section):
     hybrid: bool = True
     # candidates fetched before the municipal reordering picks top_k
     candidates: int = 20
+    # second stage: the municipality named in the question and the version in force move up
+    rerank: bool = True
     top_k: int = 5
     # below this cosine similarity a hit does not count as evidence; no evidence = refusal
     min_score: float = 0.83

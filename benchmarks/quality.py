@@ -1,0 +1,78 @@
+"""Answer quality on the project's evaluation set (benchmarks/eval/questions.jsonl) over ../shared/corpus.
+
+Usage:
+  .venv/bin/python benchmarks/ingest.py --keep-index benchmarks/.data/corpus   # builds the index once
+  .venv/bin/python benchmarks/quality.py [--answers N]
+
+Prints retrieval figures for each stage (dense only; hybrid dense + German keywords; hybrid + municipal
+reordering) and, for the full pipeline, answer, citation and refusal correctness and latency on the
+first N questions (--answers -1 = all, 0 = none).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from config.settings import load_settings
+from pipelines.evaluation import evaluate, load_cases
+from pipelines.offline import enforce_offline
+from pipelines.query import QueryService
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--index", type=Path, default=REPO / "benchmarks" / ".data" / "corpus")
+    parser.add_argument("--cases", type=Path, default=REPO / "benchmarks" / "eval" / "questions.jsonl")
+    parser.add_argument(
+        "--answers", type=int, default=-1, help="answer the first N questions (-1 = all, 0 = none)"
+    )
+    parser.add_argument("--k", type=int, default=5)
+    args = parser.parse_args()
+    enforce_offline()
+    if not (args.index / "index" / "CURRENT").exists():
+        raise SystemExit(
+            f"No index in {args.index}; run benchmarks/ingest.py --keep-index {args.index} first."
+        )
+    cases = load_cases(args.cases)
+    print(f"{len(cases)} questions, {sum(c.answerable for c in cases)} answerable")
+    stages = [
+        ("dense only", {"hybrid": False, "rerank": False}),
+        ("hybrid (dense + German keywords, RRF in Qdrant)", {"hybrid": True, "rerank": False}),
+        ("hybrid + municipal reordering", {"hybrid": True, "rerank": True}),
+    ]
+    for label, retrieval in stages:
+        settings = load_settings("embedded", data_dir=args.index, retrieval=retrieval)
+        service = QueryService(settings)
+        report = evaluate(service, cases, k=args.k, answers=False)
+        service.close()
+        t = report.totals()
+        print(
+            f"{label}: hit@{args.k} {t[f'hit@{args.k}']}, MRR {t['mrr']}, search p50 {t['latency_p50_s']} s"
+        )
+        towns = report.by_category().get("distractor-town", {})
+        versions = report.by_category().get("distractor-version", {})
+        print(
+            f"    distractor-town hit@{args.k} {towns.get(f'hit@{args.k}')}, distractor-version hit@{args.k} {versions.get(f'hit@{args.k}')}"
+        )
+    if args.answers:
+        subset = cases if args.answers < 0 else cases[: args.answers]
+        settings = load_settings("embedded", data_dir=args.index)
+        service = QueryService(settings)
+        report = evaluate(service, subset, k=args.k, answers=True)
+        service.close()
+        print(f"full pipeline on {len(subset)} questions: " + json.dumps(report.totals(), ensure_ascii=False))
+        for category, totals in report.by_category().items():
+            print(
+                f"    {category}: answer {totals['answer_correctness']}, refusal {totals['refusal_correctness']}"
+            )
+        out = REPO / "benchmarks" / ".data" / "quality-last.json"
+        out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
+        print(f"per-question results: {out}")
+
+
+if __name__ == "__main__":
+    main()
