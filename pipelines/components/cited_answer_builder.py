@@ -80,6 +80,11 @@ class CitedAnswerBuilder:
         if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
             # no usable content, or the model says the excerpts are silent: the fixed refusal
             return {"answer": refusal()}
+        stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
+        given = set().union(*(_facts(d.content or "") | _facts(str(d.meta.get("section", ""))) for d in documents))
+        if stated and not stated & given:
+            # every amount, date and § the answer states is missing from all excerpts: invented, so refuse
+            return {"answer": refusal()}
         sentences = split_sentences(text.replace("\n", " \n ")) or [text]
         order: list[int] = []
         unverified = False

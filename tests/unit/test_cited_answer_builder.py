@@ -70,10 +70,14 @@ class TestCitedAnswerBuilder:
         assert answer["citations"][0]["section"] == "§ 5"
         assert answer["unverified"] is False
 
-    def test_amount_in_no_chunk_is_unverified(self) -> None:
+    def test_amount_in_no_chunk_is_refused_as_invented(self) -> None:
         answer = _answer("Der erste Hund kostet 999,00 Euro [2].")
-        assert answer["unverified"] is True
-        assert "999,00 Euro" in answer["answer"]
+        assert answer["refused"] is True and answer["citations"] == []
+
+    def test_partly_unsupported_sentence_is_marked_unverified(self) -> None:
+        answer = _answer("Der erste Hund kostet 120,00 Euro [2]. Ein Kampfhund kostet 999,00 Euro [2].")
+        assert answer["refused"] is False and answer["unverified"] is True
+        assert "120,00 Euro" in answer["answer"]
 
     def test_quote_is_verbatim_from_the_cited_chunk(self) -> None:
         answer = _answer("Für jeden weiteren Hund zahlt man 240,00 Euro [2].")
