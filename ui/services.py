@@ -26,6 +26,17 @@ def index_status(settings: Settings) -> dict[str, Any]:
     }
 
 
+def last_reindex(settings: Settings) -> dict[str, Any] | None:
+    """The report of the last `auskunft reindex` run (nightly), if any."""
+    import json
+
+    path = settings.data_dir / "reports" / "latest-reindex.json"
+    try:
+        return dict(json.loads(path.read_text(encoding="utf-8")))
+    except (FileNotFoundError, ValueError):
+        return None
+
+
 class StreamedAnswer:
     """Runs ``service.answer`` in a thread; iterate over it for tokens, then read ``.result``."""
 

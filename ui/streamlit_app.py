@@ -11,7 +11,7 @@ from pipelines.generators import generator_label
 from pipelines.offline import enforce_offline
 from pipelines.query import QueryService
 from ui.errors import friendly_error
-from ui.services import StreamedAnswer, index_status
+from ui.services import StreamedAnswer, index_status, last_reindex
 
 enforce_offline()
 st.set_page_config(page_title="Auskunft", page_icon="📚", layout="wide")
@@ -55,6 +55,12 @@ with st.sidebar:
     status = index_status(settings)
     st.metric("Dokumente im Index", status["documents"])
     st.metric("Textabschnitte", status["chunks"])
+    if report := last_reindex(settings):
+        st.caption(
+            f"Letzter Re-Index {str(report.get('finished', ''))[:16].replace('T', ' ')}: "
+            f"{len(report['added'])} neu, {len(report['updated'])} geändert, {len(report['deleted'])} gelöscht, "
+            f"{len(report['failed'])} Fehler"
+        )
     st.info(
         f"Antworten werden von einem KI-Modell erzeugt ({generator_label(settings)}). Bitte anhand der Quellen prüfen."
     )

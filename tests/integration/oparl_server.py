@@ -26,7 +26,8 @@ client that follows the URLs it is given never leaves 127.0.0.1.
 Files: where the corpus has a File's extracted text (``file-contents/<id>.txt``), the File object is
 served with that ``text`` (embedded in its Paper/Meeting and at its own URL), as the spec allows. For the
 other Files the corpus has no bytes, so their downloads return one of a few small real municipal PDFs
-from the shared corpus (``pdfs``); the File ids in ``missing_files`` answer 404 instead, to test how a
+from the shared corpus (``pdfs``: one-page invitations of Erlangen's Stadtteilbeirat Büchenbach, chosen by
+File id); the File ids in ``missing_files`` answer 404 instead, to test how a
 failed download is reported.
 
 For tests: :meth:`modify` changes an object (and sets its ``modified`` to now), :meth:`delete` marks it
@@ -60,12 +61,15 @@ KARLSRUHE = SHARED_CORPUS / "karlsruhe-oparl"
 SPEC_EXAMPLES = SHARED_CORPUS / "oparl-spec" / "examples"
 KARLSRUHE_BASE = "https://web1.karlsruhe.de/oparl"
 EXAMPLE_BASE = "https://oparl.example.org"
-DEFAULT_PDFS = (
-    SHARED_CORPUS / "linsengericht-satzungen" / "original" / "plakatieren-gefahrenabwehrverordnung.pdf",
-    SHARED_CORPUS
-    / "linsengericht-satzungen"
-    / "original"
-    / "benutzung-der-gemeindlichen-feld-und-waldwege.pdf",
+# one-page invitations of a real council (Erlangen, Stadtteilbeirat Büchenbach): small, with a text layer
+DEFAULT_PDFS = tuple(
+    SHARED_CORPUS / "erlangen-stadtteilbeirat-buechenbach" / "SBR" / name
+    for name in (
+        "2020-01-22_Einladung_Einladung_-oeffentlich-.pdf",
+        "2022-11-17_Einladung_Einladung_3_Sitzung_Buechenbach.pdf",
+        "2023-11-15_Einladung_Einladung_2_Sitzung_Buechenbach.pdf",
+        "2024-11-19_Einladung_Einladung_2_Sitzung_Buechenbach.pdf",
+    )
 )
 _DOWNLOAD = re.compile(r"^/bodies/0001/downloadfiles/(?:(a)/)?0*(\d+)\.[A-Za-z0-9]+$")
 
