@@ -31,7 +31,8 @@ File id); the File ids in ``missing_files`` answer 404 instead, to test how a
 failed download is reported.
 
 For tests: :meth:`modify` changes an object (and sets its ``modified`` to now), :meth:`delete` marks it
-deleted; every request is recorded in :attr:`requests` (``{"method", "path", "query"}``).
+deleted; every request is recorded in :attr:`requests` (``{"method", "path", "query"}``). ``papers`` and
+``meetings`` (numbers, e.g. ``["52386"]``) serve only those objects, for tests that need less data.
 
 Usage::
 
@@ -117,8 +118,14 @@ class OParlStandIn:
         page_size: int = 5,
         missing_files: Iterable[str] = (),
         pdfs: Iterable[Path] = DEFAULT_PDFS,
+        papers: Iterable[str] | None = None,
+        meetings: Iterable[str] | None = None,
     ) -> None:
         self.page_size = page_size
+        self.only = {
+            "papers": None if papers is None else {str(p) for p in papers},
+            "meetings": None if meetings is None else {str(m) for m in meetings},
+        }
         self.missing_files = {str(f) for f in missing_files}
         self.pdfs = [Path(p).read_bytes() for p in pdfs]
         self.requests: list[dict[str, Any]] = []
@@ -214,6 +221,8 @@ class OParlStandIn:
         for kind, folder in (("paper", "papers"), ("meeting", "meetings")):
             ids = []
             for path in sorted((KARLSRUHE / folder).glob("*.json")):
+                if self.only[folder] is not None and path.stem not in self.only[folder]:
+                    continue
                 obj = self._rewrite(path.read_text(encoding="utf-8"))
                 for file in _file_objects(obj):
                     number = last_segment(file["id"])

@@ -105,7 +105,7 @@ def requested(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return urls
 
 
-def test_mirror_delta_sync_deletion_failed_download_and_index(
+def test_mirror_delta_sync_deletion_and_failed_download(
     server: OParlStandIn, requested: list[str], tmp_path: Path
 ) -> None:
     papers, meetings, texts = _karlsruhe()
@@ -211,12 +211,24 @@ def test_mirror_delta_sync_deletion_failed_download_and_index(
     _check_consistent(mirror, server)
     assert all(url.startswith(server.base_url) for url in requested)
 
-    # 4. the folder ingest indexes the mirror; chunks carry the sidecar metadata
+
+def test_mirror_is_indexed_with_the_sidecar_metadata(tmp_path: Path) -> None:
+    """The folder ingest indexes a mirror; chunks carry the sidecar metadata and the server's URLs.
+
+    Only the October 2025 tax statutes (3 papers, their council meeting) are served: indexing the whole
+    Karlsruhe mirror means embedding ~770 chunks, minutes on a small machine, and adds nothing here.
+    """
+    mirror = tmp_path / "mirror"
+    with OParlStandIn(papers=["52386", "52387", "52388"], meetings=["10054"], missing_files=["671181"]) as server:
+        synced = OParlSource(server.system_url, mirror).sync()
+    assert [f["source"] for f in synced.failed] == [server.access_url("671181")]
+    documents = _documents(mirror)
+    assert len(documents) == synced.fetched == 3 + 1 + 3 * 4 + 5 - 1
+
     settings = load_settings("test")
     report = ingest(settings, [str(mirror)])
     assert report.failed == []
-    assert len(report.added) == len(_documents(mirror))
-    assert all(source.startswith(server.base_url) for source in report.added)
+    assert sorted(report.added) == sorted(_sidecar(mirror, rel)["source"] for rel in documents)
     service = QueryService(settings)
     try:
         hits = service.search("Hundesteuer Karlsruhe Änderung", top_k=5)
@@ -225,7 +237,10 @@ def test_mirror_delta_sync_deletion_failed_download_and_index(
     assert hits and all(h.meta["source"].startswith("http://127.0.0.1:") for h in hits)
     hundesteuer = [h for h in hits if h.meta.get("reference") == "2025/0890"]
     assert hundesteuer, [h.meta for h in hits]
-    assert hundesteuer[0].meta["municipality"] == "Karlsruhe" and hundesteuer[0].meta["body"] == "Gemeinderat"
+    meta = hundesteuer[0].meta
+    assert (meta["municipality"], meta["body"], meta["public"]) == ("Karlsruhe", "Gemeinderat", True)
+    assert meta["oparl_id"].startswith(server.base_url) and meta["oparl_type"] in {"Paper", "File"}
+    assert not any(h.meta["source"].endswith(SIDECAR_SUFFIX) for h in hits)
 
 
 def test_body_url_and_size_limit(tmp_path: Path) -> None:
