@@ -340,7 +340,10 @@ class OParlSource:
                 except _ListError as exc:
                     raise OParlError(f"{exc.url}: {exc.reason}") from exc
             if isinstance(bodies, list):
-                return [b if isinstance(b, dict) else self._get_json(str(b)) for b in bodies]
+                try:
+                    return [b if isinstance(b, dict) else self._get_json(str(b)) for b in bodies]
+                except (httpx.HTTPError, ValueError) as exc:
+                    raise OParlError(f"{self.url}: a body could not be read: {self._reason(exc)}") from exc
             raise OParlError(f"{self.url}: System without a 'body' list")
         if isinstance(entry.get("data"), list):  # a body list URL
             try:
@@ -449,7 +452,9 @@ class OParlSource:
                             raise
                         except Exception as exc:  # one odd object must not stop the sync
                             logger.warning("OParl object %s skipped", obj.get("id"), exc_info=True)
-                            self._fail(str(obj.get("id") or list_url), f"could not be mirrored ({self._reason(exc)})")
+                            self._fail(
+                                str(obj.get("id") or list_url), f"could not be mirrored ({self._reason(exc)})"
+                            )
                     self._save_state()
             except _ListError as exc:
                 self._fail(exc.url, f"OParl list could not be read: {exc.reason}; the next sync tries again")

@@ -220,8 +220,9 @@ class OParlStandIn:
             lists[body[key]] = []
         for kind, folder in (("paper", "papers"), ("meeting", "meetings")):
             ids = []
+            only = self.only[folder]
             for path in sorted((KARLSRUHE / folder).glob("*.json")):
-                if self.only[folder] is not None and path.stem not in self.only[folder]:
+                if only is not None and path.stem not in only:
                     continue
                 obj = self._rewrite(path.read_text(encoding="utf-8"))
                 for file in _file_objects(obj):

@@ -152,7 +152,13 @@ def test_mirror_delta_sync_deletion_and_failed_download(
     }
     vorlage = _sidecar(mirror, "files/670277.txt")
     assert vorlage["source"] == server.access_url("670277")
-    assert (vorlage["reference"], vorlage["doc_type"], vorlage["date"], vorlage["body"], vorlage["public"]) == (
+    assert (
+        vorlage["reference"],
+        vorlage["doc_type"],
+        vorlage["date"],
+        vorlage["body"],
+        vorlage["public"],
+    ) == (
         "2025/0890",
         "Beschlussvorlage",
         "2025-09-22",
@@ -160,8 +166,9 @@ def test_mirror_delta_sync_deletion_and_failed_download(
         True,
     )
     assert (vorlage["title"], vorlage["oparl_type"]) == ("Beschlussvorlage", "File")
-    assert _sidecar(mirror, "files/670283.txt")["doc_type"] == "Satzung"  # Änderung_Hundesteuersatzung_2025
-    assert _sidecar(mirror, "files/671547.txt")["doc_type"] == "Niederschrift"  # Protokoll GR 21.10.2025 TOP 7
+    # "Änderung_Hundesteuersatzung_2025", "Protokoll GR 21.10.2025 TOP 7"
+    assert _sidecar(mirror, "files/670283.txt")["doc_type"] == "Satzung"
+    assert _sidecar(mirror, "files/671547.txt")["doc_type"] == "Niederschrift"
     assert _sidecar(mirror, "papers/51349.json")["doc_type"] == "Antrag"
     meeting = _sidecar(mirror, "meetings/10054.json")
     assert (meeting["date"], meeting["body"], meeting["doc_type"], meeting["oparl_type"]) == (
@@ -186,7 +193,9 @@ def test_mirror_delta_sync_deletion_and_failed_download(
         assert before_first <= since <= datetime.now(UTC)
     assert (second.fetched, second.deleted, second.unchanged) == (0, 0, first.fetched)
     downloads = {last_segment(r["path"]) for r in server.requests[mark:] if "/downloadfiles/" in r["path"]}
-    assert {d.split(".")[0].lstrip("0") for d in downloads} == set(MISSING), "only failed downloads are retried"
+    assert {d.split(".")[0].lstrip("0") for d in downloads} == set(MISSING), (
+        "only failed downloads are retried"
+    )
     assert sorted(f["source"] for f in second.failed) == sorted(server.access_url(n) for n in MISSING)
     assert {rel: p.stat().st_mtime_ns for rel, p in _documents(mirror).items()} == mtimes
 
@@ -195,7 +204,9 @@ def test_mirror_delta_sync_deletion_and_failed_download(
     protocol = next(f for f in deleted_paper["auxiliaryFile"] if last_segment(f["id"]) == "668044")
     changed = server.object(server.paper_id("52387"))
     new_name = changed["name"] + " – berichtigte Fassung"
-    server.modify(server.paper_id("52387"), name=new_name, auxiliaryFile=[*changed["auxiliaryFile"], protocol])
+    server.modify(
+        server.paper_id("52387"), name=new_name, auxiliaryFile=[*changed["auxiliaryFile"], protocol]
+    )
     server.delete(server.paper_id("51349"))
     third = OParlSource(server.system_url, mirror, timeout=10).sync()
     gone = {"papers/51349.json"} | {
@@ -207,7 +218,9 @@ def test_mirror_delta_sync_deletion_and_failed_download(
     assert third.unchanged == len(_documents(mirror)) - 1
     assert json.loads((mirror / "papers/52387.json").read_text(encoding="utf-8"))["name"] == new_name
     assert _sidecar(mirror, "papers/52387.json")["title"] == new_name
-    assert _sidecar(mirror, "files/668044.txt")["reference"] == "2025/0891", "the protocol now belongs to 52387"
+    assert _sidecar(mirror, "files/668044.txt")["reference"] == "2025/0891", (
+        "the protocol now belongs to 52387"
+    )
     _check_consistent(mirror, server)
     assert all(url.startswith(server.base_url) for url in requested)
 
@@ -219,7 +232,9 @@ def test_mirror_is_indexed_with_the_sidecar_metadata(tmp_path: Path) -> None:
     Karlsruhe mirror means embedding ~770 chunks, minutes on a small machine, and adds nothing here.
     """
     mirror = tmp_path / "mirror"
-    with OParlStandIn(papers=["52386", "52387", "52388"], meetings=["10054"], missing_files=["671181"]) as server:
+    with OParlStandIn(
+        papers=["52386", "52387", "52388"], meetings=["10054"], missing_files=["671181"]
+    ) as server:
         synced = OParlSource(server.system_url, mirror).sync()
     assert [f["source"] for f in synced.failed] == [server.access_url("671181")]
     documents = _documents(mirror)
@@ -290,7 +305,7 @@ def test_killed_sync_leaves_only_complete_files(server: OParlStandIn, tmp_path: 
     os.kill(process.pid, signal.SIGKILL)
     process.wait()
     partial = _documents(mirror)
-    assert 20 <= len(partial)
+    assert len(partial) >= 20
     _check_consistent(mirror, server, killed=True)
 
     report = OParlSource(server.system_url, mirror).sync()
