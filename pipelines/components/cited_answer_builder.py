@@ -81,7 +81,9 @@ class CitedAnswerBuilder:
             # no usable content, or the model says the excerpts are silent: the fixed refusal
             return {"answer": refusal()}
         stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
-        given = set().union(*(_facts(d.content or "") | _facts(str(d.meta.get("section", ""))) for d in documents))
+        given = set().union(
+            *(_facts(d.content or "") | _facts(str(d.meta.get("section", ""))) for d in documents)
+        )
         if stated and not stated & given:
             # every amount, date and § the answer states is missing from all excerpts: invented, so refuse
             return {"answer": refusal()}

@@ -25,9 +25,15 @@ def test_each_bad_file_is_reported_and_the_rest_indexed(tmp_path: Path) -> None:
     (folder / "kaputt.pdf").write_bytes(b"%PDF-1.4\n" + os.urandom(3000))  # corrupt
     (folder / "zufall.pdf").write_bytes(os.urandom(3000))  # not a PDF at all
     (folder / "leer.txt").write_text("   \n\n", encoding="utf-8")  # zero text
-    (folder / "alt.txt").write_bytes("Gebührenordnung für die Straßenreinigung: Gehwege räumen bis 7 Uhr.".encode("cp1252"))
-    shutil.copy(CORPUS / "linsengericht" / "hundesteuersatzung-2017-03-21-original.pdf", folder / "gross.pdf")  # 2.6 MB
-    writer = pypdf.PdfWriter(clone_from=CORPUS / "linsengericht" / "strassenreinigungssatzung-inkl-1aenderung.pdf")
+    (folder / "alt.txt").write_bytes(
+        "Gebührenordnung für die Straßenreinigung: Gehwege räumen bis 7 Uhr.".encode("cp1252")
+    )
+    shutil.copy(
+        CORPUS / "linsengericht" / "hundesteuersatzung-2017-03-21-original.pdf", folder / "gross.pdf"
+    )  # 2.6 MB
+    writer = pypdf.PdfWriter(
+        clone_from=CORPUS / "linsengericht" / "strassenreinigungssatzung-inkl-1aenderung.pdf"
+    )
     writer.encrypt(user_password="geheim", owner_password="geheim")
     with (folder / "geschuetzt.pdf").open("wb") as f:
         writer.write(f)
