@@ -13,7 +13,8 @@ from pipelines.offline import enforce_offline
 
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO / "examples" / "corpus"
-SHARED_CORPUS = REPO.parent / "shared" / "corpus"
+# the part of the development corpus the tests need, copied into the repo (see its ATTRIBUTION.md)
+SHARED_CORPUS = REPO / "tests" / "data" / "corpus"
 MODELS_DIR = Path(os.environ.get("AUSKUNFT_MODELS_DIR") or REPO / ".models")
 
 enforce_offline()
