@@ -108,7 +108,8 @@ def main() -> None:
             for f in files
             if f.path.suffix in {".md", ".txt"} or (f.path.suffix == ".pdf" and "ocr" not in f.path.parts)
         ]
-        subset = readable[: args.naive_limit]
+        # an even spread over the corpus (laws, statutes, minutes, council texts), not the first N by name
+        subset = readable[:: max(1, len(readable) // args.naive_limit)][: args.naive_limit]
         ours_settings = load_settings("embedded", data_dir=Path(tmp) / "data-subset")
         subset_dir = Path(tmp) / "subset"
         for path in subset:
