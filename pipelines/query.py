@@ -212,7 +212,7 @@ class QueryService:
             {
                 "prompt_builder": {"question": question, "documents": evidence},
                 "llm": {"streaming_callback": streaming_callback} if streaming_callback else {},
-                "answer_builder": {"documents": evidence},
+                "answer_builder": {"documents": evidence, "query": question},
             }
         )
         a = result["answer_builder"]["answer"]

@@ -42,6 +42,25 @@ def _best_quote(doc: Document, claim: str) -> str:
     return best[:400]
 
 
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+
+
+def _off_topic(answer: str, query: str, documents: list[Document]) -> bool:
+    """True when the answer repeats a long word of the question (a subject such as "Gewerbesteuer")
+    of which no excerpt contains even the two ends (compound parts like "Einweg…" + "…becher")."""
+    corpus = (
+        " ".join((d.content or "") + " " + str(d.meta.get("title", "")) for d in documents)
+        .lower()
+        .translate(_FOLD)
+    )
+    asked = {w.lower().translate(_FOLD) for w in re.findall(r"[A-Za-zÄÖÜäöüß]{10,}", query)}
+    said = {w.lower().translate(_FOLD) for w in re.findall(r"[A-Za-zÄÖÜäöüß]{10,}", answer)}
+    for word in asked & said:
+        if word[:-2] not in corpus and not (word[:6] in corpus and word[-6:] in corpus):
+            return True
+    return False
+
+
 def _supports(doc: Document, claim: str) -> bool:
     """A chunk supports a claim when every amount, date or § number the claim states occurs in it."""
     facts = {f for f in _facts(claim) if not re.fullmatch(r"\d", f)}
@@ -74,11 +93,16 @@ class CitedAnswerBuilder:
         pass
 
     @component.output_types(answer=dict[str, Any])
-    def run(self, replies: list[ChatMessage], documents: list[Document]) -> dict[str, Any]:
+    def run(
+        self, replies: list[ChatMessage], documents: list[Document], query: str | None = None
+    ) -> dict[str, Any]:
         text = (replies[0].text or "").strip() if replies else ""
         bare = _CITE.sub("", text)
         if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
             # no usable content, or the model says the excerpts are silent: the fixed refusal
+            return {"answer": refusal()}
+        if query and _off_topic(bare, query, documents):
+            # the answer is about a subject of the question that no excerpt mentions (e.g. "Gewerbesteuer")
             return {"answer": refusal()}
         stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
         given = set().union(
