@@ -82,7 +82,7 @@ class SourceSettings(_Section):
 
 class RetrievalSettings(_Section):
     # dense vectors + German keyword terms, fused by Qdrant (RRF); false = dense only
-    hybrid: bool = True
+    hybrid: bool = False
     # candidates fetched before the municipal reordering picks top_k
     candidates: int = 20
     # second stage: the municipality named in the question and the version in force move up

