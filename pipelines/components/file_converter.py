@@ -227,8 +227,6 @@ class MunicipalFileConverter:
             page = element.metadata.page_number or 1
             if element.category == "Title" and first_title is None and len(text) > 10:
                 first_title = text
-            if element.category == "Table" and getattr(element.metadata, "text_as_html", None):
-                text = text  # tables keep their cell text on one block
             pages.setdefault(page, []).append(text)
         if not pages:
             return Document(content="")
