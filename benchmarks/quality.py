@@ -1,8 +1,10 @@
 """Answer quality on the project's evaluation set (benchmarks/eval/questions.jsonl) over ../shared/corpus.
 
 Usage:
-  .venv/bin/python benchmarks/ingest.py --keep-index benchmarks/.data/corpus   # builds the index once
-  .venv/bin/python benchmarks/quality.py [--answers N]
+  .venv/bin/python benchmarks/quality.py [--corpus ../shared/corpus] [--answers N]
+
+The first run ingests the corpus into benchmarks/.data/corpus (dense and keyword vectors, so every stage
+can be compared on one index); later runs reuse it (an unchanged corpus costs a no-op re-index).
 
 Prints retrieval figures for each stage (dense only; hybrid dense + German keywords; hybrid + municipal
 reordering) and, for the full pipeline, answer, citation and refusal correctness and latency on the
@@ -13,12 +15,17 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
-from config.settings import load_settings
-from pipelines.evaluation import evaluate, load_cases
-from pipelines.offline import enforce_offline
-from pipelines.query import QueryService
+# this folder holds ingest.py, named like the `ingest` package; keep it from shadowing the package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from config.settings import load_settings  # noqa: E402
+from ingest.runner import ingest  # noqa: E402
+from pipelines.evaluation import evaluate, load_cases  # noqa: E402
+from pipelines.offline import enforce_offline  # noqa: E402
+from pipelines.query import QueryService  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -26,6 +33,7 @@ REPO = Path(__file__).resolve().parents[1]
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--index", type=Path, default=REPO / "benchmarks" / ".data" / "corpus")
+    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--cases", type=Path, default=REPO / "benchmarks" / "eval" / "questions.jsonl")
     parser.add_argument(
         "--answers", type=int, default=-1, help="answer the first N questions (-1 = all, 0 = none)"
@@ -33,10 +41,12 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=5)
     args = parser.parse_args()
     enforce_offline()
-    if not (args.index / "index" / "CURRENT").exists():
-        raise SystemExit(
-            f"No index in {args.index}; run benchmarks/ingest.py --keep-index {args.index} first."
-        )
+    build = load_settings("embedded", data_dir=args.index, retrieval={"hybrid": True})
+    report = ingest(build, [str(args.corpus.resolve())])
+    print(
+        f"index {args.index}: {len(report.added)} added, {len(report.updated)} updated, "
+        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {report.seconds:.0f} s"
+    )
     cases = load_cases(args.cases)
     print(f"{len(cases)} questions, {sum(c.answerable for c in cases)} answerable")
     stages = [
