@@ -85,17 +85,17 @@ def test_killed_reindex_leaves_a_consistent_index(
     while not any(p.name != live for p in index_dir.glob("gen-*")):  # the writer has started a generation
         assert run.poll() is None and time.monotonic() < deadline, "reindex ended before it could be killed"
         time.sleep(0.05)
-    # another process searches while the reindex writes
+    # another process searches while the reindex writes (and while it is killed)
     search = cli("search", "Einwegbesteck", "--top-k", "1", "--json")
-    out, err = search.communicate(timeout=300)
-    assert search.returncode == 0, err
-    assert json.loads(out)[0]["source"].endswith("KON_Satzung_Verpackungssteuer.md")
     time.sleep(kill_after)
     if run.poll() is None:
         os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=60)
     if kill_after == 0.0:
         assert run.returncode == -signal.SIGKILL, "the first case must really kill a running reindex"
+    out, err = search.communicate(timeout=300)
+    assert search.returncode == 0, err
+    assert json.loads(out)[0]["source"].endswith("KON_Satzung_Verpackungssteuer.md")
 
     after_kill = assert_consistent(hermetic_env)
     assert set(after_kill.entries) in (
