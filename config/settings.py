@@ -98,6 +98,10 @@ class RetrievalSettings(_Section):
 class UISettings(_Section):
     host: str = "127.0.0.1"
     port: int = 8501
+    # interface language when the page opens (switchable in the page)
+    language: Literal["de", "en"] = "de"
+    # re-index button and upload in the page (until roles exist, every user of this instance)
+    admin: bool = True
 
 
 class Settings(BaseSettings):

@@ -22,6 +22,8 @@ from pipelines.generators import build_generator
 from pipelines.stores import EmbeddedIndex, Snapshot, StoreError, close_document_store, create_document_store
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
+# answer styles: "staff" (Sachbearbeitung, detailed) and "desk" (Bürgerbüro, 2-3 plain sentences)
+ANSWER_TEMPLATES = {"staff": "answer.jinja2", "desk": "answer_desk.jinja2"}
 
 
 @dataclass
@@ -193,7 +195,11 @@ class QueryService:
         question: str,
         streaming_callback: Callable[[StreamingChunk], None] | None = None,
         filters: dict[str, Any] | None = None,
+        style: str = "staff",
     ) -> Answer:
+        """``style`` picks the prompt: "staff" (detailed) or "desk" (Bürgerbüro: short, plain language)."""
+        if style not in ANSWER_TEMPLATES:
+            raise ValueError(f"Unknown answer style '{style}'; use one of: {', '.join(ANSWER_TEMPLATES)}.")
         documents = self.search(question, filters=filters)
         best = max((d.meta.get("dense_score", 0.0) for d in documents), default=0.0)
         # evidence: the ranked chunks that are close enough to the question (dense cosine similarity)
@@ -208,9 +214,12 @@ class QueryService:
             return Answer(r["answer"], r["citations"], True, documents=documents)
         if self._answer_pipeline is None:
             self._answer_pipeline = build_answer_pipeline(self.settings, self._generator)
+        prompt: dict[str, Any] = {"question": question, "documents": evidence}
+        if style != "staff":  # the pipeline's own template is the staff one
+            prompt["template"] = (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(encoding="utf-8")
         result = self._answer_pipeline.run(
             {
-                "prompt_builder": {"question": question, "documents": evidence},
+                "prompt_builder": prompt,
                 "llm": {"streaming_callback": streaming_callback} if streaming_callback else {},
                 "answer_builder": {"documents": evidence, "query": question},
             }
