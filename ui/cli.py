@@ -451,9 +451,60 @@ def ui(
         "light",
         "--client.toolbarMode",
         "viewer",
+        # unexpected errors show their type only; tracebacks go to the server log
+        "--client.showErrorDetails",
+        "type",
+        # readable contrast (BITV 2.0 / WCAG AA): white on this blue is 8:1, Streamlit's red is 3.6:1
+        "--theme.primaryColor",
+        "#0b4f8a",
+        "--theme.linkColor",
+        "#0b4f8a",
+        "--theme.textColor",
+        "#1a1c23",
     ]
     typer.echo(f"Auskunft UI on http://{host or settings.ui.host}:{port or settings.ui.port}", err=True)
     raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+
+
+feedback_app = typer.Typer(
+    help="Ratings given in the UI (helpful / wrong + comment), stored in <data_dir>/feedback.",
+    no_args_is_help=True,
+)
+app.add_typer(feedback_app, name="feedback")
+
+
+@feedback_app.command("export")
+def feedback_export(
+    file: Annotated[Path, typer.Argument(help="JSONL file to write (the format `auskunft eval` reads).")],
+    reviewed_only: Annotated[
+        bool,
+        typer.Option(
+            "--reviewed-only", help="Leave out answers rated wrong (they need expected values first)."
+        ),
+    ] = False,
+) -> None:
+    """Turn the UI's feedback into evaluation cases for `auskunft eval FILE`.
+
+    Helpful answers become cases with their cited files as expected sources and their amounts, dates and
+    § numbers as expected content; helpful refusals become unanswerable cases; answers rated wrong are
+    written with `needs_review: true` and the comment in `note`, to be completed by a person.
+    """
+    from ui.feedback import FeedbackStore, cases_jsonl, eval_cases
+
+    settings = _run(_settings)
+    store = FeedbackStore.for_settings(settings)
+    cases = eval_cases(store.records(), reviewed_only=reviewed_only)
+    if not cases:
+        _fail(f"no feedback in {store.path}; rate answers in the UI (auskunft ui) first.")
+    try:
+        file.write_text(cases_jsonl(cases), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {file} ({exc.strerror or exc}); choose a writable path.")
+    review = sum(1 for c in cases if c.get("needs_review"))
+    typer.echo(
+        f"{len(cases)} evaluation cases written to {file}"
+        + (f" ({review} rated wrong need expected sources and answers: needs_review)" if review else "")
+    )
 
 
 def main() -> None:

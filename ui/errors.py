@@ -45,3 +45,12 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
     ):
         return f"Ollama has no model '{gen.model}'; create or pull it on the Ollama server (see README) or set AUSKUNFT_GENERATOR__MODEL."
     return None
+
+
+def one_line(exc: BaseException, settings: object | None = None, doing: str = "Auskunft") -> str:
+    """Always one line for the page: the known message, else what failed and the exception's first line."""
+    known = friendly_error(exc, settings)
+    if known:
+        return known.splitlines()[0]
+    first = (str(exc).strip().splitlines() or [""])[0][:200]
+    return f"{doing} failed ({exc.__class__.__name__}{': ' + first if first else ''}); see the server log."

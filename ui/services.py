@@ -10,7 +10,9 @@ from typing import Any
 from config.settings import Settings
 from ingest.manifest import Manifest
 from pipelines.query import Answer, QueryService
-from pipelines.stores import EmbeddedIndex
+from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store
+
+FACET_FIELDS = ("doc_type", "municipality", "body")
 
 
 def index_status(settings: Settings) -> dict[str, Any]:
@@ -18,16 +20,21 @@ def index_status(settings: Settings) -> dict[str, Any]:
         from ingest.runner import server_manifest_path
 
         manifest = Manifest.load(server_manifest_path(settings))
+        generation = None
     else:
-        manifest = Manifest.from_dict(EmbeddedIndex(settings.index_dir).manifest())
+        index = EmbeddedIndex(settings.index_dir)
+        generation = index.current()
+        manifest = Manifest.from_dict(index.manifest())
     return {
         "documents": len(manifest.entries),
         "chunks": sum(e.get("chunks", 0) for e in manifest.entries.values()),
+        "generation": generation,
+        "store": settings.store.url or str(settings.index_dir),
     }
 
 
 def last_reindex(settings: Settings) -> dict[str, Any] | None:
-    """The report of the last `auskunft reindex` run (nightly), if any."""
+    """The report of the last `auskunft reindex` run (nightly or from the page), if any."""
     import json
 
     path = settings.data_dir / "reports" / "latest-reindex.json"
@@ -37,10 +44,44 @@ def last_reindex(settings: Settings) -> dict[str, Any] | None:
         return None
 
 
+def facets(settings: Settings) -> dict[str, list[str]]:
+    """The values the filters offer: document types, municipalities and bodies in the live index.
+
+    Read from a private snapshot of the embedded index (or from the Qdrant server); empty lists when
+    nothing is indexed yet.
+    """
+    empty: dict[str, list[str]] = {f: [] for f in FACET_FIELDS}
+    snapshot = None
+    if settings.store.url:
+        store = create_document_store(settings)
+    else:
+        index = EmbeddedIndex(settings.index_dir)
+        if index.current() is None:
+            return empty
+        keywords = bool(str(index.manifest().get("embedder") or "").partition("+")[2])
+        snapshot = index.snapshot()
+        store = create_document_store(settings, path=snapshot.path, keywords=keywords)
+    try:
+        return {
+            f: sorted({str(v) for v in store.get_metadata_field_unique_values(f, size=1000)[0] if v})
+            for f in FACET_FIELDS
+        }
+    finally:
+        close_document_store(store)
+        if snapshot is not None:
+            snapshot.close()
+
+
 class StreamedAnswer:
     """Runs ``service.answer`` in a thread; iterate over it for tokens, then read ``.result``."""
 
-    def __init__(self, service: QueryService, question: str) -> None:
+    def __init__(
+        self,
+        service: QueryService,
+        question: str,
+        filters: dict[str, Any] | None = None,
+        style: str = "staff",
+    ) -> None:
         self._tokens: queue.Queue[str | None] = queue.Queue()
         self.result: Answer | None = None
         self.error: BaseException | None = None
@@ -48,7 +89,10 @@ class StreamedAnswer:
         def work() -> None:
             try:
                 self.result = service.answer(
-                    question, streaming_callback=lambda c: self._tokens.put(c.content)
+                    question,
+                    streaming_callback=lambda c: self._tokens.put(c.content),
+                    filters=filters,
+                    style=style,
                 )
             except BaseException as exc:  # handed to the page, which shows one line
                 self.error = exc

@@ -1,20 +1,47 @@
-"""Auskunft in the browser: ask a question, get a German answer with numbered, checkable sources."""
+"""Auskunft in the browser: ask a question, get a German answer with numbered, checkable sources.
+
+Two modes: Sachbearbeitung (staff: all documents, detailed answers, filters) and Bürgerbüro (service
+desk: public documents only, a short plain-language answer with the exact source to copy or print).
+The page is widgets only; the work happens in ``ui.services``/``ui.citations``/``ui.feedback``/``ui.admin``.
+"""
 
 from __future__ import annotations
 
+import datetime
+import uuid
 from pathlib import Path
+from typing import Any
 
 import streamlit as st
 
 from config.settings import load_settings
+from pipelines.filters import build_filters
 from pipelines.generators import generator_label
 from pipelines.offline import enforce_offline
 from pipelines.query import QueryService
-from ui.errors import friendly_error
-from ui.services import StreamedAnswer, index_status, last_reindex
+from ui import admin, citations
+from ui.conversation import follow_up_query
+from ui.errors import one_line
+from ui.feedback import FeedbackStore, cases_jsonl, eval_cases
+from ui.i18n import LANGUAGES, translator
+from ui.services import StreamedAnswer, facets, index_status, last_reindex
 
 enforce_offline()
 st.set_page_config(page_title="Auskunft", page_icon="📚", layout="wide")
+
+# readable contrast (BITV 2.0 / WCAG AA): captions darker than Streamlit's default grey; the page is German
+STYLE = """<style>
+[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] p { color: #3d3f4a !important; }
+.auskunft-context { line-height: 1.55; padding: .5rem .75rem; border-left: 4px solid #0b4f8a; background: #f5f7fa; }
+</style>"""
+
+
+# statutes reach back decades; Streamlit's default range is only ten years
+DATES: dict[str, Any] = {
+    "min_value": datetime.date(1900, 1, 1),
+    "max_value": datetime.date(2100, 12, 31),
+    "format": "DD.MM.YYYY",
+}
 
 
 @st.cache_resource
@@ -22,76 +49,312 @@ def get_service() -> QueryService:
     return QueryService(load_settings())
 
 
-def show_citations(citations: list[dict]) -> None:
-    for i, c in enumerate(citations, 1):
-        where = " · ".join(
-            x for x in (c.get("section"), f"Seite {c['page']}" if c.get("page") else None) if x
-        )
-        with st.expander(f"[{i}] {c['title']}" + (f" — {where}" if where else "")):
-            st.markdown(f"> {c['quote']}")
-            facts = [c.get("doc_type"), c.get("municipality"), c.get("heading")]
-            st.caption(" · ".join(str(f) for f in facts if f))
-            st.code(c["source"], language=None)
+@st.cache_data(show_spinner=False)
+def get_facets(data_dir: str, generation: str | None, _settings: Any) -> dict[str, list[str]]:
+    return facets(_settings)
+
+
+@st.cache_data(show_spinner=False, max_entries=64)
+def page_png(path: str, page: int, quote: str, mtime: float) -> bytes | None:
+    return citations.render_page(path, page, quote)
+
+
+def show_citations(items: list[dict[str, Any]], key: str, t: Any) -> None:
+    for i, c in enumerate(items, 1):
+        where = citations.where_in_document(c, t("page").capitalize())
+        with st.expander(
+            f"[{i}] {c.get('title') or Path(c['source']).name}" + (f" — {where}" if where else "")
+        ):
+            st.markdown(f"> {citations.markdown_text(c['quote'])}")
+            facts = [
+                ("meta_doc_type", c.get("doc_type")),
+                ("meta_municipality", c.get("municipality")),
+                ("meta_body", c.get("body")),
+                ("meta_date", citations.german_date(c.get("date"))),
+                ("meta_valid_from", citations.german_date(c.get("valid_from"))),
+                ("meta_section", c.get("section")),
+                ("meta_page", citations.page_of(c)),
+                ("meta_heading", c.get("heading")),
+            ]
+            st.markdown(" · ".join(f"**{t(label)}:** {value}" for label, value in facts if value))
+            if c.get("context"):
+                marked, found = citations.highlight(c["context"], c["quote"])
+                st.caption(t("in_context") if found else t("quote_not_found"))
+                st.html(f'<div class="auskunft-context" lang="de">{marked}</div>')
             path = Path(c["source"])
-            if path.is_file():
-                st.download_button(
-                    "Originaldokument herunterladen",
-                    path.read_bytes(),
-                    file_name=path.name,
-                    key=f"dl-{id(c)}-{i}",
-                )
+            st.caption(f"{t('file')}: {c['source']}")
+            if not path.is_file():
+                st.caption(t("original_missing", source=c["source"]))
+                continue
+            if page := citations.page_of(c):
+                png = page_png(str(path), page, c["quote"], path.stat().st_mtime)
+                if png:
+                    caption = t("page_image", page=c["page"])
+                    st.image(png, caption=caption, alt=caption, width=640)
+            st.download_button(
+                t("download_original", name=path.name),
+                data=path.read_bytes,
+                file_name=path.name,
+                key=f"dl-{key}-{i}",
+                on_click="ignore",
+            )
+
+
+def show_handout(message: dict[str, Any], t: Any) -> None:
+    text = citations.handout_text(
+        message["question"], message["content"], message["citations"], message["model"]
+    )
+    st.markdown(f"**{t('handout')}**")
+    st.code(text, language=None, wrap_lines=True)
+    st.caption(t("handout_help"))
+    st.iframe(citations.print_page(text, t("print")), height=48, alt=t("print"))
+
+
+def show_feedback(message: dict[str, Any], settings: Any, t: Any) -> None:
+    if message.get("feedback"):
+        st.caption(t("feedback_saved", rating=t(f"rating_{message['feedback']}")))
+        return
+    key = message["id"]
+    comment = st.text_input(t("comment"), key=f"fb-comment-{key}")
+    left, right, _ = st.columns([1, 1, 4])
+    rating = None
+    if left.button(t("helpful"), key=f"fb-helpful-{key}", icon=":material/thumb_up:"):
+        rating = "helpful"
+    if right.button(t("wrong"), key=f"fb-wrong-{key}", icon=":material/thumb_down:"):
+        rating = "wrong"
+    if rating:
+        try:
+            FeedbackStore.for_settings(settings).add(message, rating, comment or "")
+        except OSError as exc:
+            st.error(f"{t('feedback_failed')}: {one_line(exc, settings, 'Saving feedback')}")
+            return
+        message["feedback"] = rating
+        st.rerun()
+
+
+def show_answer(message: dict[str, Any], settings: Any, t: Any) -> None:
+    st.markdown(message["content"])
+    if message.get("unverified"):
+        st.warning(t("unverified"))
+    st.caption(t("ai_generated", model=message["model"]))
+    if message["query"] != message["question"]:
+        st.caption(t("asked_as", query=message["query"]))
+    if message["mode"] == "desk" and not message["refused"]:
+        show_handout(message, t)
+    show_citations(message["citations"], message["id"], t)
+    show_feedback(message, settings, t)
+
+
+def show_run_report(what: str, report: dict[str, Any], t: Any) -> None:
+    counts = {k: len(report.get(k, [])) for k in ("added", "updated", "unchanged", "deleted", "failed")}
+    st.markdown(f"**{t('run_report', what=t('what_' + what))}:** " + t("report_counts", **counts))
+    if report.get("failed"):
+        st.markdown(f"**{t('failures')}:**")
+        st.table(
+            [{t("failure_source"): f["source"], t("failure_reason"): f["reason"]} for f in report["failed"]]
+        )
+
+
+def ask(question: str, service: QueryService, mode: str, filters: Any, t: Any) -> None:
+    messages = st.session_state.messages
+    topic = next((m["topic"] for m in reversed(messages) if m["role"] == "assistant"), None)
+    query, topic = follow_up_query(question, topic)
+    messages.append({"role": "user", "content": question})
+    with st.chat_message("user"):
+        st.markdown(question)
+    with st.chat_message("assistant"):
+        placeholder = st.empty()
+        stream = StreamedAnswer(service, query, filters=filters, style=mode)
+        with placeholder.container():
+            st.write_stream(stream)
+        if stream.error is not None or stream.result is None:
+            error = stream.error or RuntimeError("no answer")
+            placeholder.error(f"{t('answer_failed')}: {one_line(error, service.settings, 'Answering')}")
+            return
+        answer = stream.result
+        message = {
+            "role": "assistant",
+            "id": uuid.uuid4().hex[:12],
+            "content": answer.answer,
+            "citations": citations.enrich(answer.citations, answer.documents),
+            "question": question,
+            "query": query,
+            "topic": topic,
+            "mode": mode,
+            "filters": filters,
+            "refused": answer.refused,
+            "unverified": answer.unverified,
+            "model": generator_label(service.settings),
+            "feedback": None,
+        }
+        messages.append(message)
+        with placeholder.container():
+            show_answer(message, service.settings, t)
 
 
 try:
     service = get_service()
     settings = service.settings
 except Exception as exc:  # a broken configuration: one line, no traceback
-    st.error(friendly_error(exc) or f"Auskunft konnte nicht starten: {exc}")
+    st.error(f"Auskunft konnte nicht starten: {one_line(exc, None, 'Loading settings')}")
     st.stop()
 
-st.title("Auskunft")
-st.caption("Fragen zu Satzungen, Beschlüssen und Niederschriften – jede Antwort mit Quellen.")
+st.session_state.setdefault("messages", [])
+st.session_state.setdefault("lang", settings.ui.language)
+st.html(STYLE)
+status = index_status(settings)
+
 with st.sidebar:
-    status = index_status(settings)
-    st.metric("Dokumente im Index", status["documents"])
-    st.metric("Textabschnitte", status["chunks"])
+    lang = st.selectbox("Sprache / Language", list(LANGUAGES), format_func=LANGUAGES.__getitem__, key="lang")
+    t = translator(lang)
+    # screen readers pronounce the page in its language (BITV 2.0: language of the page)
+    st.html(f"<script>document.documentElement.lang = {lang!r};</script>", unsafe_allow_javascript=True)
+    mode = st.radio(
+        t("mode"),
+        ["staff", "desk"],
+        format_func=lambda m: t(f"mode_{m}"),
+        captions=[t("mode_staff_help"), t("mode_desk_help")],
+        key="mode",
+    )
+    if mode == "staff":
+        st.subheader(t("filters"))
+        values = get_facets(str(settings.data_dir), status["generation"], settings)
+        chosen = {}
+        for field in ("doc_type", "municipality", "body"):
+            chosen[field] = st.selectbox(
+                t(field),
+                values[field],
+                index=None,  # nothing chosen = all
+                placeholder=t("all"),
+                key=f"filter_{field}",
+                disabled=not values[field],
+                help=None if values[field] else t("no_values"),
+            )
+        since = st.date_input(t("since"), value=None, key="filter_since", **DATES)
+        until = st.date_input(t("until"), value=None, key="filter_until", **DATES)
+        filters = build_filters(
+            chosen["doc_type"],
+            chosen["municipality"],
+            chosen["body"],
+            since.isoformat() if isinstance(since, datetime.date) else None,
+            until.isoformat() if isinstance(until, datetime.date) else None,
+        )
+    else:
+        st.caption(t("desk_public_only"))
+        filters = build_filters(public_only=True)
+    if st.button(t("new_conversation"), key="new_conversation", icon=":material/add_comment:"):
+        st.session_state.messages = []
+    st.info(t("ai_notice", model=generator_label(settings)), icon=":material/smart_toy:")
+    st.metric(t("documents"), status["documents"])
+    st.metric(t("chunks"), status["chunks"])
     if report := last_reindex(settings):
         st.caption(
-            f"Letzter Re-Index {str(report.get('finished', ''))[:16].replace('T', ' ')}: "
-            f"{len(report['added'])} neu, {len(report['updated'])} geändert, {len(report['deleted'])} gelöscht, "
-            f"{len(report['failed'])} Fehler"
-        )
-    st.info(
-        f"Antworten werden von einem KI-Modell erzeugt ({generator_label(settings)}). Bitte anhand der Quellen prüfen."
-    )
-    if st.button("Neues Gespräch"):
-        st.session_state.messages = []
-
-st.session_state.setdefault("messages", [])
-for message in st.session_state.messages:
-    with st.chat_message(message["role"]):
-        st.markdown(message["content"])
-        if message.get("citations"):
-            show_citations(message["citations"])
-
-if question := st.chat_input("Ihre Frage, z. B. „Wie hoch ist die Hundesteuer für den ersten Hund?“"):
-    st.session_state.messages.append({"role": "user", "content": question})
-    with st.chat_message("user"):
-        st.markdown(question)
-    with st.chat_message("assistant"):
-        placeholder = st.empty()
-        stream = StreamedAnswer(service, question)
-        with placeholder.container():
-            st.write_stream(stream)
-        if stream.error is not None or stream.result is None:
-            message = friendly_error(stream.error, settings) if stream.error else None
-            placeholder.error(message or f"Die Frage konnte nicht beantwortet werden: {stream.error}")
-        else:
-            answer = stream.result
-            placeholder.markdown(answer.answer)
-            if answer.unverified:
-                st.warning("Nicht jede Aussage konnte in den Quellen bestätigt werden.")
-            show_citations(answer.citations)
-            st.session_state.messages.append(
-                {"role": "assistant", "content": answer.answer, "citations": answer.citations}
+            t(
+                "last_reindex",
+                finished=str(report.get("finished", ""))[:16].replace("T", " "),
+                **{k: len(report.get(k, [])) for k in ("added", "updated", "deleted", "failed")},
             )
+        )
+
+st.title("Auskunft")
+st.caption(t("tagline"))
+tab_ask, tab_index, tab_feedback = st.tabs([t("tab_ask"), t("tab_index"), t("tab_feedback")])
+
+with tab_ask:
+    history = st.container()
+    question = st.chat_input(t("chat_placeholder" if mode == "staff" else "chat_placeholder_desk"))
+    with history:
+        for message in st.session_state.messages:
+            with st.chat_message(message["role"]):
+                if message["role"] == "user":
+                    st.markdown(message["content"])
+                else:
+                    show_answer(message, settings, t)
+        if question:
+            ask(question, service, mode, filters, t)
+
+with tab_index:
+    left, middle, right = st.columns(3)
+    left.metric(t("documents"), status["documents"])
+    middle.metric(t("chunks"), status["chunks"])
+    right.metric(t("generation"), status["generation"] or "–")
+    st.caption(f"{t('store')}: {status['store']}")
+    st.subheader(t("last_reindex_title"))
+    if report := last_reindex(settings):
+        st.caption(
+            t(
+                "report_when",
+                finished=str(report.get("finished", ""))[:19].replace("T", " "),
+                seconds=report.get("seconds", "?"),
+            )
+        )
+        show_run_report("reindex", report, t)
+        if not report.get("failed"):
+            st.success(t("no_failures"), icon=":material/check_circle:")
+    else:
+        st.caption(t("no_reindex"))
+    st.subheader(t("admin"))
+    if not settings.ui.admin:
+        st.caption(t("admin_off"))
+    else:
+        if done := st.session_state.pop("admin_report", None):
+            show_run_report(done["what"], done["report"], t)
+        if st.button(t("reindex_button"), key="reindex", help=t("reindex_help"), icon=":material/sync:"):
+            with st.spinner(t("reindex_running")):
+                try:
+                    result = admin.run_reindex(settings)
+                except Exception as exc:
+                    st.error(f"{t('reindex_failed')}: {one_line(exc, settings, 'Re-index')}")
+                else:
+                    st.session_state.admin_report = {"what": "reindex", "report": result.to_json()}
+                    st.rerun()
+        st.session_state.setdefault("upload_round", 0)
+        uploads = st.file_uploader(
+            t("upload"),
+            type=admin.allowed_extensions(settings),
+            accept_multiple_files=True,
+            help=t("upload_help", folder=admin.uploads_dir(settings)),
+            key=f"upload-{st.session_state.upload_round}",
+        )
+        if uploads and st.button(t("upload_button"), key="ingest_uploads", icon=":material/upload_file:"):
+            with st.spinner(t("upload_running")):
+                try:
+                    result = admin.ingest_uploads(settings, [(f.name, f.getvalue()) for f in uploads])
+                except Exception as exc:
+                    st.error(f"{t('upload_failed')}: {one_line(exc, settings, 'Indexing')}")
+                else:
+                    st.session_state.admin_report = {"what": "ingest", "report": result.to_json()}
+                    st.session_state.upload_round += 1  # a fresh, empty uploader
+                    st.rerun()
+
+with tab_feedback:
+    records = FeedbackStore.for_settings(settings).records()
+    left, middle, right = st.columns(3)
+    left.metric(t("feedback_count"), len(records))
+    middle.metric(t("feedback_helpful"), sum(r["rating"] == "helpful" for r in records))
+    right.metric(t("feedback_wrong"), sum(r["rating"] == "wrong" for r in records))
+    if not records:
+        st.caption(t("no_feedback"))
+    st.download_button(
+        t("export"),
+        data=cases_jsonl(eval_cases(records)),
+        file_name="auskunft-feedback-eval.jsonl",
+        mime="application/jsonl",
+        disabled=not records,
+        key="export_feedback",
+        on_click="ignore",
+        icon=":material/download:",
+    )
+    st.caption(t("export_help"))
+    if records:
+        st.table(
+            [
+                {
+                    t("col_time"): r.get("time", "")[:16].replace("T", " "),
+                    t("col_rating"): t(f"rating_{r['rating']}"),
+                    t("col_question"): r["question"],
+                    t("col_comment"): r.get("comment", ""),
+                }
+                for r in reversed(records[-20:])
+            ]
+        )
