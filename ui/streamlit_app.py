@@ -145,9 +145,9 @@ def show_answer(message: dict[str, Any], settings: Any, t: Any) -> None:
     show_feedback(message, settings, t)
 
 
-def show_run_report(what: str, report: dict[str, Any], t: Any) -> None:
+def show_run_report(report: dict[str, Any], t: Any, title: str = "") -> None:
     counts = {k: len(report.get(k, [])) for k in ("added", "updated", "unchanged", "deleted", "failed")}
-    st.markdown(f"**{t('run_report', what=t('what_' + what))}:** " + t("report_counts", **counts))
+    st.markdown((f"**{title}:** " if title else "") + t("report_counts", **counts))
     if report.get("failed"):
         st.markdown(f"**{t('failures')}:**")
         st.table(
@@ -288,7 +288,7 @@ with tab_index:
                 seconds=report.get("seconds", "?"),
             )
         )
-        show_run_report("reindex", report, t)
+        show_run_report(report, t)
         if not report.get("failed"):
             st.success(t("no_failures"), icon=":material/check_circle:")
     else:
@@ -297,17 +297,16 @@ with tab_index:
     if not settings.ui.admin:
         st.caption(t("admin_off"))
     else:
-        if done := st.session_state.pop("admin_report", None):
-            show_run_report(done["what"], done["report"], t)
+        if done := st.session_state.pop("upload_report", None):
+            show_run_report(done, t, title=t("run_report", what=t("what_ingest")))
         if st.button(t("reindex_button"), key="reindex", help=t("reindex_help"), icon=":material/sync:"):
             with st.spinner(t("reindex_running")):
                 try:
-                    result = admin.run_reindex(settings)
+                    admin.run_reindex(settings)
                 except Exception as exc:
                     st.error(f"{t('reindex_failed')}: {one_line(exc, settings, 'Re-index')}")
                 else:
-                    st.session_state.admin_report = {"what": "reindex", "report": result.to_json()}
-                    st.rerun()
+                    st.rerun()  # "last re-index" above shows its report
         st.session_state.setdefault("upload_round", 0)
         uploads = st.file_uploader(
             t("upload"),
@@ -323,7 +322,7 @@ with tab_index:
                 except Exception as exc:
                     st.error(f"{t('upload_failed')}: {one_line(exc, settings, 'Indexing')}")
                 else:
-                    st.session_state.admin_report = {"what": "ingest", "report": result.to_json()}
+                    st.session_state.upload_report = result.to_json()
                     st.session_state.upload_round += 1  # a fresh, empty uploader
                     st.rerun()
 
