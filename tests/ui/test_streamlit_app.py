@@ -284,3 +284,51 @@ def test_admin_controls_follow_the_setting(tmp_path: Path, monkeypatch: pytest.M
     at = run_app()
     assert not at.tabs[1].file_uploader and all(b.key != "reindex" for b in at.button)
     assert any("abgeschaltet" in c.value for c in at.tabs[1].caption)
+
+
+def test_pdf_citation_shows_the_cited_page_with_the_passage(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A conversation in the session (as after an answer) with a citation of a PDF: no index or model needed."""
+    monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(tmp_path / "data"))
+    pdf = CORPUS / "linsengericht" / "hundesteuersatzung-2017-03-21-original.pdf"
+    quote = "Die Steuerpflicht entsteht mit dem 1. des Monats, in dem ein Hund in einen Haushalt aufgenommen wird."
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["messages"] = [
+        {"role": "user", "content": "Wann entsteht die Hundesteuerpflicht?"},
+        {
+            "role": "assistant",
+            "id": "pdf1",
+            "content": "Mit dem 1. des Monats, in dem der Hund aufgenommen wird [1].",
+            "citations": [
+                {
+                    "source": str(pdf),
+                    "title": "Satzung über die Erhebung einer Hundesteuer",
+                    "page": 2,
+                    "section": "§ 3",
+                    "quote": quote,
+                    "doc_type": "Satzung",
+                    "municipality": "Linsengericht",
+                    "context": "§ 3 Entstehung und Ende der Steuerpflicht\n" + quote,
+                }
+            ],
+            "question": "Wann entsteht die Hundesteuerpflicht?",
+            "query": "Wann entsteht die Hundesteuerpflicht?",
+            "topic": "Wann entsteht die Hundesteuerpflicht?",
+            "mode": "staff",
+            "filters": None,
+            "refused": False,
+            "unverified": False,
+            "model": "Testmodell",
+            "feedback": None,
+        },
+    ]
+    ok(at.run())
+    citation = at.expander[0]
+    assert citation.label == "[1] Satzung über die Erhebung einer Hundesteuer — § 3 · Seite 2"
+    assert "**Seite:** 2" in citation.markdown[1].value
+    image = citation.get("image")[0]
+    assert "Seite 2 des Originals" in image.captions[0]
+    assert image.value[0]  # the rendered page, served by Streamlit
+    assert "<mark" in citation.get("html")[0].value
+    assert "hundesteuersatzung-2017-03-21-original.pdf" in citation.get("download_button")[0].proto.label
