@@ -49,7 +49,7 @@ def get_service() -> QueryService:
     return QueryService(load_settings())
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(show_spinner=False, ttl=600)  # per index generation; a Qdrant server has none: ten minutes
 def get_facets(data_dir: str, generation: str | None, _settings: Any) -> dict[str, list[str]]:
     return facets(_settings)
 
@@ -218,7 +218,11 @@ with st.sidebar:
     )
     if mode == "staff":
         st.subheader(t("filters"))
-        values = get_facets(str(settings.data_dir), status["generation"], settings)
+        try:
+            values = get_facets(str(settings.data_dir), status["generation"], settings)
+        except Exception as exc:  # e.g. the Qdrant server is down: say so once, offer no values
+            st.error(one_line(exc, settings, "Reading the filter values"))
+            values = {field: [] for field in ("doc_type", "municipality", "body")}
         chosen = {}
         for field in ("doc_type", "municipality", "body"):
             chosen[field] = st.selectbox(
