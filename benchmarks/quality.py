@@ -51,6 +51,7 @@ def main() -> None:
     print(f"{len(cases)} questions, {sum(c.answerable for c in cases)} answerable")
     stages = [
         ("dense only", {"hybrid": False, "rerank": False}),
+        ("dense + municipal reordering", {"hybrid": False, "rerank": True}),
         ("hybrid (dense + German keywords, RRF in Qdrant)", {"hybrid": True, "rerank": False}),
         ("hybrid + municipal reordering", {"hybrid": True, "rerank": True}),
     ]

@@ -85,7 +85,7 @@ class SourceSettings(_Section):
 
 class RetrievalSettings(_Section):
     # dense vectors + German keyword terms, fused by Qdrant (RRF); false = dense only
-    hybrid: bool = False
+    hybrid: bool = True
     # candidates fetched before the municipal reordering picks top_k
     candidates: int = 20
     # second stage: the municipality named in the question and the version in force move up

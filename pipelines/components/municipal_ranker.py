@@ -11,6 +11,14 @@ from typing import Any
 from haystack import Document, component
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
+# the question asks about an earlier state: "vor der Erhöhung", "früher", "ursprüngliche Fassung", "bis Ende 2025"
+_PAST = re.compile(
+    r"\b(vor der|vor dem|vorher|früher|bisher|bis ende|bis zum|ursprünglich\w*|alte[nrs]?|damals|galt|gegolten)\b",
+    re.I,
+)
+_BEFORE = re.compile(r"\b(vor der|vor dem|bis ende|bis zum)\b", re.I)
+# only normative texts have versions that replace each other; minutes and council papers do not
+_VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
 _FAMILY_NOISE = re.compile(
     r"[\d.§()\-–,/]+|\b(ab|vom|stand|fassung|neufassung|änderung|zur|der|die|des|über)\b", re.I
 )
@@ -32,7 +40,35 @@ def _family(doc: Document) -> str:
 
 
 def _version_date(doc: Document) -> str:
+    if str(doc.meta.get("doc_type", "")).lower() not in _VERSIONED_TYPES:
+        return ""
     return str(doc.meta.get("valid_from") or doc.meta.get("date") or "")
+
+
+def _town_pattern(town: str) -> re.Pattern[str]:
+    """A town name as written in questions: "Zell u.A." also matches "Zell unter Aichelberg"."""
+    parts = []
+    for token in re.findall(r"[^\s.]+\.?", town):
+        if token.endswith(".") and len(token) <= 3:  # an abbreviation: u. / a. / St.
+            parts.append(re.escape(token[:-1]) + r"\w*\.?")
+        else:
+            parts.append(re.escape(token))
+    return re.compile(r"\b" + r"\s*".join(parts) + r"(?!\w)", re.I)
+
+
+def named_towns(query: str, towns: set[str]) -> set[str]:
+    """The towns the question names; a name inside a longer one ("Aichelberg" in "Zell unter
+    Aichelberg") does not count."""
+    spans = {}
+    for town in towns:
+        match = _town_pattern(town).search(query)
+        if match:
+            spans[town] = match.span()
+    return {
+        t
+        for t, (a, b) in spans.items()
+        if not any(o != t and oa <= a and b <= ob and (ob - oa) > (b - a) for o, (oa, ob) in spans.items())
+    }
 
 
 @component
@@ -41,10 +77,14 @@ class MunicipalRanker:
     Reorders retrieved candidates and keeps ``top_k``:
 
     * the fused rank from Qdrant is the base score (reciprocal rank);
-    * when the question names a municipality that occurs among the candidates, its documents move up
-      and other towns' documents move down (six towns have near-identical dog-tax statutes);
-    * of several versions of one statute, the one in force (latest ``valid_from`` not in the future)
-      wins, unless the question names a year, in which case the version of that year wins;
+    * when the question names a municipality that occurs among the candidates, other towns' documents
+      of the same type move down (six towns have near-identical dog-tax statutes); documents without a
+      known town and documents of other types keep their place (measured: boosting the named town
+      pushed better unattributed or differently typed hits out of the top 5);
+    * of several versions of one statute (Satzung, Verordnung, Gesetz; minutes and council papers have
+      no versions), the one in force (latest ``valid_from`` not in the future) wins, unless the
+      question names a year (then that year's version wins) or asks about the past ("vor der
+      Erhöhung", "ursprünglich", "bis Ende 2025": then no version is preferred);
     * each document gets ``meta["dense_score"]``, the cosine similarity of question and chunk, which
       the answer step uses as evidence strength (fused scores are ranks, not similarities).
 
@@ -71,14 +111,22 @@ class MunicipalRanker:
         top_k = top_k or self.top_k
         if not documents:
             return {"documents": []}
-        lowered = query.lower()
         towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
-        named = {t for t in towns if re.search(rf"\b{re.escape(t.lower())}\b", lowered)}
+        named = named_towns(query, towns)
+        town_types = {
+            str(d.meta.get("doc_type", "")).lower() for d in documents if d.meta.get("municipality") in named
+        }
         years = set(_YEAR.findall(query))
+        asks_for_the_past = bool(_PAST.search(query))
+        # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
+        asks_for_before = bool(_BEFORE.search(query))
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
+        versions: dict[str, set[str]] = {}
         for d in documents:
             v = _version_date(d)
+            if v:
+                versions.setdefault(_family(d), set()).add(v)
             if v and v <= today and v > newest.get(_family(d), ""):
                 newest[_family(d)] = v
 
@@ -86,13 +134,16 @@ class MunicipalRanker:
         for rank, doc in enumerate(documents):
             score = 1.0 / (1 + rank) ** 0.5
             town = doc.meta.get("municipality")
-            if named and town:
-                score += self.town_boost if town in named else -self.town_boost
+            if town and town not in named and (town_types & {str(doc.meta.get("doc_type", "")).lower()}):
+                # another town's version of a text the named town has too (six towns' dog-tax statutes)
+                score -= self.town_boost
             version = _version_date(doc)
-            if years:
-                if any(y in version or y in str(doc.meta.get("title", "")) for y in years):
+            # versions matter only where candidates hold several versions of one statute
+            competing = len(versions.get(_family(doc), ())) > 1
+            if years and not asks_for_before:
+                if competing and any(y in version or y in str(doc.meta.get("title", "")) for y in years):
                     score += self.version_penalty
-            elif version and newest.get(_family(doc), version) != version:
+            elif competing and not asks_for_the_past and newest.get(_family(doc), version) != version:
                 score -= self.version_penalty
             dense = _cosine(query_embedding, doc.embedding) if query_embedding else (doc.score or 0.0)
             meta = {**doc.meta, "dense_score": round(dense, 4)}

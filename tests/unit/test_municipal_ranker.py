@@ -1,0 +1,64 @@
+"""The reordering stage: named towns, versions in force, and no harm to hits it knows nothing about."""
+
+from __future__ import annotations
+
+from haystack import Document
+
+from pipelines.components.municipal_ranker import MunicipalRanker, named_towns
+
+
+def doc(
+    name: str, town: str | None, doc_type: str = "Satzung", valid_from: str | None = None, **meta: str
+) -> Document:
+    return Document(
+        content=name,
+        meta={"source": name, "municipality": town, "doc_type": doc_type, "valid_from": valid_from, **meta},
+    )
+
+
+def order(query: str, documents: list[Document]) -> list[str]:
+    return [
+        d.content or "" for d in MunicipalRanker(top_k=10).run(query=query, documents=documents)["documents"]
+    ]
+
+
+def test_abbreviated_town_names_match_and_the_longer_name_wins() -> None:
+    towns = {"Zell u.A.", "Aichelberg", "Bad Boll"}
+    assert named_towns("Hundesteuer in Zell unter Aichelberg?", towns) == {"Zell u.A."}
+    assert named_towns("Hundesteuer in Aichelberg?", towns) == {"Aichelberg"}
+    assert named_towns("hundesteuer in bad boll", towns) == {"Bad Boll"}
+    assert named_towns("Hundesteuer in Konstanz", towns) == set()
+
+
+def test_other_towns_versions_of_the_same_kind_of_text_move_down() -> None:
+    ranked = order(
+        "Was kostet die Hundesteuer in Zell unter Aichelberg?",
+        [doc("abg-1", "Aichelberg"), doc("abg-2", "Aichelberg"), doc("zag", "Zell u.A.")],
+    )
+    assert ranked[0] == "zag"
+
+
+def test_unattributed_and_differently_typed_hits_keep_their_place() -> None:
+    ranked = order(
+        "Bis wann muss ich in Linsengericht die Bescheinigung abgeben?",
+        [
+            doc("kriterien", None, "Sonstiges"),
+            doc("taxi", "Linsengericht"),
+            doc("minutes", "Erlangen", "Niederschrift"),
+        ],
+    )
+    assert ranked == ["kriterien", "taxi", "minutes"]
+
+
+def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> None:
+    old = doc("old", "Karlsruhe", valid_from="2019-01-01", title="Hundesteuersatzung")
+    new = doc("new", "Karlsruhe", valid_from="2026-01-01", title="Hundesteuersatzung")
+    assert order("Wie hoch ist die Hundesteuer in Karlsruhe?", [old, new])[0] == "new"
+    assert order("Wie hoch war die Hundesteuer in Karlsruhe vor der Erhöhung?", [old, new])[0] == "old"
+    assert order("Welche Hundesteuer galt in Karlsruhe 2019?", [new, old])[0] == "old"
+
+
+def test_minutes_are_not_versions_of_each_other() -> None:
+    first = doc("jan", "Erlangen", "Niederschrift", date="2020-01-22", title="Niederschrift")
+    later = doc("oct", "Erlangen", "Niederschrift", date="2020-10-20", title="Niederschrift")
+    assert order("Wer hat im Stadtteilbeirat berichtet?", [first, later]) == ["jan", "oct"]
