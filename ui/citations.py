@@ -182,29 +182,22 @@ def render_page(path: str | Path, page: int, quote: str | None = None, scale: fl
             height = pdf_page.get_height()
             overlay = image.copy()
             draw = ImageDraw.Draw(overlay)
-            for left, bottom, right, top in boxes:
-                draw.rectangle(
-                    (
-                        left * scale - 2,
-                        (height - top) * scale - 2,
-                        right * scale + 2,
-                        (height - bottom) * scale + 2,
-                    ),
-                    fill=(255, 230, 80),
+
+            def pixels(box: tuple[float, float, float, float], pad: float) -> tuple[float, ...]:
+                left, bottom, right, top = box  # PDF points, origin bottom left
+                return (
+                    left * scale - pad,
+                    (height - top) * scale - pad,
+                    right * scale + pad,
+                    (height - bottom) * scale + pad,
                 )
+
+            for box in boxes:
+                draw.rectangle(pixels(box, 2), fill=(255, 230, 80))
             image = Image.blend(image, overlay, 0.45)
             draw = ImageDraw.Draw(image)
-            for left, bottom, right, top in boxes:  # a frame as well: not by colour alone
-                draw.rectangle(
-                    (
-                        left * scale - 3,
-                        (height - top) * scale - 3,
-                        right * scale + 3,
-                        (height - bottom) * scale + 3,
-                    ),
-                    outline=(138, 90, 0),
-                    width=2,
-                )
+            for box in boxes:  # a frame as well: not by colour alone
+                draw.rectangle(pixels(box, 3), outline=(138, 90, 0), width=2)
         out = io.BytesIO()
         image.save(out, format="PNG")
         return out.getvalue()
