@@ -155,6 +155,8 @@ class CitedAnswerBuilder:
             doc = documents[n - 1]
             claims = _CITE.sub("", " ".join(s for s in rebuilt if f"[{order.index(n) + 1}]" in s))
             citations.append(citation_of(doc, _best_quote(doc, claims or answer_text)))
+        if used := version_note(citations):
+            answer_text = f"{answer_text}\n\n{used}"
         return {
             "answer": {
                 "answer": answer_text,
@@ -173,6 +175,26 @@ class CitedAnswerBuilder:
         return f"{claim} {marks}"
 
 
+_VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
+
+
+def _german_date(iso: str) -> str:
+    year, month, day = iso[:10].split("-")
+    return f"{day}.{month}.{year}"
+
+
+def version_note(citations: list[dict[str, Any]]) -> str:
+    """Which version of a statute the answer used: "Verwendete Fassung: <title>, gültig ab 01.01.2025 [1]."."""
+    parts = []
+    for number, c in enumerate(citations, 1):
+        valid_from = str(c.get("valid_from") or "")
+        if str(c.get("doc_type") or "").lower() in _VERSIONED_TYPES and re.fullmatch(
+            r"\d{4}-\d\d-\d\d.*", valid_from
+        ):
+            parts.append(f"{c['title']}, gültig ab {_german_date(valid_from)} [{number}]")
+    return f"Verwendete Fassung: {'; '.join(dict.fromkeys(parts))}." if parts else ""
+
+
 def citation_of(doc: Document, quote: str) -> dict[str, Any]:
     meta = doc.meta
     return {
@@ -184,6 +206,8 @@ def citation_of(doc: Document, quote: str) -> dict[str, Any]:
         "heading": meta.get("heading") or None,
         "doc_type": meta.get("doc_type"),
         "municipality": meta.get("municipality"),
+        "date": meta.get("date"),
+        "valid_from": meta.get("valid_from"),
         "score": round(float(doc.score), 4) if doc.score is not None else None,
     }
 

@@ -90,6 +90,27 @@ class TestCitedAnswerBuilder:
         assert answer["answer"].endswith("[1]")
         assert answer["citations"][0]["source"] == "konstanz/bibliothek.md"
 
+    def test_the_answer_names_the_version_of_the_statute_it_used(self) -> None:
+        versioned = [
+            Document(
+                content="Die Steuer beträgt für den ersten Hund 150,00 Euro.",
+                meta={
+                    "source": "karlsruhe/hundesteuer-2026.md",
+                    "title": "Hundesteuersatzung",
+                    "section": "§ 5",
+                    "doc_type": "Satzung",
+                    "valid_from": "2026-01-01",
+                },
+            ),
+            Document(content="Die Stadtbibliothek ist montags geschlossen.", meta={"doc_type": "Sonstiges"}),
+        ]
+        result = _answer("Für den ersten Hund sind 150,00 Euro zu zahlen [1].", versioned)
+        assert result["answer"].endswith("Verwendete Fassung: Hundesteuersatzung, gültig ab 01.01.2026 [1].")
+        assert result["citations"][0]["valid_from"] == "2026-01-01"
+        # minutes and other texts have no versions: no note
+        plain = _answer("Die Stadtbibliothek ist montags geschlossen [2].", versioned)
+        assert "Fassung" not in plain["answer"]
+
     def test_refusal(self) -> None:
         for reply in (
             "Dazu enthalten die Dokumente keine Angabe.",
