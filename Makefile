@@ -14,7 +14,7 @@ SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-deu poppler-utils libmagic1
 .PHONY: demo setup system venv models test lint clean
 
 demo: setup ## set up, index the example corpus, start the UI on http://127.0.0.1:8501
-	$(VENV)/bin/auskunft ingest examples/corpus
+	$(VENV)/bin/auskunft ingest examples/corpus --access public
 	$(VENV)/bin/auskunft ui --port $(PORT)
 
 setup: system $(VENV)/.installed models

@@ -104,6 +104,26 @@ class UISettings(_Section):
     admin: bool = True
 
 
+AccessLevel = Literal["public", "internal", "confidential"]
+Role = Literal["desk", "staff", "admin"]
+
+
+class AccessRule(_Section):
+    """Documents whose absolute path (or source URL) matches ``pattern`` (fnmatch; ``*`` spans folders)."""
+
+    pattern: str
+    level: AccessLevel
+
+
+class AccessSettings(_Section):
+    # level of a document nothing else labels (no sidecar, no rule, no `ingest --access`): privacy-first
+    default: AccessLevel = "internal"
+    # role of `auskunft search|ask` without --role, and of the staff mode for a user without a role
+    default_role: Role = "staff"
+    # first matching rule wins; rules beat `ingest --access`, a sidecar "access" beats rules
+    rules: list[AccessRule] = Field(default_factory=list)
+
+
 class Settings(BaseSettings):
     """Everything Auskunft can be configured with (see ``config/default.yaml`` for comments)."""
 
@@ -119,6 +139,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    access: AccessSettings = Field(default_factory=AccessSettings)
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -17,19 +17,24 @@ class Plan:
     unchanged: list[SourceFile] = field(default_factory=list)
     delete: list[str] = field(default_factory=list)  # source ids
     duplicates: list[tuple[SourceFile, str]] = field(default_factory=list)  # (file, source it duplicates)
+    relabel: list[tuple[SourceFile, str]] = field(default_factory=list)  # unchanged file, new access level
 
     def changes(self) -> bool:
-        return bool(self.add or self.update or self.delete)
+        return bool(self.add or self.update or self.delete or self.relabel)
 
 
 @dataclass
 class Manifest:
-    """Entries keyed by source id: ``{"source", "checksum", "chunks", "root", "title"}``; plus roots and embedder."""
+    """Entries keyed by source id: ``{"source", "checksum", "chunks", "root", "access", ...}``; plus roots,
+    embedder, the OParl mirrors, the levels given with ``ingest --access`` (path -> level) and the
+    tombstones of ``auskunft forget`` (source id -> when), which keep a forgotten file out of re-indexes."""
 
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)
     embedder: str | None = None
     remote: dict[str, str] = field(default_factory=dict)  # mirror folder -> the OParl URL it mirrors
+    access: dict[str, str] = field(default_factory=dict)  # file or folder -> level from `ingest --access`
+    forgotten: dict[str, dict[str, Any]] = field(default_factory=dict)  # source id -> {"forgotten": time}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:
@@ -38,6 +43,8 @@ class Manifest:
             roots=list(data.get("roots", [])),
             embedder=data.get("embedder"),
             remote=dict(data.get("remote", {})),
+            access=dict(data.get("access", {})),
+            forgotten=dict(data.get("forgotten", {})),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -46,6 +53,8 @@ class Manifest:
             "embedder": self.embedder,
             "roots": self.roots,
             "remote": self.remote,
+            "access": self.access,
+            "forgotten": self.forgotten,
             "entries": self.entries,
         }
 
@@ -56,8 +65,12 @@ class Manifest:
         except FileNotFoundError:
             return cls()
 
-    def plan(self, files: list[SourceFile], roots: list[str]) -> Plan:
-        """Compare files found under ``roots`` with what is indexed."""
+    def plan(self, files: list[SourceFile], roots: list[str], levels: dict[str, str] | None = None) -> Plan:
+        """Compare files found under ``roots`` with what is indexed.
+
+        ``levels`` (source id -> access level): an unchanged file whose level differs from the indexed
+        one is planned for ``relabel`` (its chunks get the new level without being re-embedded).
+        """
         plan = Plan()
         seen: set[str] = set()
         by_checksum = {e["checksum"]: sid for sid, e in self.entries.items()}
@@ -76,6 +89,8 @@ class Manifest:
                 plan.add.append((file, checksum))
             elif entry["checksum"] != checksum:
                 plan.update.append((file, checksum))
+            elif levels is not None and entry.get("access") != levels.get(file.source_id):
+                plan.relabel.append((file, levels[file.source_id]))
             else:
                 plan.unchanged.append(file)
         for sid in self.entries:

@@ -14,8 +14,10 @@ from typing import Any
 import portalocker
 
 from config.settings import Settings
+from ingest.access import resolve_level
 from ingest.manifest import Manifest, Plan
 from ingest.sources.folder import SourceFile, list_files
+from pipelines.access import AccessError, check_level
 from pipelines.embedders import embedder_id
 from pipelines.indexing import build_indexing_pipeline
 from pipelines.stores import (
@@ -42,6 +44,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
+    relabeled: list[str] = field(default_factory=list)  # unchanged files whose access level changed
+    forgotten: list[str] = field(default_factory=list)  # found, but kept out: removed with `auskunft forget`
     chunks_written: int = 0
     seconds: float = 0.0
     generation: str | None = None
@@ -54,24 +58,37 @@ class IngestReport:
             "unchanged": self.unchanged,
             "deleted": self.deleted,
             "failed": self.failed,
+            "relabeled": self.relabeled,
+            "forgotten": self.forgotten,
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
             "synced": self.synced,
         }
 
 
-def _collect(
-    settings: Settings, paths: list[str], report: IngestReport
-) -> tuple[list[SourceFile], list[str]]:
+@dataclass
+class _Collected:
+    files: list[SourceFile]
+    roots: list[str]  # folders: what is indexed below them and gone is deleted
+    given: list[str]  # every existing path given (folders and files), resolved
+    explicit: set[str]  # files named themselves (lifts a `forget` tombstone)
+
+
+def _collect(settings: Settings, paths: list[str], report: IngestReport) -> _Collected:
     files: list[SourceFile] = []
     roots: list[str] = []
+    given_paths: list[str] = []
+    explicit: set[str] = set()
     for given in paths:
         path = Path(given)
         if not path.exists():
             report.failed.append({"source": given, "reason": "file or folder not found"})
             continue
+        given_paths.append(str(path.resolve()))
         if path.is_dir():
             roots.append(str(path.resolve()))
+        else:
+            explicit.add(str(path.resolve()))
         found = list_files(given, settings.indexing.include, settings.indexing.exclude)
         too_big = [f for f in found if f.path.stat().st_size > settings.indexing.max_file_mb * 1024 * 1024]
         for f in too_big:
@@ -82,7 +99,7 @@ def _collect(
                 }
             )
         files.extend(f for f in found if f not in too_big)
-    return files, roots
+    return _Collected(files, roots, given_paths, explicit)
 
 
 def _apply(
@@ -90,12 +107,19 @@ def _apply(
     store: Any,
     manifest: Manifest,
     plan: Plan,
+    levels: dict[str, str],
     report: IngestReport,
     progress: Progress | None,
 ) -> None:
     for sid in plan.delete:
         store.delete_by_filter({"field": "meta.source_id", "operator": "==", "value": sid})
         report.deleted.append(manifest.entries.pop(sid)["source"])
+    for file, level in plan.relabel:  # payload update in place: no conversion, no embedding
+        store.update_by_filter(
+            {"field": "meta.source_id", "operator": "==", "value": file.source_id}, {"access": level}
+        )
+        manifest.entries[file.source_id]["access"] = level
+        report.relabeled.append(file.source)
     todo = [(f, c, False) for f, c in plan.add] + [(f, c, True) for f, c in plan.update]
     if not todo:
         return
@@ -105,12 +129,22 @@ def _apply(
         batch = todo[start : start + BATCH_FILES]
         if progress:
             progress(done, len(todo), batch[0][0].source)
-        meta = [{**f.meta, "source": f.source, "source_id": f.source_id, "checksum": c} for f, c, _ in batch]
+        meta = [
+            {
+                **f.meta,
+                "source": f.source,
+                "source_id": f.source_id,
+                "checksum": c,
+                "access": levels[f.source_id],
+            }
+            for f, c, _ in batch
+        ]
         result = pipeline.run(
             {"converter": {"sources": [f.path for f, _, _ in batch], "meta": meta}},
             include_outputs_from={"converter", "splitter"},
         )
         failed = {item["source"]: item["reason"] for item in result["converter"]["failed"]}
+        described = {d.meta["source_id"]: d.meta for d in result["converter"]["documents"]}
         chunks: dict[str, int] = {}
         for chunk in result["splitter"]["documents"]:
             chunks[chunk.meta["source_id"]] = chunks.get(chunk.meta["source_id"], 0) + 1
@@ -131,11 +165,16 @@ def _apply(
                         ],
                     }
                 )
+            about = described.get(file.source_id, {})
             manifest.entries[file.source_id] = {
                 "source": file.source,
                 "checksum": checksum,
                 "chunks": chunks.get(file.source_id, 0),
                 "root": file.root,
+                "access": levels[file.source_id],
+                # for retention rules (`retention:` in the settings)
+                "doc_type": about.get("doc_type"),
+                "date": about.get("date"),
             }
             report.chunks_written += chunks.get(file.source_id, 0)
             (report.updated if is_update else report.added).append(file.source)
@@ -145,15 +184,33 @@ def _apply(
 
 
 def _plan(
-    settings: Settings, manifest: Manifest, files: list[SourceFile], roots: list[str], report: IngestReport
-) -> Plan:
+    settings: Settings, manifest: Manifest, collected: _Collected, access: str | None, report: IngestReport
+) -> tuple[Plan, dict[str, str]]:
+    """What to add, update, relabel and delete, and every file's access level."""
     if manifest.embedder and manifest.embedder != embedder_id(settings):
         raise StoreError(
             f"The index was built with embedder '{manifest.embedder}' but '{embedder_id(settings)}' is configured; "
             "use the same embedder or a new AUSKUNFT_DATA_DIR."
         )
     manifest.embedder = embedder_id(settings)
-    plan = manifest.plan(files, roots)
+    if access is not None:
+        manifest.access.update(dict.fromkeys(collected.given, access))
+    files: list[SourceFile] = []
+    levels: dict[str, str] = {}
+    for file in collected.files:
+        if file.source_id in manifest.forgotten:
+            if file.source_id not in collected.explicit:
+                report.forgotten.append(file.source)
+                continue
+            del manifest.forgotten[file.source_id]  # named explicitly: indexed again
+        try:
+            levels[file.source_id] = resolve_level(settings, file, manifest.access)
+        except AccessError as exc:
+            report.failed.append({"source": file.source, "reason": f"sidecar: {exc}"})
+            continue
+        files.append(file)
+    roots = collected.roots
+    plan = manifest.plan(files, roots, levels)
     report.unchanged.extend(f.source for f in plan.unchanged)
     report.failed.extend(
         {"source": f.source, "reason": f"duplicate of {twin} (same content)"} for f, twin in plan.duplicates
@@ -161,7 +218,7 @@ def _plan(
     for root in roots:
         if root not in manifest.roots:
             manifest.roots.append(root)
-    return plan
+    return plan, levels
 
 
 def is_remote(path: str) -> bool:
@@ -205,23 +262,29 @@ def _sync_remote(settings: Settings, urls: list[str], report: IngestReport) -> d
     return mirrors
 
 
-def ingest(settings: Settings, paths: list[str], progress: Progress | None = None) -> IngestReport:
+def ingest(
+    settings: Settings, paths: list[str], progress: Progress | None = None, access: str | None = None
+) -> IngestReport:
     """Index new and changed files under ``paths``, remove deleted ones, report every file's outcome.
 
     ``paths`` are files, folders, or OParl System/Body URLs (mirrored first, then indexed as a folder).
+    ``access`` (public, internal, confidential) labels what is under ``paths`` and is remembered for them;
+    ``None`` keeps what was given before (see :mod:`ingest.access`).
     Embedded store: all changes go into a new generation that becomes live only when complete.
     """
     started = time.monotonic()
+    if access is not None:
+        check_level(access)
     report = IngestReport()
     lock = writer_lock(settings)
     try:
         remote = _sync_remote(settings, [p for p in paths if is_remote(p)], report)
         local = [p for p in paths if not is_remote(p)] + list(remote)
-        files, roots = _collect(settings, local, report)
+        collected = _collect(settings, local, report)
         if settings.store.url:
-            _ingest_server(settings, files, roots, remote, report, progress)
+            _ingest_server(settings, collected, access, remote, report, progress)
         else:
-            _ingest_embedded(settings, files, roots, remote, report, progress)
+            _ingest_embedded(settings, collected, access, remote, report, progress)
     finally:
         lock.release()
     report.seconds = time.monotonic() - started
@@ -235,6 +298,8 @@ def ingest(settings: Settings, paths: list[str], progress: Progress | None = Non
                 "unchanged": len(report.unchanged),
                 "deleted": len(report.deleted),
                 "failed": len(report.failed),
+                "relabeled": len(report.relabeled),
+                "forgotten": len(report.forgotten),
             }
         ),
     )
@@ -303,25 +368,26 @@ def writer_lock(settings: Settings) -> portalocker.Lock:
 
 def _ingest_embedded(
     settings: Settings,
-    files: list[SourceFile],
-    roots: list[str],
+    collected: _Collected,
+    access: str | None,
     remote: dict[str, str],
     report: IngestReport,
     progress: Progress | None,
 ) -> None:
     index = EmbeddedIndex(settings.index_dir)
     manifest = Manifest.from_dict(index.manifest())
-    known = (list(manifest.roots), dict(manifest.remote))
-    plan = _plan(settings, manifest, files, roots, report)
+    known = (list(manifest.roots), dict(manifest.remote), dict(manifest.access), dict(manifest.forgotten))
+    plan, levels = _plan(settings, manifest, collected, access, report)
     manifest.remote.update(remote)
-    if not plan.changes() and (manifest.roots, manifest.remote) == known and index.current():
+    now = (manifest.roots, manifest.remote, manifest.access, manifest.forgotten)
+    if not plan.changes() and now == known and index.current():
         report.generation = index.current()
         return
     name, path = index.begin()
     store = create_document_store(settings, path=path)
     try:
         store.count_documents()  # creates the collection in a new index
-        _apply(settings, store, manifest, plan, report, progress)
+        _apply(settings, store, manifest, plan, levels, report, progress)
     except BaseException:
         close_document_store(store)
         index.discard(name)
@@ -337,8 +403,8 @@ def server_manifest_path(settings: Settings) -> Path:
 
 def _ingest_server(
     settings: Settings,
-    files: list[SourceFile],
-    roots: list[str],
+    collected: _Collected,
+    access: str | None,
     remote: dict[str, str],
     report: IngestReport,
     progress: Progress | None,
@@ -348,11 +414,11 @@ def _ingest_server(
     path = server_manifest_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True)
     manifest = Manifest.load(path)
-    plan = _plan(settings, manifest, files, roots, report)
+    plan, levels = _plan(settings, manifest, collected, access, report)
     manifest.remote.update(remote)
     store = create_document_store(settings)
     try:
-        _apply(settings, store, manifest, plan, report, progress)
+        _apply(settings, store, manifest, plan, levels, report, progress)
     finally:
         # record whatever was completed, so a re-run only redoes the rest
         _atomic_write(path, json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1))

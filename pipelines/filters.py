@@ -1,12 +1,13 @@
-"""Haystack metadata filters from the user's choices (document type, municipality, body, date range, public)."""
+"""Haystack metadata filters from the user's choices (document type, municipality, body, date range) and role."""
 
 from __future__ import annotations
 
 from typing import Any
 
-# Bürgerbüro: chunks marked ``public: False`` (non-public OParl material) never leave the index.
-# ``!=`` becomes Qdrant's ``must_not``, so chunks without the field (public by default) still match.
-PUBLIC_ONLY = {"field": "meta.public", "operator": "!=", "value": False}
+from pipelines.access import DEFAULT_LEVEL, NOT_MARKED_NON_PUBLIC, role_filter
+
+# kept for callers of the first Bürgerbüro filter: ``public_only=True`` now means ``role="desk"``
+PUBLIC_ONLY = NOT_MARKED_NON_PUBLIC
 
 
 def build_filters(
@@ -16,13 +17,20 @@ def build_filters(
     since: str | None = None,
     until: str | None = None,
     public_only: bool = False,
+    role: str | None = None,
+    default_level: str = DEFAULT_LEVEL,
 ) -> dict[str, Any] | None:
     """A filter for QueryService.search/answer, applied inside the Qdrant query; ``None`` = everything.
 
+    ``role`` (desk, staff, admin) limits the access levels (see :mod:`pipelines.access`);
+    ``default_level`` is the level of chunks indexed before levels existed (``settings.access.default``).
+    ``public_only=True`` is the desk role.
+
     >>> build_filters(doc_type="Satzung", since="2024-01-01")["conditions"][0]
     {'field': 'meta.doc_type', 'operator': '==', 'value': 'Satzung'}
-    >>> build_filters(public_only=True)["conditions"]
-    [{'field': 'meta.public', 'operator': '!=', 'value': False}]
+    >>> build_filters(role="staff")["conditions"]
+    [{'field': 'meta.access', 'operator': 'not in', 'value': ['confidential']}, \
+{'field': 'meta.public', 'operator': '!=', 'value': False}]
     """
     conditions: list[dict[str, Any]] = []
     for field, value in (("doc_type", doc_type), ("municipality", municipality), ("body", body)):
@@ -33,7 +41,9 @@ def build_filters(
     if until:
         conditions.append({"field": "meta.date", "operator": "<=", "value": until})
     if public_only:
-        conditions.append(dict(PUBLIC_ONLY))
+        role = "desk"
+    if role is not None and (limit := role_filter(role, default_level)) is not None:
+        conditions.extend(limit["conditions"])
     if not conditions:
         return None
     return {"operator": "AND", "conditions": conditions}

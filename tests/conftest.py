@@ -35,7 +35,10 @@ def hermetic_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 @pytest.fixture(scope="session")
 def konstanz_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """A data dir with the Konstanz statutes of the example corpus indexed once per session (real models)."""
+    """A data dir with the Konstanz statutes of the example corpus indexed once per session (real models).
+
+    The statutes are public (``--access public``), so the Bürgerbüro (desk role) finds them too.
+    """
     from config.settings import load_settings
     from ingest.runner import ingest
 
@@ -43,6 +46,6 @@ def konstanz_index(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     corpus = tmp_path_factory.mktemp("konstanz-corpus") / "konstanz"
     shutil.copytree(CORPUS / "konstanz", corpus)
     settings = load_settings("test", data_dir=data_dir, models_dir=MODELS_DIR)
-    report = ingest(settings, [str(corpus)])
+    report = ingest(settings, [str(corpus)], access="public")
     assert not report.failed, report.failed
     yield data_dir

@@ -36,6 +36,23 @@ SinceFilter = Annotated[
 UntilFilter = Annotated[
     str | None, typer.Option("--until", help="Only documents dated on or before YYYY-MM-DD.")
 ]
+RoleOption = Annotated[
+    str | None,
+    typer.Option(
+        "--role",
+        help="Whose view: desk (public documents only), staff (public + internal), admin (everything). "
+        "Default: access.default_role (staff).",
+    ),
+]
+
+
+def _role_filters(settings: Any, role: str | None, **choices: Any) -> Any:
+    """The user's filter choices plus the role's access levels, as one filter for the Qdrant query."""
+    from pipelines.filters import build_filters
+
+    return build_filters(
+        **choices, role=role or settings.access.default_role, default_level=settings.access.default
+    )
 
 
 def _settings() -> Any:
@@ -114,7 +131,13 @@ def _print_report(report: Any, as_json: bool) -> None:
     typer.echo(
         f"{len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} unchanged, "
         f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
+        + (f"; {len(report.relabeled)} given a new access level" if report.relabeled else "")
     )
+    if report.forgotten:
+        typer.echo(
+            f"  {len(report.forgotten)} kept out (removed with `auskunft forget`; `auskunft ingest FILE` adds one back)",
+            err=True,
+        )
     for item in report.failed:
         typer.echo(f"  failed: {item['source']}: {item['reason']}", err=True)
 
@@ -124,9 +147,22 @@ def ingest(
     paths: Annotated[
         list[str], typer.Argument(help="Files and folders: PDF, DOCX, HTML, Markdown, TXT, OParl JSON.")
     ],
+    access: Annotated[
+        str | None,
+        typer.Option(
+            "--access",
+            help="Access level of these documents: public, internal or confidential. Remembered for these "
+            "paths (reindex keeps it); a new level relabels their documents. Default: what was given before, "
+            "else sidecar, access.rules, access.default (internal).",
+        ),
+    ] = None,
     as_json: JsonFlag = False,
 ) -> None:
-    """Index files and folders. Unchanged files are skipped, changed ones replaced, deleted ones removed."""
+    """Index files and folders. Unchanged files are skipped, changed ones replaced, deleted ones removed.
+
+    A file removed with `auskunft forget` stays out when its folder is ingested again; naming the file
+    itself indexes it again.
+    """
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
@@ -134,6 +170,10 @@ def ingest(
     from ingest.runner import write_run_report
 
     settings = _run(_settings)
+    if access is not None:
+        from pipelines.access import check_level
+
+        _run(lambda: check_level(access), settings)
     _log_to_file(settings)
     console = Console(stderr=True)
     with Progress(
@@ -151,10 +191,10 @@ def ingest(
         def progress(done: int, total: int, label: str) -> None:
             bar.update(task, completed=done, total=total, description=Path(label).name if label else "")
 
-        report = _run(lambda: run_ingest(settings, paths, progress), settings)
+        report = _run(lambda: run_ingest(settings, paths, progress, access=access), settings)
     write_run_report(settings, report, "ingest")
     _print_report(report, as_json)
-    indexed = report.added or report.updated or report.unchanged or report.deleted
+    indexed = report.added or report.updated or report.unchanged or report.deleted or report.relabeled
     if report.failed and not indexed:
         raise typer.Exit(1)
 
@@ -236,15 +276,19 @@ def search(
     body: BodyFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
+    role: RoleOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Find the passages that best match a question (retrieval only, no language model)."""
-    from pipelines.filters import build_filters
     from pipelines.query import QueryService, hit_of
 
-    filters = build_filters(doc_type, municipality, body, since, until)
-
     settings = _run(_settings)
+    filters = _run(
+        lambda: _role_filters(
+            settings, role, doc_type=doc_type, municipality=municipality, body=body, since=since, until=until
+        ),
+        settings,
+    )
     service = QueryService(settings)
     try:
         hits = [
@@ -271,6 +315,7 @@ def ask(
     body: BodyFilter = None,
     since: SinceFilter = None,
     until: UntilFilter = None,
+    role: RoleOption = None,
     as_json: JsonFlag = False,
 ) -> None:
     """Answer a question from the indexed documents, with numbered sources (the answer streams as it is written)."""
@@ -278,13 +323,16 @@ def ask(
     from rich.live import Live
     from rich.text import Text
 
-    from pipelines.filters import build_filters
     from pipelines.generators import generator_label
     from pipelines.query import QueryService
 
-    filters = build_filters(doc_type, municipality, body, since, until)
-
     settings = _run(_settings)
+    filters = _run(
+        lambda: _role_filters(
+            settings, role, doc_type=doc_type, municipality=municipality, body=body, since=since, until=until
+        ),
+        settings,
+    )
     service = QueryService(settings)
     console = Console()
     try:
@@ -411,6 +459,13 @@ def status(as_json: JsonFlag = False) -> None:
         "documents": len(manifest.entries),
         "chunks": sum(e.get("chunks", 0) for e in manifest.entries.values()),
         "roots": manifest.roots,
+        # documents per access level ("unlabelled": indexed before levels existed; reindex labels them)
+        "access": {
+            level: n
+            for level in ("public", "internal", "confidential", "unlabelled")
+            if (n := sum(e.get("access", "unlabelled") == level for e in manifest.entries.values()))
+        },
+        "forgotten": len(manifest.forgotten),
     }
     if as_json:
         typer.echo(json.dumps(info, ensure_ascii=False, indent=1))

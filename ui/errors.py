@@ -6,11 +6,12 @@ from __future__ import annotations
 def friendly_error(exc: BaseException, settings: object | None = None) -> str | None:
     """A one-line message for known failures, ``None`` for real bugs (which keep their traceback)."""
     from config.settings import SettingsError
+    from pipelines.access import AccessError
     from pipelines.components.llamacpp_chat_generator import GeneratorError
     from pipelines.models import ModelError
     from pipelines.stores import StoreError
 
-    if isinstance(exc, SettingsError | StoreError | ModelError | GeneratorError):
+    if isinstance(exc, SettingsError | StoreError | ModelError | GeneratorError | AccessError):
         return str(exc)
     text = f"{exc.__class__.__name__}: {exc}"
     gen = getattr(settings, "generator", None)

@@ -9,10 +9,19 @@ from typing import Any
 
 from config.settings import Settings
 from ingest.manifest import Manifest
+from pipelines.access import role_filter
 from pipelines.query import Answer, QueryService
 from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store
 
 FACET_FIELDS = ("doc_type", "municipality", "body")
+
+
+def mode_role(settings: Settings, mode: str, user_role: str | None = None) -> str:
+    """The role whose access levels a page mode searches: Bürgerbüro is always the desk role; Sachbearbeitung
+    is the signed-in user's role (``access.default_role`` when the user has none)."""
+    if mode == "desk":
+        return "desk"
+    return user_role or settings.access.default_role
 
 
 def index_status(settings: Settings) -> dict[str, Any]:
@@ -44,8 +53,9 @@ def last_reindex(settings: Settings) -> dict[str, Any] | None:
         return None
 
 
-def facets(settings: Settings) -> dict[str, list[str]]:
-    """The values the filters offer: document types, municipalities and bodies in the live index.
+def facets(settings: Settings, role: str | None = None) -> dict[str, list[str]]:
+    """The values the filters offer: document types, municipalities and bodies in the live index, of the
+    documents ``role`` may see (``None`` = all).
 
     Read from a private snapshot of the embedded index (or from the Qdrant server); empty lists when
     nothing is indexed yet.
@@ -61,9 +71,12 @@ def facets(settings: Settings) -> dict[str, list[str]]:
         keywords = bool(str(index.manifest().get("embedder") or "").partition("+")[2])
         snapshot = index.snapshot()
         store = create_document_store(settings, path=snapshot.path, keywords=keywords)
+    limit = role_filter(role, settings.access.default) if role else None
     try:
         return {
-            f: sorted({str(v) for v in store.get_metadata_field_unique_values(f, size=1000)[0] if v})
+            f: sorted(
+                {str(v) for v in store.get_metadata_field_unique_values(f, size=1000, filters=limit)[0] if v}
+            )
             for f in FACET_FIELDS
         }
     finally:

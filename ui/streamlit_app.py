@@ -1,7 +1,8 @@
 """Auskunft in the browser: ask a question, get a German answer with numbered, checkable sources.
 
-Two modes: Sachbearbeitung (staff: all documents, detailed answers, filters) and Bürgerbüro (service
-desk: public documents only, a short plain-language answer with the exact source to copy or print).
+Two modes: Sachbearbeitung (staff: the documents the user's role may see, detailed answers, filters) and
+Bürgerbüro (service desk: the desk role, public documents only, a short plain-language answer with the
+exact source to copy or print). The role filter is part of the Qdrant query.
 The page is widgets only; the work happens in ``ui.services``/``ui.citations``/``ui.feedback``/``ui.admin``.
 """
 
@@ -24,7 +25,7 @@ from ui.conversation import follow_up_query
 from ui.errors import one_line
 from ui.feedback import FeedbackStore, cases_jsonl, eval_cases
 from ui.i18n import LANGUAGES, translator
-from ui.services import StreamedAnswer, facets, index_status, last_reindex
+from ui.services import StreamedAnswer, facets, index_status, last_reindex, mode_role
 
 enforce_offline()
 st.set_page_config(page_title="Auskunft", page_icon="📚", layout="wide")
@@ -50,8 +51,8 @@ def get_service() -> QueryService:
 
 
 @st.cache_data(show_spinner=False, ttl=600)  # per index generation; a Qdrant server has none: ten minutes
-def get_facets(data_dir: str, generation: str | None, _settings: Any) -> dict[str, list[str]]:
-    return facets(_settings)
+def get_facets(data_dir: str, generation: str | None, role: str, _settings: Any) -> dict[str, list[str]]:
+    return facets(_settings, role)
 
 
 @st.cache_data(show_spinner=False, max_entries=64)
@@ -219,7 +220,9 @@ with st.sidebar:
     if mode == "staff":
         st.subheader(t("filters"))
         try:
-            values = get_facets(str(settings.data_dir), status["generation"], settings)
+            values = get_facets(
+                str(settings.data_dir), status["generation"], mode_role(settings, mode), settings
+            )
         except Exception as exc:  # e.g. the Qdrant server is down: say so once, offer no values
             st.error(one_line(exc, settings, "Reading the filter values"))
             values = {field: [] for field in ("doc_type", "municipality", "body")}
@@ -242,10 +245,12 @@ with st.sidebar:
             chosen["body"],
             since.isoformat() if isinstance(since, datetime.date) else None,
             until.isoformat() if isinstance(until, datetime.date) else None,
+            role=mode_role(settings, mode),
+            default_level=settings.access.default,
         )
     else:
         st.caption(t("desk_public_only"))
-        filters = build_filters(public_only=True)
+        filters = build_filters(role=mode_role(settings, mode), default_level=settings.access.default)
     if st.button(t("new_conversation"), key="new_conversation", icon=":material/add_comment:"):
         st.session_state.messages = []
     st.info(t("ai_notice", model=generator_label(settings)), icon=":material/smart_toy:")

@@ -31,7 +31,7 @@ def test_non_public_documents_are_not_retrieved_with_public_only(tmp_path: Path)
     secret.write_text(SECRET, encoding="utf-8")
     (folder / (secret.name + ".meta.json")).write_text(json.dumps({"public": False}), encoding="utf-8")
     settings = load_settings("test", data_dir=tmp_path / "data", models_dir=MODELS_DIR)
-    report = ingest(settings, [str(folder)])
+    report = ingest(settings, [str(folder)], access="public")  # the sidecar's public: false still wins
     assert not report.failed and len(report.added) == 2
 
     question = "Zu welchem Preis wird das Grundstück Seestraße 12 verkauft?"
@@ -45,6 +45,6 @@ def test_non_public_documents_are_not_retrieved_with_public_only(tmp_path: Path)
     finally:
         service.close()
     assert everything[0].meta["source"] == str(secret)  # found when not restricted ...
-    assert everything[0].meta["public"] is False
+    assert everything[0].meta["public"] is False and everything[0].meta["access"] == "confidential"
     assert public and all(d.meta["source"] != str(secret) for d in public)  # ... and never at the desk
     assert all(d.meta.get("public", True) is not False for d in public + desk_staff_filter)

@@ -105,7 +105,8 @@ def test_question_gets_amount_and_cited_statute(
     assert any(
         "KI-generierte Antwort" in c.value and SHIPPED_GGUF_LABEL in c.value for c in assistant.caption
     )
-    assert last_answer(at)["filters"] is None  # Sachbearbeitung without filters: everything
+    # Sachbearbeitung without filters: what the staff role may see (public and internal)
+    assert last_answer(at)["filters"] == build_filters(role="staff")
 
 
 def test_question_without_index_shows_one_line_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -133,7 +134,7 @@ def test_filters_offer_the_index_values_and_restrict_the_search(
 
     ok(at.chat_input[0].set_value("Wie hoch ist die Hundesteuer in Konstanz?").run())
     answer = last_answer(at)
-    assert answer["filters"] == build_filters(municipality="Konstanz", since="2090-01-01")
+    assert answer["filters"] == build_filters(municipality="Konstanz", since="2090-01-01", role="staff")
     assert answer["refused"] and answer["citations"] == []
     assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
     assert assistant.markdown[0].value == "Dazu enthalten die Dokumente keine Angabe."
@@ -173,7 +174,7 @@ def test_feedback_is_stored_and_exported_as_eval_cases(
     records = [json.loads(line) for line in lines]
     assert [r["rating"] for r in records] == ["wrong", "helpful"]
     assert records[0]["comment"] == "Steht in § 5 der Hundesteuersatzung."
-    assert records[0]["filters"] == build_filters(since="2090-01-01")
+    assert records[0]["filters"] == build_filters(since="2090-01-01", role="staff")
     assert {m.label: m.value for m in at.tabs[2].metric}["Rückmeldungen"] == "2"
     assert not at.tabs[2].get("download_button")[0].proto.disabled
 
