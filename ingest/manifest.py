@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from ingest.sources.folder import SourceFile
+
+
+def tombstone_key(source_id: str) -> str:
+    """Tombstones of forgotten files are kept as hashes: the manifest does not keep the forgotten name."""
+    return hashlib.sha256(source_id.encode()).hexdigest()
 
 
 @dataclass
@@ -27,14 +33,14 @@ class Plan:
 class Manifest:
     """Entries keyed by source id: ``{"source", "checksum", "chunks", "root", "access", ...}``; plus roots,
     embedder, the OParl mirrors, the levels given with ``ingest --access`` (path -> level) and the
-    tombstones of ``auskunft forget`` (source id -> when), which keep a forgotten file out of re-indexes."""
+    tombstones of ``auskunft forget`` (hash of the source id -> when), which keep a forgotten file out of re-indexes."""
 
     entries: dict[str, dict[str, Any]] = field(default_factory=dict)
     roots: list[str] = field(default_factory=list)
     embedder: str | None = None
     remote: dict[str, str] = field(default_factory=dict)  # mirror folder -> the OParl URL it mirrors
     access: dict[str, str] = field(default_factory=dict)  # file or folder -> level from `ingest --access`
-    forgotten: dict[str, dict[str, Any]] = field(default_factory=dict)  # source id -> {"forgotten": time}
+    forgotten: dict[str, dict[str, Any]] = field(default_factory=dict)  # tombstone_key -> {"forgotten": time}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Manifest:

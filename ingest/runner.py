@@ -15,7 +15,7 @@ import portalocker
 
 from config.settings import Settings
 from ingest.access import resolve_level
-from ingest.manifest import Manifest, Plan
+from ingest.manifest import Manifest, Plan, tombstone_key
 from ingest.sources.folder import SourceFile, list_files
 from pipelines.access import AccessError, check_level
 from pipelines.embedders import embedder_id
@@ -45,7 +45,8 @@ class IngestReport:
     deleted: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
     relabeled: list[str] = field(default_factory=list)  # unchanged files whose access level changed
-    forgotten: list[str] = field(default_factory=list)  # found, but kept out: removed with `auskunft forget`
+    # files found but kept out, removed with `auskunft forget` (a count: reports do not name them again)
+    forgotten: int = 0
     chunks_written: int = 0
     seconds: float = 0.0
     generation: str | None = None
@@ -198,11 +199,11 @@ def _plan(
     files: list[SourceFile] = []
     levels: dict[str, str] = {}
     for file in collected.files:
-        if file.source_id in manifest.forgotten:
+        if (key := tombstone_key(file.source_id)) in manifest.forgotten:
             if file.source_id not in collected.explicit:
-                report.forgotten.append(file.source)
+                report.forgotten += 1
                 continue
-            del manifest.forgotten[file.source_id]  # named explicitly: indexed again
+            del manifest.forgotten[key]  # named explicitly: indexed again
         try:
             levels[file.source_id] = resolve_level(settings, file, manifest.access)
         except AccessError as exc:
@@ -299,7 +300,7 @@ def ingest(
                 "deleted": len(report.deleted),
                 "failed": len(report.failed),
                 "relabeled": len(report.relabeled),
-                "forgotten": len(report.forgotten),
+                "forgotten": report.forgotten,
             }
         ),
     )

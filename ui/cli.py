@@ -135,7 +135,7 @@ def _print_report(report: Any, as_json: bool) -> None:
     )
     if report.forgotten:
         typer.echo(
-            f"  {len(report.forgotten)} kept out (removed with `auskunft forget`; `auskunft ingest FILE` adds one back)",
+            f"  {report.forgotten} kept out (removed with `auskunft forget`; `auskunft ingest FILE` adds one back)",
             err=True,
         )
     for item in report.failed:
@@ -368,6 +368,39 @@ def ask(
         f"\nKI-generierte Antwort ({generator_label(settings)}); bitte anhand der Quellen prüfen.",
         style="dim",
     )
+
+
+@app.command()
+def forget(
+    source: Annotated[
+        str,
+        typer.Argument(
+            help="The document: its path or URL as `search --json` shows it in 'source', or its file."
+        ),
+    ],
+    as_json: JsonFlag = False,
+) -> None:
+    """Remove a document everywhere: its chunks, manifest entry, stored copies (uploads, OParl mirror),
+    feedback citing it, its name in reports and the log. Reports what was removed.
+
+    An original file outside the data dir stays where it is and is kept out of later ingests and re-indexes
+    of its folder until it is named again: `auskunft ingest FILE`. A forgotten OParl document is not mirrored again.
+    """
+    from ingest.forget import forget as run_forget
+
+    settings = _run(_settings)
+    _log_to_file(settings)
+    report = _run(lambda: run_forget(settings, source), settings)
+    if as_json:
+        typer.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=1))
+        return
+    removed = report.to_json()["removed"]
+    typer.echo(
+        f"Forgotten: {', '.join(report.manifest_entries)}: {removed['chunks']} chunks, "
+        f"{len(removed['files'])} stored files, {removed['feedback_records']} feedback records removed; "
+        f"named in {removed['reports_redacted']} reports and {removed['log_lines_redacted']} log lines, now redacted."
+    )
+    typer.echo(report.note())
 
 
 @app.command(name="eval")

@@ -7,7 +7,7 @@ The folder ingest then indexes the mirror like any other folder. Layout of ``mir
     files/<id>.txt              a File's ``text`` (when the server provides it)
     files/<id>.<ext>            else the File's download (``accessUrl``, else ``downloadUrl``)
     <any of these>.meta.json    sidecar: metadata for the chunks (source URL, title, doc_type, ...)
-    .oparl-state.json           what was mirrored, for the next (delta) sync
+    .oparl-state.json           what was mirrored, for the next (delta) sync; and what was forgotten
 
 ``<id>`` is the last segment of the object's URL. Every write is atomic (a hidden temp file, then
 ``os.replace``), and a document's sidecar is written before the document itself, so a killed sync never
@@ -19,6 +19,9 @@ documents and the files that belonged only to them; an object whose ``modified``
 written again, and a File whose ``modified`` is unchanged is not downloaded again. A download that fails is
 reported and retried on every later sync. A list walked completely without ``modified_since`` (the first
 sync) also removes mirrored objects the server no longer lists.
+
+Forgotten objects and files (``auskunft forget``, :func:`forget_in_mirror`) are listed in the state and never
+written to the mirror again, whatever the server says.
 
 Only the configured URL and URLs the server returns are requested.
 """
@@ -367,6 +370,7 @@ class OParlSource:
             "lists": dict(state.get("lists", {})),
             "objects": dict(state.get("objects", {})),
             "files": dict(state.get("files", {})),
+            "forgotten": list(state.get("forgotten", [])),
         }
         self._path_owner = {}
         for oid, entry in [*state["objects"].items(), *state["files"].items()]:
@@ -481,6 +485,7 @@ class OParlSource:
             self._fail(list_url, f"{kind} without an id skipped")
             return
         known = self._state["objects"].get(oid)
+        forgotten = oid in self._state["forgotten"]  # its files are still handled (they have their own ids)
         if obj.get("deleted"):
             if known:
                 self._delete_object(oid)
@@ -498,7 +503,8 @@ class OParlSource:
             meta, refs = self._paper(obj, municipality)
         else:
             meta, refs = self._meeting(obj, municipality)
-        self._write_document(rel, _json_bytes(obj), meta, oid)
+        if not forgotten:
+            self._write_document(rel, _json_bytes(obj), meta, oid)
         old_files = set(known.get("files", [])) if known else set()
         new_files: list[str] = []
         for ref, ctx in refs:
@@ -510,7 +516,7 @@ class OParlSource:
         self._state["objects"][oid] = {
             "kind": kind,
             "list": list_url,
-            "path": rel,
+            "path": None if forgotten else rel,
             "modified": obj.get("modified"),
             "files": new_files,
         }
@@ -666,6 +672,9 @@ class OParlSource:
             return None
         entry = self._state["files"].setdefault(fid, {"contexts": {}, "path": None})
         entry["contexts"][ctx["owner"]] = ctx
+        if fid in self._state["forgotten"]:
+            self._files_done.add(fid)
+            return fid
         if fid in self._files_done:  # a File that several objects reference: mirrored once per sync
             record = entry.get("file") or {}
             if fobj.get("modified") and _newer(fobj["modified"], record.get("modified")):
@@ -821,6 +830,8 @@ class OParlSource:
         for fid, entry in list(self._state["files"].items()):
             if fid in self._files_done or not entry.get("failed") or not entry.get("contexts"):
                 continue
+            if fid in self._state["forgotten"]:
+                continue
             self._files_done.add(fid)
             fobj = entry.get("file") or {"id": fid}
             if not (fobj.get("accessUrl") or fobj.get("downloadUrl")):
@@ -831,6 +842,29 @@ class OParlSource:
                     continue
             self._fetch_file(fid, fobj)
         self._save_state()
+
+
+def forget_in_mirror(mirror_dir: Path, document: Path) -> str | None:
+    """Remove a mirrored document and its sidecar, and list its OParl id as forgotten so that no later sync
+    mirrors it again. Returns the id, or ``None`` if the state does not know the document (it is removed anyway).
+    """
+    rel = document.resolve().relative_to(mirror_dir.resolve()).as_posix()
+    state_path = mirror_dir / STATE_NAME
+    try:
+        state = json.loads(state_path.read_text(encoding="utf-8"))
+    except (FileNotFoundError, ValueError):
+        state = {}
+    oid = None
+    for kind in ("objects", "files"):
+        for key, entry in (state.get(kind) or {}).items():
+            if isinstance(entry, dict) and entry.get("path") == rel:
+                oid, entry["path"] = key, None
+    if oid is not None:
+        state["forgotten"] = sorted({*state.get("forgotten", []), oid})
+        _atomic_write_bytes(state_path, _json_bytes(state))
+    (mirror_dir / (rel + SIDECAR_SUFFIX)).unlink(missing_ok=True)
+    (mirror_dir / rel).unlink(missing_ok=True)
+    return oid
 
 
 class _DownloadTooLarge(Exception):
