@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
 
 OFFLINE_ENV = {
     "HF_HUB_OFFLINE": "1",
@@ -20,9 +22,35 @@ OFFLINE_ENV = {
 
 
 def enforce_offline() -> None:
-    """Set the variables that keep Hugging Face, Haystack, unstructured and Streamlit from calling home."""
+    """Keep Hugging Face, Haystack, unstructured, Streamlit (and Qdrant's client) from calling home.
+
+    Sets the variables each library reads (unstructured reads them at every partition call) and, for
+    libraries already imported (they read their switch at import time), flips the switch itself:
+    Haystack's telemetry object, PostHog (Haystack's telemetry client), the Hugging Face hub's offline
+    constants and Streamlit's usage statistics. The Qdrant client has no telemetry; a Qdrant *server*
+    is told ``QDRANT__TELEMETRY_DISABLED`` in docker-compose.yml. tests/integration/test_offline_network.py
+    runs ingest, ask and the UI without a network and records every outbound connection attempt.
+    """
     for key, value in OFFLINE_ENV.items():
         os.environ[key] = value
+    _switch_off_imported()
+
+
+def _switch_off_imported() -> None:
+    haystack_telemetry = sys.modules.get("haystack.telemetry._telemetry")
+    if haystack_telemetry is not None:
+        haystack_telemetry.telemetry = None  # type: ignore[attr-defined]
+    posthog = sys.modules.get("posthog")
+    if posthog is not None:
+        posthog.disabled = True  # type: ignore[attr-defined]
+    hub = sys.modules.get("huggingface_hub.constants")
+    if hub is not None:
+        hub.HF_HUB_OFFLINE = True  # type: ignore[attr-defined]
+        hub.HF_HUB_DISABLE_TELEMETRY = True  # type: ignore[attr-defined]
+    streamlit_config = sys.modules.get("streamlit.config")
+    if streamlit_config is not None:
+        with contextlib.suppress(Exception):  # options are frozen while a server starts up
+            streamlit_config.set_option("browser.gatherUsageStats", False)
 
 
 _unstructured_patched = False
