@@ -53,10 +53,14 @@ def _off_topic(answer: str, query: str, documents: list[Document]) -> bool:
         .lower()
         .translate(_FOLD)
     )
+    words = set(re.findall(r"[a-z]+", corpus))
     asked = {w.lower().translate(_FOLD) for w in re.findall(r"[A-Za-zÄÖÜäöüß]{10,}", query)}
     said = {w.lower().translate(_FOLD) for w in re.findall(r"[A-Za-zÄÖÜäöüß]{10,}", answer)}
     for word in asked & said:
-        if word[:-2] not in corpus and not (word[:6] in corpus and word[-6:] in corpus):
+        head, tail = word[:6], word[-6:]
+        # the two ends must belong to one word ("Einweggetränkebecher" for "Einwegbecher"), not to
+        # two unrelated ones ("Gewerbetreibende" + "Zweitwohnungssteuer" is no "Gewerbesteuer")
+        if word[:-2] not in corpus and not any(w.startswith(head) and w.endswith(tail) for w in words):
             return True
     return False
 
