@@ -47,6 +47,8 @@ class IngestReport:
     relabeled: list[str] = field(default_factory=list)  # unchanged files whose access level changed
     # files found but kept out, removed with `auskunft forget` (a count: reports do not name them again)
     forgotten: int = 0
+    # documents with sentences addressed to an AI system (prompt injection), removed from the indexed text
+    instructions_removed: list[str] = field(default_factory=list)
     chunks_written: int = 0
     seconds: float = 0.0
     generation: str | None = None
@@ -61,6 +63,7 @@ class IngestReport:
             "failed": self.failed,
             "relabeled": self.relabeled,
             "forgotten": self.forgotten,
+            "instructions_removed": self.instructions_removed,
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
             "synced": self.synced,
@@ -142,10 +145,13 @@ def _apply(
         ]
         result = pipeline.run(
             {"converter": {"sources": [f.path for f, _, _ in batch], "meta": meta}},
-            include_outputs_from={"converter", "splitter"},
+            include_outputs_from={"converter", "guard", "splitter"},
         )
         failed = {item["source"]: item["reason"] for item in result["converter"]["failed"]}
         described = {d.meta["source_id"]: d.meta for d in result["converter"]["documents"]}
+        guarded = {
+            d.meta["source_id"] for d in result["guard"]["documents"] if d.meta.get("instructions_removed")
+        }
         chunks: dict[str, int] = {}
         for chunk in result["splitter"]["documents"]:
             chunks[chunk.meta["source_id"]] = chunks.get(chunk.meta["source_id"], 0) + 1
@@ -178,6 +184,9 @@ def _apply(
                 "date": about.get("date"),
             }
             report.chunks_written += chunks.get(file.source_id, 0)
+            if file.source_id in guarded:
+                logger.warning("instructions to AI systems removed from the indexed text of %s", file.source)
+                report.instructions_removed.append(file.source)
             (report.updated if is_update else report.added).append(file.source)
         done += len(batch)
     if progress:

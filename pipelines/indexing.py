@@ -1,4 +1,4 @@
-"""The indexing pipeline: convert -> clean -> split -> embed -> write."""
+"""The indexing pipeline: convert -> clean -> guard (instructions to AI removed) -> split -> embed -> write."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from config.settings import Settings
 from pipelines.components.file_converter import MunicipalFileConverter
 from pipelines.components.german_sparse_document_embedder import GermanSparseDocumentEmbedder
 from pipelines.components.german_text_cleaner import GermanTextCleaner
+from pipelines.components.instruction_guard import InstructionGuard
 from pipelines.components.municipal_splitter import MunicipalDocumentSplitter
 from pipelines.embedders import build_document_embedder
 
@@ -27,6 +28,7 @@ def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentSt
     pipeline = Pipeline()
     pipeline.add_component("converter", MunicipalFileConverter(ocr_languages=settings.indexing.ocr_languages))
     pipeline.add_component("cleaner", GermanTextCleaner())
+    pipeline.add_component("guard", InstructionGuard())
     pipeline.add_component(
         "splitter",
         MunicipalDocumentSplitter(
@@ -40,7 +42,8 @@ def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentSt
         "writer", DocumentWriter(document_store=document_store, policy=DuplicatePolicy.OVERWRITE)
     )
     pipeline.connect("converter.documents", "cleaner.documents")
-    pipeline.connect("cleaner.documents", "splitter.documents")
+    pipeline.connect("cleaner.documents", "guard.documents")
+    pipeline.connect("guard.documents", "splitter.documents")
     pipeline.connect("splitter.documents", "embedder.documents")
     if settings.retrieval.hybrid:
         pipeline.add_component("keyword_embedder", GermanSparseDocumentEmbedder())

@@ -133,6 +133,11 @@ def _print_report(report: Any, as_json: bool) -> None:
         f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
         + (f"; {len(report.relabeled)} given a new access level" if report.relabeled else "")
     )
+    for source in report.instructions_removed:
+        typer.echo(
+            f"  note: {source}: text addressed to AI systems was left out of the index (prompt injection?)",
+            err=True,
+        )
     if report.forgotten:
         typer.echo(
             f"  {report.forgotten} kept out (removed with `auskunft forget`; `auskunft ingest FILE` adds one back)",
