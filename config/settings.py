@@ -124,6 +124,21 @@ class AccessSettings(_Section):
     rules: list[AccessRule] = Field(default_factory=list)
 
 
+class RetentionRule(_Section):
+    """Documents of ``doc_type`` (and ``municipality``, if given) dated more than ``max_age_years`` ago."""
+
+    doc_type: str
+    max_age_years: int = Field(ge=1)
+    municipality: str | None = None
+
+
+class AuditSettings(_Section):
+    # who asked what, when, which documents were shown: JSONL per day in <data_dir>/audit
+    enabled: bool = True
+    # days a record is kept; older day files are deleted automatically (on writing and by reindex)
+    retention_days: int = Field(default=90, ge=1)
+
+
 class Settings(BaseSettings):
     """Everything Auskunft can be configured with (see ``config/default.yaml`` for comments)."""
 
@@ -140,6 +155,8 @@ class Settings(BaseSettings):
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
+    retention: list[RetentionRule] = Field(default_factory=list)
+    audit: AuditSettings = Field(default_factory=AuditSettings)
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -49,6 +49,7 @@ class IngestReport:
     forgotten: int = 0
     # documents with sentences addressed to an AI system (prompt injection), removed from the indexed text
     instructions_removed: list[str] = field(default_factory=list)
+    expired: int = 0  # documents removed by the retention rules (reindex)
     chunks_written: int = 0
     seconds: float = 0.0
     generation: str | None = None
@@ -64,6 +65,7 @@ class IngestReport:
             "relabeled": self.relabeled,
             "forgotten": self.forgotten,
             "instructions_removed": self.instructions_removed,
+            "expired": self.expired,
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
             "synced": self.synced,
@@ -336,10 +338,17 @@ def reindex(settings: Settings, progress: Progress | None = None) -> IngestRepor
     """Revisit every known source (the nightly run): add, update and delete what changed upstream.
 
     A source folder that is missing (e.g. an unmounted share) is reported, and its documents stay indexed.
+    Afterwards the retention rules (``retention:``) remove documents that are too old (see ingest.retention).
     """
+    from ingest.retention import apply_retention
+
     sources = known_sources(settings)
     present = [s for s in sources if is_remote(s) or Path(s).exists()]
     report = ingest(settings, present, progress)
+    expired = apply_retention(settings)
+    if expired is not None:
+        report.expired = len(expired.manifest_entries)
+        report.generation = expired.generation or report.generation
     for missing in sorted(set(sources) - set(present)):
         report.failed.append(
             {
