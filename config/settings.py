@@ -122,6 +122,17 @@ class AccessSettings(_Section):
     default_role: Role = "staff"
     # first matching rule wins; rules beat `ingest --access`, a sidecar "access" beats rules
     rules: list[AccessRule] = Field(default_factory=list)
+    # sign-in for the page: none (everyone has default_role), local (users file), header (reverse proxy)
+    sign_in: Literal["none", "local", "header"] = "none"
+    users_file: Path | None = (
+        None  # local: empty = <data_dir>/users.json (auskunft user add NAME --role ROLE)
+    )
+    user_header: str = "X-Forwarded-User"  # header: the signed-in user's name
+    role_header: str = "X-Forwarded-Groups"  # header: a role name, or groups mapped by group_roles
+    group_roles: dict[str, Role] = Field(default_factory=dict)  # e.g. {"auskunft-admins": admin}
+    trusted_proxies: list[str] = Field(
+        default_factory=list
+    )  # besides loopback, addresses headers are taken from
 
 
 class RetentionRule(_Section):

@@ -3,7 +3,7 @@
 Removed: its chunks (embedded: in a new index generation, whose SQLite files are then vacuumed so the
 text is not left in free pages; server: delete by filter), its manifest entry, the copies Auskunft
 stored itself (uploads and OParl mirror files under the data dir, with their sidecars), feedback
-records that cite it, and its name in run reports and the log. A file outside the data dir is the
+records that cite it, and its name in run reports, the log and the audit log (``documents`` shown). A file outside the data dir is the
 municipality's original and stays where it is; a tombstone in the manifest keeps it out of ``ingest``
 of its folder and ``reindex`` until it is named itself (``auskunft ingest FILE``). A forgotten OParl
 document is listed in its mirror's state and never mirrored again.
@@ -49,6 +49,7 @@ class ForgetReport:
     feedback_records: int = 0
     reports_redacted: int = 0
     log_lines_redacted: int = 0
+    audit_records_redacted: int = 0
     kept_out: list[str] = field(default_factory=list)  # originals left in place, kept out by a tombstone
     generation: str | None = None
 
@@ -63,6 +64,7 @@ class ForgetReport:
                 "feedback_records": self.feedback_records,
                 "reports_redacted": self.reports_redacted,
                 "log_lines_redacted": self.log_lines_redacted,
+                "audit_records_redacted": self.audit_records_redacted,
             },
             "kept_out": self.kept_out,
             "note": self.note(),
@@ -133,6 +135,7 @@ def forget_ids(settings: Settings, manifest: Manifest, ids: list[str], report: F
     report.feedback_records = _drop_feedback(settings, secrets)
     report.reports_redacted = _redact_reports(settings, secrets)
     report.log_lines_redacted = _redact_log(settings, secrets)
+    report.audit_records_redacted = _redact_audit(settings, secrets)
     logger.info("forgot %d document(s): %d chunks removed", len(ids), report.chunks)
 
 
@@ -255,6 +258,28 @@ def _redact_reports(settings: Settings, secrets: set[str]) -> int:
         if n:
             _atomic_write(path, json.dumps(redacted, ensure_ascii=False, indent=1))
             count += 1
+    return count
+
+
+def _redact_audit(settings: Settings, secrets: set[str]) -> int:
+    """Audit records keep who asked what; the forgotten document is replaced in what they were shown."""
+    count = 0
+    for path in sorted((settings.data_dir / "audit").glob("*.jsonl")):
+        lines = path.read_text(encoding="utf-8").splitlines()
+        changed = False
+        for i, line in enumerate(lines):
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            redacted, n = _redact(record, secrets)
+            if n:
+                lines[i] = json.dumps(redacted, ensure_ascii=False)
+                count += 1
+                changed = True
+        if changed:
+            _atomic_write(path, "".join(line + "\n" for line in lines))
+            path.chmod(0o600)
     return count
 
 

@@ -46,6 +46,20 @@ RoleOption = Annotated[
 ]
 
 
+def _audit(
+    settings: Any, role: str | None, action: str, question: str, documents: list[str], refused: Any = None
+) -> None:
+    """One audit record (ui.audit); a failure to write it is reported, the result is still shown."""
+    from ui.audit import AuditLog, current_user
+
+    try:
+        AuditLog.for_settings(settings).record(
+            current_user(), role or settings.access.default_role, "cli", action, question, documents, refused
+        )
+    except OSError as exc:
+        typer.echo(f"Warning: the audit log could not be written ({exc.strerror or exc}).", err=True)
+
+
 def _role_filters(settings: Any, role: str | None, **choices: Any) -> Any:
     """The user's filter choices plus the role's access levels, as one filter for the Qdrant query."""
     from pipelines.filters import build_filters
@@ -218,12 +232,22 @@ def reindex(as_json: JsonFlag = False) -> None:
     settings = _run(_settings)
     _log_to_file(settings)
     report = _run(lambda: run_reindex(settings), settings)
+    _expire_audit(settings)
     path = write_run_report(settings, report, "reindex")
     _print_report(report, as_json)
     if not as_json:
         typer.echo(f"report: {path}", err=True)
     if report.failed:
         raise typer.Exit(3)
+
+
+def _expire_audit(settings: Any) -> None:
+    from ui.audit import AuditLog
+
+    try:
+        AuditLog.for_settings(settings).expire()
+    except OSError as exc:
+        typer.echo(f"Warning: old audit records could not be deleted ({exc.strerror or exc}).", err=True)
 
 
 def seconds_until(at: str, now: datetime.datetime) -> float:
@@ -262,6 +286,7 @@ def schedule(
             due -= min(60.0, due)
         try:
             report = run_reindex(settings)
+            _expire_audit(settings)
             write_run_report(settings, report, "reindex")
             typer.echo(
                 f"re-index done: {len(report.added)} added, {len(report.updated)} updated, "
@@ -302,6 +327,7 @@ def search(
         ]
     finally:
         service.close()
+    _audit(settings, role, "search", question, [h["source"] for h in hits])
     if as_json:
         typer.echo(json.dumps(hits, ensure_ascii=False, indent=1))
         return
@@ -344,6 +370,7 @@ def ask(
     try:
         if as_json:
             answer = _run(lambda: service.answer(question, filters=filters), settings)
+            _audit(settings, role, "ask", question, [c["source"] for c in answer.citations], answer.refused)
             typer.echo(json.dumps(answer.to_json(), ensure_ascii=False, indent=1))
             return
         streamed = Text()
@@ -358,6 +385,7 @@ def ask(
             )
     finally:
         service.close()
+    _audit(settings, role, "ask", question, [c["source"] for c in answer.citations], answer.refused)
     console.print(answer.answer, highlight=False)
     if answer.citations:
         console.print("\nQuellen:", style="bold")
@@ -602,6 +630,108 @@ def feedback_export(
         f"{len(cases)} evaluation cases written to {file}"
         + (f" ({review} rated wrong need expected sources and answers: needs_review)" if review else "")
     )
+
+
+audit_app = typer.Typer(
+    help="The audit log: who asked what, when, which documents were shown (pseudonymised users), "
+    "in <data_dir>/audit, kept audit.retention_days days.",
+    no_args_is_help=True,
+)
+app.add_typer(audit_app, name="audit")
+
+
+def _date_option(value: str | None, name: str) -> datetime.date | None:
+    if value is None:
+        return None
+    try:
+        return datetime.date.fromisoformat(value)
+    except ValueError:
+        _fail(f"{name} must be a date like 2026-01-31, not '{value}'.")
+    return None
+
+
+@audit_app.command("export")
+def audit_export(
+    file: Annotated[Path, typer.Argument(help="JSONL file to write, one record per line.")],
+    since: SinceFilter = None,
+    until: UntilFilter = None,
+) -> None:
+    """Write the audit records (for the data protection officer): time, pseudonymised user, role, channel,
+    action, question, documents shown, refused."""
+    from ui.audit import AuditLog
+
+    settings = _run(_settings)
+    log = AuditLog.for_settings(settings)
+    log.expire()
+    records = log.records(_date_option(since, "--since"), _date_option(until, "--until"))
+    try:
+        file.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records), encoding="utf-8")
+    except OSError as exc:
+        _fail(f"cannot write {file} ({exc.strerror or exc}); choose a writable path.")
+    typer.echo(f"{len(records)} audit records written to {file} (kept {settings.audit.retention_days} days).")
+
+
+@audit_app.command("pseudonym")
+def audit_pseudonym(
+    user: Annotated[str, typer.Argument(help="A user name as it signs in (UI) or the OS account (CLI).")],
+) -> None:
+    """Print the pseudonym the audit log uses for USER (to find one person's records, e.g. for a DSGVO request)."""
+    from ui.audit import AuditLog
+
+    settings = _run(_settings)
+    typer.echo(AuditLog.for_settings(settings).pseudonym(user))
+
+
+user_app = typer.Typer(
+    help="Local users for the page's sign-in (access.sign_in: local); passwords stored as scrypt hashes.",
+    no_args_is_help=True,
+)
+app.add_typer(user_app, name="user")
+
+
+@user_app.command("add")
+def user_add(
+    name: Annotated[str, typer.Argument(help="User name, e.g. m.mueller.")],
+    role: Annotated[str, typer.Option("--role", help="desk, staff or admin.")] = "staff",
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input (for scripts).")
+    ] = False,
+) -> None:
+    """Add a user (or set a new password and role). Asks for the password twice unless --password-stdin."""
+    from ui.users import SignInError, UserStore
+
+    settings = _run(_settings)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    store = UserStore.for_settings(settings)
+    try:
+        _run(lambda: store.add(name, password, role), settings)
+    except SignInError as exc:
+        _fail(str(exc))
+    typer.echo(f"User {name} ({role}) saved in {store.path}.")
+
+
+@user_app.command("remove")
+def user_remove(name: Annotated[str, typer.Argument(help="User name.")]) -> None:
+    """Remove a user."""
+    from ui.users import UserStore
+
+    settings = _run(_settings)
+    if not UserStore.for_settings(settings).remove(name):
+        _fail(f"there is no user '{name}'; `auskunft user list` shows them.")
+    typer.echo(f"User {name} removed.")
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List the users and their roles (never passwords)."""
+    from ui.users import UserStore
+
+    settings = _run(_settings)
+    for user in UserStore.for_settings(settings).users():
+        typer.echo(f"{user.name}\t{user.role}")
 
 
 def main() -> None:

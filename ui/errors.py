@@ -10,8 +10,9 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
     from pipelines.components.llamacpp_chat_generator import GeneratorError
     from pipelines.models import ModelError
     from pipelines.stores import StoreError
+    from ui.users import SignInError
 
-    if isinstance(exc, SettingsError | StoreError | ModelError | GeneratorError | AccessError):
+    if isinstance(exc, SettingsError | StoreError | ModelError | GeneratorError | AccessError | SignInError):
         return str(exc)
     text = f"{exc.__class__.__name__}: {exc}"
     gen = getattr(settings, "generator", None)

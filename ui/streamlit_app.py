@@ -21,11 +21,13 @@ from pipelines.generators import generator_label
 from pipelines.offline import enforce_offline
 from pipelines.query import QueryService
 from ui import admin, citations
+from ui.audit import AuditLog
 from ui.conversation import follow_up_query
 from ui.errors import one_line
 from ui.feedback import FeedbackStore, cases_jsonl, eval_cases
 from ui.i18n import LANGUAGES, translator
 from ui.services import StreamedAnswer, facets, index_status, last_reindex, mode_role
+from ui.users import User, UserStore, header_user
 
 enforce_offline()
 st.set_page_config(page_title="Auskunft", page_icon="📚", layout="wide")
@@ -156,7 +158,55 @@ def show_run_report(report: dict[str, Any], t: Any, title: str = "") -> None:
         )
 
 
-def ask(question: str, service: QueryService, mode: str, filters: Any, t: Any) -> None:
+def signed_in_user(settings: Any, t: Any) -> User | None:
+    """The signed-in user (``access.sign_in``); shows the sign-in form and stops the page until there is one."""
+    if settings.access.sign_in == "none":
+        return None
+    if settings.access.sign_in == "header":
+        user = header_user(settings, dict(st.context.headers), st.context.ip_address)
+        if user is None:
+            st.error(t("sign_in_header_missing"))
+            st.stop()
+        return user
+    if isinstance(st.session_state.get("user"), User):
+        return st.session_state.user
+    st.title("Auskunft")
+    with st.form("sign_in"):
+        st.subheader(t("sign_in_title"))
+        name = st.text_input(t("user_name"), key="sign_in_name")
+        password = st.text_input(t("password"), type="password", key="sign_in_password")
+        submitted = st.form_submit_button(t("sign_in"))
+    if submitted:
+        try:
+            user = UserStore.for_settings(settings).verify(name.strip(), password)
+        except Exception as exc:  # e.g. an unreadable users file: one line
+            st.error(one_line(exc, settings, "Signing in"))
+            st.stop()
+        if user is not None:
+            st.session_state.user = user
+            st.rerun()
+        st.error(t("sign_in_failed"))
+    st.stop()
+
+
+def audit(settings: Any, user: User | None, role: str, question: str, answer: Any) -> None:
+    try:
+        AuditLog.for_settings(settings).record(
+            user.name if user else "ui",
+            role,
+            "ui",
+            "ask",
+            question,
+            [c["source"] for c in answer.citations],
+            answer.refused,
+        )
+    except OSError as exc:
+        st.warning(one_line(exc, settings, "Writing the audit log"))
+
+
+def ask(
+    question: str, service: QueryService, mode: str, filters: Any, t: Any, user: User | None = None
+) -> None:
     messages = st.session_state.messages
     topic = next((m["topic"] for m in reversed(messages) if m["role"] == "assistant"), None)
     query, topic = follow_up_query(question, topic)
@@ -173,6 +223,13 @@ def ask(question: str, service: QueryService, mode: str, filters: Any, t: Any) -
             placeholder.error(f"{t('answer_failed')}: {one_line(error, service.settings, 'Answering')}")
             return
         answer = stream.result
+        audit(
+            service.settings,
+            user,
+            mode_role(service.settings, mode, user.role if user else None),
+            question,
+            answer,
+        )
         message = {
             "role": "assistant",
             "id": uuid.uuid4().hex[:12],
@@ -203,6 +260,8 @@ except Exception as exc:  # a broken configuration: one line, no traceback
 st.session_state.setdefault("messages", [])
 st.session_state.setdefault("lang", settings.ui.language)
 st.html(STYLE)
+user = signed_in_user(settings, translator(st.session_state.lang))
+user_role = user.role if user else None
 status = index_status(settings)
 
 with st.sidebar:
@@ -210,18 +269,25 @@ with st.sidebar:
     t = translator(lang)
     # screen readers pronounce the page in its language (BITV 2.0: language of the page)
     st.html(f"<script>document.documentElement.lang = {lang!r};</script>", unsafe_allow_javascript=True)
+    if user is not None:
+        st.caption(t("signed_in_as", name=user.name, role=user.role))
+        if settings.access.sign_in == "local" and st.button(t("sign_out"), key="sign_out"):
+            for key in ("user", "messages"):
+                st.session_state.pop(key, None)
+            st.rerun()
+    modes = ["desk"] if user_role == "desk" else ["staff", "desk"]  # a desk user has the desk view only
     mode = st.radio(
         t("mode"),
-        ["staff", "desk"],
+        modes,
         format_func=lambda m: t(f"mode_{m}"),
-        captions=[t("mode_staff_help"), t("mode_desk_help")],
+        captions=[t(f"mode_{m}_help") for m in modes],
         key="mode",
     )
     if mode == "staff":
         st.subheader(t("filters"))
         try:
             values = get_facets(
-                str(settings.data_dir), status["generation"], mode_role(settings, mode), settings
+                str(settings.data_dir), status["generation"], mode_role(settings, mode, user_role), settings
             )
         except Exception as exc:  # e.g. the Qdrant server is down: say so once, offer no values
             st.error(one_line(exc, settings, "Reading the filter values"))
@@ -245,12 +311,14 @@ with st.sidebar:
             chosen["body"],
             since.isoformat() if isinstance(since, datetime.date) else None,
             until.isoformat() if isinstance(until, datetime.date) else None,
-            role=mode_role(settings, mode),
+            role=mode_role(settings, mode, user_role),
             default_level=settings.access.default,
         )
     else:
         st.caption(t("desk_public_only"))
-        filters = build_filters(role=mode_role(settings, mode), default_level=settings.access.default)
+        filters = build_filters(
+            role=mode_role(settings, mode, user_role), default_level=settings.access.default
+        )
     if st.button(t("new_conversation"), key="new_conversation", icon=":material/add_comment:"):
         st.session_state.messages = []
     st.info(t("ai_notice", model=generator_label(settings)), icon=":material/smart_toy:")
@@ -280,7 +348,7 @@ with tab_ask:
                 else:
                     show_answer(message, settings, t)
         if question:
-            ask(question, service, mode, filters, t)
+            ask(question, service, mode, filters, t, user)
 
 with tab_index:
     left, middle, right = st.columns(3)
@@ -305,6 +373,8 @@ with tab_index:
     st.subheader(t("admin"))
     if not settings.ui.admin:
         st.caption(t("admin_off"))
+    elif user is not None and user.role != "admin":
+        st.caption(t("admin_role_only"))
     else:
         if done := st.session_state.pop("upload_report", None):
             show_run_report(done, t, title=t("run_report", what=t("what_ingest")))

@@ -68,14 +68,18 @@ def test_forget_removes_a_document_everywhere_and_reindex_keeps_it_out(
     store.add({**cites, "citations": [{"source": str(secret), "quote": MARKER}]}, "helpful")
     store.add({**cites, "citations": [{"source": str(folder / "KON_Satzung_Hundesteuer.md")}]}, "helpful")
     assert files_mentioning(data_dir, MARKER)  # in the index and the feedback
+    question = "Warum wird dem Hausmeister der Grundschule Allmannsdorf gekündigt?"
+    shown = run("search", question, "--role", "admin", "--top-k", "3")["hits"]
+    assert shown[0]["source"] == str(secret)  # now the audit log names it among the documents shown
 
     report = run("forget", str(secret))
     removed = report["removed"]
     assert removed["chunks"] >= 1 and removed["manifest_entries"] == [str(secret)]
     assert removed["feedback_records"] == 1 and removed["reports_redacted"] >= 1
+    assert removed["audit_records_redacted"] == 1
     assert removed["files"] == []  # the original is the municipality's file, not Auskunft's copy
     assert report["kept_out"] == [str(secret)] and f"auskunft ingest {secret}" in report["note"]
-    # nothing Auskunft keeps mentions it any more: not the index files (vacuumed), reports, feedback
+    # nothing Auskunft keeps mentions it any more: not the index files (vacuumed), reports, feedback, audit
     assert files_mentioning(data_dir, MARKER) == []
     assert files_mentioning(data_dir, secret.name) == []
     assert len(store.records()) == 1

@@ -1,0 +1,153 @@
+"""Sign-in for the page: local users with scrypt password hashes, or trusted headers from a reverse proxy.
+
+``access.sign_in``:
+
+* ``none`` (default): no sign-in; everyone gets ``access.default_role`` (fine for one workstation).
+* ``local``: users in a JSON file (``access.users_file``, default ``<data_dir>/users.json``), managed with
+  ``auskunft user add|remove|list``; passwords are stored as scrypt hashes (n=2**14, r=8, p=1, 16-byte salt).
+* ``header``: a reverse proxy (e.g. oauth2-proxy or Keycloak Gatekeeper in front of the page, with AD or
+  OIDC behind it) signs users in and passes ``access.user_header`` and ``access.role_header``. Headers are
+  trusted only from loopback or ``access.trusted_proxies``; bind the page to 127.0.0.1 behind the proxy.
+
+>>> store = UserStore(Path("/tmp/auskunft-users-doctest.json"))
+>>> store.add("m.mueller", "geheim123", "staff")
+>>> store.verify("m.mueller", "geheim123").role, store.verify("m.mueller", "falsch")
+('staff', None)
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pipelines.access import ROLES, check_role
+
+SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+MIN_PASSWORD = 8
+_NAME = re.compile(r"^[\w.@-]{1,64}$")
+
+
+class SignInError(ValueError):
+    """A one-line message for the user (bad name, short password, unreadable users file)."""
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    role: str
+
+
+def hash_password(password: str, salt: bytes | None = None) -> str:
+    salt = salt or secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode("utf-8"), salt=salt, dklen=32, **SCRYPT)
+    b64 = base64.b64encode
+    return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def check_password(password: str, stored: str) -> bool:
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        expected = base64.b64decode(digest)
+        actual = hashlib.scrypt(
+            password.encode("utf-8"),
+            salt=base64.b64decode(salt),
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+        )
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(actual, expected)
+
+
+# a hash to compare against for unknown names, so that a wrong name costs as long as a wrong password
+_DUMMY = hash_password("auskunft-dummy-password", salt=b"\0" * 16)
+
+
+class UserStore:
+    """The local users file: ``{"users": {name: {"hash": "scrypt$...", "role": "staff"}}}`` (mode 0600)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+
+    @classmethod
+    def for_settings(cls, settings: Any) -> UserStore:
+        return cls(Path(settings.access.users_file or Path(settings.data_dir) / "users.json"))
+
+    def _load(self) -> dict[str, dict[str, str]]:
+        try:
+            data = json.loads(self.path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            return {}
+        except ValueError as exc:
+            raise SignInError(f"The users file {self.path} is not valid JSON; fix or recreate it.") from exc
+        return dict(data.get("users", {})) if isinstance(data, dict) else {}
+
+    def _save(self, users: dict[str, dict[str, str]]) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump({"users": users}, f, ensure_ascii=False, indent=1)
+        os.replace(tmp, self.path)
+
+    def add(self, name: str, password: str, role: str) -> None:
+        """Add a user or set a new password and role."""
+        if not _NAME.match(name):
+            raise SignInError("A user name has 1-64 letters, digits, '.', '_', '@' or '-'.")
+        if len(password) < MIN_PASSWORD:
+            raise SignInError(f"The password needs at least {MIN_PASSWORD} characters.")
+        users = self._load()
+        users[name] = {"hash": hash_password(password), "role": check_role(role)}
+        self._save(users)
+
+    def remove(self, name: str) -> bool:
+        users = self._load()
+        if users.pop(name, None) is None:
+            return False
+        self._save(users)
+        return True
+
+    def users(self) -> list[User]:
+        return [User(name, entry.get("role", "desk")) for name, entry in sorted(self._load().items())]
+
+    def verify(self, name: str, password: str) -> User | None:
+        entry = self._load().get(name)
+        if entry is None:
+            check_password(password, _DUMMY)
+            return None
+        if not check_password(password, entry.get("hash", "")):
+            return None
+        return User(name, entry.get("role", "desk"))
+
+
+def header_user(settings: Any, headers: Mapping[str, str], remote_ip: str | None) -> User | None:
+    """The user a trusted reverse proxy signed in, from ``access.user_header``/``access.role_header``.
+
+    ``remote_ip`` is ``None`` for loopback (Streamlit's ``st.context.ip_address``); headers from any other
+    address than ``access.trusted_proxies`` are ignored. The role header may name a role or carry groups
+    (comma-separated) mapped by ``access.group_roles``; the most powerful role wins, no match means desk.
+    """
+    access = settings.access
+    if remote_ip is not None and remote_ip not in access.trusted_proxies:
+        return None
+    lowered = {k.lower(): v for k, v in headers.items()}
+    name = (lowered.get(access.user_header.lower()) or "").strip()
+    if not name:
+        return None
+    values = [v.strip() for v in (lowered.get(access.role_header.lower()) or "").split(",") if v.strip()]
+    roles = {access.group_roles.get(v, v) for v in values} & set(ROLES)
+    role = next((r for r in ("admin", "staff", "desk") if r in roles), "desk")
+    return User(name, role)
