@@ -61,6 +61,9 @@ class GeneratorSettings(_Section):
     # both
     max_tokens: int = 400
     temperature: float = 0.0
+    # order of the excerpts in the prompt: small models read the excerpt next to the question best
+    # ("best_last"); "best_first" keeps the ranked order
+    excerpt_order: Literal["best_last", "best_first"] = "best_last"
 
 
 class IndexingSettings(_Section):

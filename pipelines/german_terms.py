@@ -79,3 +79,39 @@ def sparse_vector(text: str, query: bool = False) -> tuple[list[int], list[float
         merged[index] = merged.get(index, 0.0) + weight
     indices = sorted(merged)
     return indices, [merged[i] for i in indices]
+
+
+_SUSPENDED = re.compile(
+    r"\b([A-ZÄÖÜ][a-zäöüß]{4,})((?:(?:,\s*|\s+(?:und|oder|bzw\.|sowie)\s+)-[a-zäöüß]{3,})+)"
+)
+
+
+def expand_suspended_compounds(text: str) -> str:
+    """Writes out German suspended compounds: "Einwegdose, -flasche, -becher" -> "Einwegdose, Einwegflasche,
+    Einwegbecher", so that a question about an "Einwegbecher" finds its word in the text.
+
+    The shared first part is the longest prefix of the first word that other words of ``text`` continue in at
+    least two different ways ("Einweg" in Einwegdose, Einweggeschirr, Einwegbesteck); without such evidence
+    the text stays as it is.
+    """
+    if " -" not in text:
+        return text
+    words = {w.lower() for w in _WORD.findall(text)}
+
+    def prefix_of(first: str) -> str | None:
+        lower = first.lower()
+        for end in range(len(lower) - 3, 2, -1):
+            stem = lower[:end]
+            continuations = {w[end] for w in words if len(w) > end and w.startswith(stem)}
+            if len(continuations) >= 2:
+                return first[:end]
+        return None
+
+    def expand(m: re.Match[str]) -> str:
+        prefix = prefix_of(m.group(1))
+        if prefix is None:
+            return m.group(0)
+        tails = re.sub(r"-([a-zäöüß]{3,})", lambda t: prefix + t.group(1), m.group(2))
+        return m.group(1) + tails
+
+    return _SUSPENDED.sub(expand, text)

@@ -9,6 +9,7 @@ from haystack import Document, component
 from haystack.dataclasses import ChatMessage
 
 from pipelines.components.municipal_splitter import split_sentences
+from pipelines.german_terms import expand_suspended_compounds
 
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 _REFUSAL_HINTS = re.compile(
@@ -49,7 +50,9 @@ def _off_topic(answer: str, query: str, documents: list[Document]) -> bool:
     """True when the answer repeats a long word of the question (a subject such as "Gewerbesteuer")
     of which no excerpt contains even the two ends (compound parts like "Einweg…" + "…becher")."""
     corpus = (
-        " ".join((d.content or "") + " " + str(d.meta.get("title", "")) for d in documents)
+        " ".join(
+            expand_suspended_compounds(d.content or "") + " " + str(d.meta.get("title", "")) for d in documents
+        )
         .lower()
         .translate(_FOLD)
     )
@@ -63,6 +66,17 @@ def _off_topic(answer: str, query: str, documents: list[Document]) -> bool:
         if word[:-2] not in corpus and not any(w.startswith(head) and w.endswith(tail) for w in words):
             return True
     return False
+
+
+def _without_trailing_refusal(text: str) -> str:
+    """Small models often answer and then append the refusal formula ("... 0,20 € [3]. Dazu enthalten die
+    Dokumente keine Angabe."). An answer that *starts* with the refusal stays a refusal; after content,
+    refusal sentences are dropped and the content is checked like any other answer."""
+    sentences = split_sentences(text.replace("\n", " \n ")) or [text]
+    if not sentences or _REFUSAL_HINTS.search(_CITE.sub("", sentences[0])):
+        return text
+    kept = [s for s in sentences if not _REFUSAL_HINTS.search(_CITE.sub("", s))]
+    return " ".join(kept).replace(" \n ", "\n").strip()
 
 
 def _supports(doc: Document, claim: str) -> bool:
@@ -100,7 +114,7 @@ class CitedAnswerBuilder:
     def run(
         self, replies: list[ChatMessage], documents: list[Document], query: str | None = None
     ) -> dict[str, Any]:
-        text = (replies[0].text or "").strip() if replies else ""
+        text = _without_trailing_refusal((replies[0].text or "").strip() if replies else "")
         bare = _CITE.sub("", text)
         if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
             # no usable content, or the model says the excerpts are silent: the fixed refusal
@@ -189,14 +203,16 @@ def _german_date(iso: str) -> str:
 
 def version_note(citations: list[dict[str, Any]]) -> str:
     """Which version of a statute the answer used: "Verwendete Fassung: <title>, gültig ab 01.01.2025 [1]."."""
-    parts = []
+    versions: dict[str, str] = {}  # "<title>, gültig ab <date>" -> "[1][2]" (one document cited twice)
     for number, c in enumerate(citations, 1):
         valid_from = str(c.get("valid_from") or "")
         if str(c.get("doc_type") or "").lower() in _VERSIONED_TYPES and re.fullmatch(
             r"\d{4}-\d\d-\d\d.*", valid_from
         ):
-            parts.append(f"{c['title']}, gültig ab {_german_date(valid_from)} [{number}]")
-    return f"Verwendete Fassung: {'; '.join(dict.fromkeys(parts))}." if parts else ""
+            version = f"{c['title']}, gültig ab {_german_date(valid_from)}"
+            versions[version] = versions.get(version, "") + f"[{number}]"
+    parts = [f"{version} {marks}" for version, marks in versions.items()]
+    return f"Verwendete Fassung: {'; '.join(parts)}." if parts else ""
 
 
 def citation_of(doc: Document, quote: str) -> dict[str, Any]:

@@ -156,3 +156,22 @@ def test_a_subject_no_excerpt_names_is_refused_even_if_its_parts_occur_apart() -
         query="Was kostet ein Einwegbecher an Verpackungssteuer?",
     )["answer"]
     assert not answered["refused"] and "0,50" in answered["answer"]
+
+
+def test_a_refusal_formula_appended_after_the_answer_is_dropped() -> None:
+    answer = _answer("Für den ersten Hund sind 120,00 Euro zu zahlen [2].\n\nDazu enthalten die Dokumente keine Angabe.")
+    assert answer["refused"] is False
+    assert answer["answer"] == "Für den ersten Hund sind 120,00 Euro zu zahlen [1]."
+
+
+def test_an_answer_that_starts_with_the_refusal_stays_a_refusal() -> None:
+    answer = _answer("Dazu enthalten die Dokumente keine Angabe. Die Stadt erhebt die Hundesteuer [1].")
+    assert answer["refused"] is True and answer["answer"] == REFUSAL
+
+
+def test_the_used_version_is_named_once_with_all_its_citations() -> None:
+    from pipelines.components.cited_answer_builder import version_note
+
+    statute = {"title": "Hundesteuersatzung", "doc_type": "Satzung", "valid_from": "2025-01-01"}
+    note = version_note([statute, dict(statute), {"title": "Protokoll", "doc_type": "Niederschrift"}])
+    assert note == "Verwendete Fassung: Hundesteuersatzung, gültig ab 01.01.2025 [1][2]."
