@@ -8,7 +8,7 @@ can be compared on one index); later runs reuse it (an unchanged corpus costs a 
 
 Prints retrieval figures for each stage (dense only; hybrid dense + German keywords; hybrid + municipal
 reordering) and, for the full pipeline, answer, citation and refusal correctness and latency on the
-first N questions (--answers -1 = all, 0 = none).
+N answerable questions spread evenly over the set plus every unanswerable one (--answers -1 = all, 0 = none).
 """
 
 from __future__ import annotations
@@ -36,7 +36,10 @@ def main() -> None:
     parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--cases", type=Path, default=REPO / "benchmarks" / "eval" / "questions.jsonl")
     parser.add_argument(
-        "--answers", type=int, default=-1, help="answer the first N questions (-1 = all, 0 = none)"
+        "--answers",
+        type=int,
+        default=-1,
+        help="answer N answerable questions spread evenly over the set plus every unanswerable one (-1 = all, 0 = none)",
     )
     parser.add_argument("--k", type=int, default=5)
     args = parser.parse_args()
@@ -70,7 +73,7 @@ def main() -> None:
             f"    distractor-town hit@{args.k} {towns.get(f'hit@{args.k}')}, distractor-version hit@{args.k} {versions.get(f'hit@{args.k}')}"
         )
     if args.answers:
-        subset = cases if args.answers < 0 else cases[: args.answers]
+        subset = cases if args.answers < 0 else answer_sample(cases, args.answers)
         settings = load_settings("embedded", data_dir=args.index)
         service = QueryService(settings)
         report = evaluate(service, subset, k=args.k, answers=True)
@@ -83,6 +86,14 @@ def main() -> None:
         out = REPO / "benchmarks" / ".data" / "quality-last.json"
         out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
         print(f"per-question results: {out}")
+
+
+def answer_sample(cases: list, n: int) -> list:
+    """N answerable questions spread evenly over the set (all categories) plus every unanswerable one."""
+    answerable = [c for c in cases if c.answerable]
+    step = max(1, len(answerable) / max(n, 1))
+    chosen = {id(answerable[int(i * step)]) for i in range(min(n, len(answerable)))}
+    return [c for c in cases if id(c) in chosen or not c.answerable]
 
 
 if __name__ == "__main__":
