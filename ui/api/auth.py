@@ -73,7 +73,8 @@ def authenticate(
     if access.sign_in == "none":
         return Caller(None, access.default_role)
     if access.sign_in == "header":
-        user = header_user(settings, headers, None if is_loopback(client_host) else client_host)
+        # header_user takes None for loopback; an unknown peer address is never trusted
+        user = header_user(settings, headers, None if is_loopback(client_host) else client_host or "unknown")
         if user is None:
             raise ApiError(
                 401,

@@ -132,12 +132,14 @@ def delete_document(
 ) -> Any:
     """Forget a document everywhere (as ``auskunft forget``): ``doc_id`` is the id from ``GET /documents``
     or the document's source (URL-encoded). Admin only. Returns what was removed."""
-    from ingest.forget import forget, load_manifest
+    from ingest.forget import forget, load_manifest, matching_ids
 
     settings = state.settings
     require_admin(settings, caller)
     manifest = guarded(settings, "Reading the index", lambda: load_manifest(settings))
     source = next((sid for sid in manifest.entries if document_id(sid) == doc_id), doc_id)
+    if source not in manifest.entries and not matching_ids(manifest, source):
+        raise ApiError(404, f"There is no document '{doc_id}'; GET /documents lists the ids.")
     report = guarded(settings, "Forgetting", lambda: forget(settings, source))
     return JSONResponse(report.to_json())
 
