@@ -103,3 +103,25 @@ def test_metrics_render_prometheus_text() -> None:
     assert 'auskunft_request_duration_seconds_sum{method="POST",path="/ask"} 3.100000' in text
     assert 'auskunft_request_duration_seconds_count{method="POST",path="/ask"} 3' in text
     assert "# TYPE auskunft_chunks gauge\nauskunft_chunks 256\n" in text
+
+
+def test_oversized_bodies_are_refused_with_413_and_bad_json_with_one_line() -> None:
+    """In-process (TestClient), no index needed: the limit acts before anything is read into memory."""
+    from fastapi.testclient import TestClient
+
+    from ui.api import create_app
+
+    app = create_app(load_settings("test", api={"max_request_mb": 1}))
+    big = b'{"question": "' + b"x" * (2 * 1024 * 1024) + b'"}'
+    with TestClient(app) as client:
+        sized = client.post("/search", content=big, headers={"content-type": "application/json"})
+        chunked = client.post(
+            "/search",
+            content=(big[i : i + 65536] for i in range(0, len(big), 65536)),
+            headers={"content-type": "application/json"},
+        )
+        health = client.get("/health")
+    for response in (sized, chunked):
+        assert response.status_code == 413, response.text
+        assert response.json()["detail"].startswith("The request is larger than api.max_request_mb (1 MB)")
+    assert health.status_code == 503 and "auskunft ingest" in health.json()["detail"]
