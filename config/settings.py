@@ -107,6 +107,16 @@ class UISettings(_Section):
     admin: bool = True
 
 
+class ApiSettings(_Section):
+    host: str = "127.0.0.1"
+    port: int = 8000
+    # /ingest, /reindex and DELETE /documents: without sign-in (access.sign_in: none) for every caller,
+    # with sign-in for the role admin only; false = for nobody
+    admin: bool = True
+    # larger request bodies (uploads) are refused with 413 before they are read
+    max_request_mb: int = Field(default=500, ge=1)
+
+
 AccessLevel = Literal["public", "internal", "confidential"]
 Role = Literal["desk", "staff", "admin"]
 
@@ -168,6 +178,7 @@ class Settings(BaseSettings):
     sources: list[SourceSettings] = Field(default_factory=list)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)
+    api: ApiSettings = Field(default_factory=ApiSettings)
     access: AccessSettings = Field(default_factory=AccessSettings)
     retention: list[RetentionRule] = Field(default_factory=list)
     audit: AuditSettings = Field(default_factory=AuditSettings)

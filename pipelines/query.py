@@ -40,6 +40,7 @@ class Answer:
             "answer": self.answer,
             "citations": list(self.citations),
             "refused": self.refused,
+            "unverified": self.unverified,
         }
 
 

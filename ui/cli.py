@@ -591,6 +591,50 @@ def ui(
     raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
 
 
+@app.command()
+def api(
+    port: Annotated[
+        int | None, typer.Option("--port", help="Port (default: settings api.port, 8000).")
+    ] = None,
+    host: Annotated[
+        str | None, typer.Option("--host", help="Address to bind (default: settings api.host, 127.0.0.1).")
+    ] = None,
+) -> None:
+    """Serve the REST API: POST /ask (streams NDJSON), /search, /ingest, /reindex; GET /documents, /health,
+    /metrics, /openapi.json; DELETE /documents/{id}. Sign-in and roles as in the page (access.sign_in)."""
+    import logging
+
+    import uvicorn
+
+    from ui.api import create_app
+    from ui.api.auth import is_loopback
+
+    settings = _run(_settings)
+    host = host or settings.api.host
+    port = port or settings.api.port
+    if settings.access.sign_in == "none" and not is_loopback(host):
+        typer.echo(
+            f"Warning: {host} is reachable from other machines and access.sign_in is none: every caller has "
+            f"the role {settings.access.default_role}"
+            + (" and the admin endpoints (api.admin)." if settings.api.admin else "."),
+            err=True,
+        )
+    logging.getLogger("ui.api").addHandler(logging.StreamHandler())
+    typer.echo(f"Auskunft API on http://{host}:{port} (spec: /openapi.json)", err=True)
+    uvicorn.run(
+        create_app(settings),
+        host=host,
+        port=port,
+        # the client address is the peer's own: reverse-proxy headers are trusted by ui.api.auth only
+        # from loopback and access.trusted_proxies, never rewritten by uvicorn
+        proxy_headers=False,
+        server_header=False,
+        access_log=False,  # no request lines with addresses in the log; /metrics counts requests
+        log_level="warning",
+        timeout_graceful_shutdown=10,
+    )
+
+
 feedback_app = typer.Typer(
     help="Ratings given in the UI (helpful / wrong + comment), stored in <data_dir>/feedback.",
     no_args_is_help=True,
