@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
@@ -10,6 +11,8 @@ from haystack.dataclasses import ChatMessage
 
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import expand_suspended_compounds
+
+logger = logging.getLogger(__name__)
 
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 _REFUSAL_HINTS = re.compile(
@@ -51,7 +54,8 @@ def _off_topic(answer: str, query: str, documents: list[Document]) -> bool:
     of which no excerpt contains even the two ends (compound parts like "Einweg…" + "…becher")."""
     corpus = (
         " ".join(
-            expand_suspended_compounds(d.content or "") + " " + str(d.meta.get("title", "")) for d in documents
+            expand_suspended_compounds(d.content or "") + " " + str(d.meta.get("title", ""))
+            for d in documents
         )
         .lower()
         .translate(_FOLD)
@@ -114,7 +118,9 @@ class CitedAnswerBuilder:
     def run(
         self, replies: list[ChatMessage], documents: list[Document], query: str | None = None
     ) -> dict[str, Any]:
-        text = _without_trailing_refusal((replies[0].text or "").strip() if replies else "")
+        raw = (replies[0].text or "").strip() if replies else ""
+        logger.debug("model reply: %r", raw)
+        text = _without_trailing_refusal(raw)
         bare = _CITE.sub("", text)
         if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
             # no usable content, or the model says the excerpts are silent: the fixed refusal

@@ -114,6 +114,9 @@ class LlamaCppChatGenerator:
         request: dict[str, Any] = {
             "messages": [{"role": m.role.value, "content": m.text or ""} for m in messages],
             "stream": True,
+            # llama.cpp does not promise identical logits when a cached prompt prefix is reused (other batch
+            # sizes): without the cache, one question gives one answer whatever was asked before
+            "cache_prompt": False,
             **kwargs,
         }
         parts: list[str] = []

@@ -74,7 +74,9 @@ def test_questions_are_audited_with_the_pseudonymised_user(
     from ui.audit import AuditLog
 
     data_dir = tmp_path / "copy"
-    shutil.copytree(konstanz_index, data_dir, ignore=shutil.ignore_patterns("readers", "writer.lock", "audit"))
+    shutil.copytree(
+        konstanz_index, data_dir, ignore=shutil.ignore_patterns("readers", "writer.lock", "audit")
+    )
     UserStore(data_dir / "users.json").add("k.schmidt", "Buergerbuero1", "desk")
     monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(data_dir))
     at = sign_in("k.schmidt", "Buergerbuero1")

@@ -159,7 +159,9 @@ def test_a_subject_no_excerpt_names_is_refused_even_if_its_parts_occur_apart() -
 
 
 def test_a_refusal_formula_appended_after_the_answer_is_dropped() -> None:
-    answer = _answer("Für den ersten Hund sind 120,00 Euro zu zahlen [2].\n\nDazu enthalten die Dokumente keine Angabe.")
+    answer = _answer(
+        "Für den ersten Hund sind 120,00 Euro zu zahlen [2].\n\nDazu enthalten die Dokumente keine Angabe."
+    )
     assert answer["refused"] is False
     assert answer["answer"] == "Für den ersten Hund sind 120,00 Euro zu zahlen [1]."
 

@@ -1,5 +1,3 @@
-
-
 def test_suspended_compounds_are_written_out_when_the_text_shows_the_shared_part() -> None:
     from pipelines.german_terms import expand_suspended_compounds
 
