@@ -22,7 +22,7 @@ from pipelines.models import SHIPPED_GGUF_NAME
 from ui.cli import app
 
 REPO = Path(__file__).resolve().parents[2]
-LONG_RUNNING = {"qdrant", "ollama", "app"}
+LONG_RUNNING = {"qdrant", "ollama", "app", "api", "scheduler"}
 _VAR = re.compile(r"\$\{(\w+)(?::?-([^}]*))?\}")
 
 
@@ -69,7 +69,7 @@ def dockerfile_cmd() -> list[str]:
 
 
 def test_services_present(compose: dict[str, Any]) -> None:
-    assert {"qdrant", "ollama", "ollama-init", "app"} <= set(compose["services"])
+    assert {"qdrant", "ollama", "ollama-init", "app", "api", "scheduler"} <= set(compose["services"])
 
 
 def test_long_running_services_have_healthchecks(compose: dict[str, Any]) -> None:
@@ -85,12 +85,30 @@ def test_app_waits_for_healthy_servers_and_the_model(compose: dict[str, Any]) ->
     assert depends["ollama-init"]["condition"] == "service_completed_successfully"
 
 
-def test_only_the_app_publishes_a_port_on_localhost(compose: dict[str, Any]) -> None:
+def test_only_the_app_and_the_api_publish_a_port_on_localhost(compose: dict[str, Any]) -> None:
     for name, service in compose["services"].items():
-        if name != "app":
+        if name not in ("app", "api"):
             assert not service.get("ports"), f"{name} must not publish a port"
             assert service.get("network_mode") != "host"
     assert published(compose["services"]["app"]) == [("127.0.0.1", "8501", "8501")]
+    assert published(compose["services"]["api"]) == [("127.0.0.1", "8000", "8000")]
+
+
+def test_api_command_is_the_cli_api_command_and_its_healthcheck_asks_health(compose: dict[str, Any]) -> None:
+    service = compose["services"]["api"]
+    assert service["command"][:2] == ["auskunft", "api"]
+    api = get_command(app).commands["api"]  # type: ignore[attr-defined]
+    params = api.make_context("api", list(service["command"][2:])).params
+    assert params == {"host": "0.0.0.0", "port": 8000}
+    assert published(service)[0][2] == str(params["port"])
+    assert f"127.0.0.1:{params['port']}/health" in " ".join(service["healthcheck"]["test"])
+
+
+def test_qdrant_requires_the_api_key_the_app_and_api_send(compose: dict[str, Any]) -> None:
+    key = env_of(compose["services"]["qdrant"])["QDRANT__SERVICE__API_KEY"]
+    assert key.startswith("${QDRANT_API_KEY:?")  # compose refuses to start without a key
+    for name in ("app", "api", "scheduler"):
+        assert env_of(compose["services"][name])["AUSKUNFT_STORE__API_KEY"].startswith("${QDRANT_API_KEY")
 
 
 def test_servers_are_on_an_internal_network_only(compose: dict[str, Any]) -> None:
