@@ -72,10 +72,20 @@ def _off_topic(answer: str, query: str, documents: list[Document]) -> bool:
     return False
 
 
+_SOURCE_LABEL = re.compile(r"^\s*(?:Belege?|Quellen?|Auszug|Fundstelle)\s*(?:\[\d+\])?\s*:(.*)$", re.I | re.S)
+
+
+def _is_source_label(line: str) -> bool:
+    """A line "Beleg [3]: § 7 (Konstanz) [2]" echoes the prompt's excerpt header; the citations show it."""
+    m = _SOURCE_LABEL.match(line)
+    return bool(m) and len(_WORD.findall(_CITE.sub("", m.group(1)))) < 3
+
+
 def _without_trailing_refusal(text: str) -> str:
     """Small models often answer and then append the refusal formula ("... 0,20 € [3]. Dazu enthalten die
     Dokumente keine Angabe."). An answer that *starts* with the refusal stays a refusal; after content,
     refusal sentences are dropped and the content is checked like any other answer."""
+    text = "\n".join(line for line in text.split("\n") if not _is_source_label(line))
     sentences = split_sentences(text.replace("\n", " \n ")) or [text]
     if not sentences or _REFUSAL_HINTS.search(_CITE.sub("", sentences[0])):
         return text

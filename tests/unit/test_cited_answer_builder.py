@@ -177,3 +177,10 @@ def test_the_used_version_is_named_once_with_all_its_citations() -> None:
     statute = {"title": "Hundesteuersatzung", "doc_type": "Satzung", "valid_from": "2025-01-01"}
     note = version_note([statute, dict(statute), {"title": "Protokoll", "doc_type": "Niederschrift"}])
     assert note == "Verwendete Fassung: Hundesteuersatzung, gültig ab 01.01.2025 [1][2]."
+
+
+def test_an_echoed_source_label_is_dropped_but_a_labelled_statement_is_kept() -> None:
+    answer = _answer("Für den ersten Hund sind 120,00 Euro zu zahlen.\n\nBeleg [2]: § 5 (Konstanz) [2]")
+    assert answer["answer"] == "Für den ersten Hund sind 120,00 Euro zu zahlen [1]."
+    kept = _answer("Beleg: Für den ersten Hund sind 120,00 Euro zu zahlen [2].")
+    assert "120,00 Euro" in kept["answer"] and not kept["refused"]
