@@ -163,10 +163,13 @@ class AuditSettings(_Section):
     retention_days: int = Field(default=90, ge=1)
 
 
+_PUBLIC: AccessLevel = "public"
+
+
 class PrivacySettings(_Section):
     # access levels whose documents get personal data masked at ingestion (names of private persons,
     # addresses, phone, e-mail, IBAN, dates of birth; pipelines/components/personal_data_masker.py)
-    mask_personal_data: list[AccessLevel] = Field(default_factory=lambda: ["public"])
+    mask_personal_data: list[AccessLevel] = Field(default_factory=lambda: [_PUBLIC])
     # questions in the audit log and comments in the feedback are masked the same way before they are written
     mask_logs: bool = True
 

@@ -151,7 +151,9 @@ _ROLE_AFTER = re.compile(
     r"\s*(?:/\s*\S|,\s*(?:" + "|".join(_ROLE_STEMS) + r")|\s*\((?:[A-ZÄÖÜ][\wÄÖÜäöü/\- ]{0,20})\)"
     r"|,?\s*(?:" + _OFFICES + r")\b)"
 )
-_ROLE_BEFORE = re.compile(r"(?:(?:Amt|Abt\.?|Abteilung|Referat|Ref\.|Dezernat|Sachgebiet|FB)\s?[\d./-]+\w*|\w+amt)\s*/\s*$")
+_ROLE_BEFORE = re.compile(
+    r"(?:(?:Amt|Abt\.?|Abteilung|Referat|Ref\.|Dezernat|Sachgebiet|FB)\s?[\d./-]+\w*|\w+amt)\s*/\s*$"
+)
 # capitalised words that follow an Anrede but are no names
 _NOT_A_NAME = re.compile(
     rf"(?:{_OFFICES}|Kollegin|Kollege|Kollegen|Vorsitzende|Präsidentin|Professor(?:in)?|Doktor|Pfarrer(?:in)?|"
@@ -173,7 +175,7 @@ _FIELD_NAME = re.compile(
     r"\b(?:Name|Vorname|Nachname|Familienname|Name,\s?Vorname|Vor-\s?und\s?Zuname|Antragsteller(?:in|\(in\)|/in)?|"
     r"Ansprechpartner(?:in|\(in\)|/in)?|Einwender(?:in|\(in\)|/in)?|Eigentümer(?:in|\(in\)|/in)?|"
     r"Halter(?:in|\(in\)|/in)?|Verfasser(?:in|\(in\)|/in)?|Kontaktperson|Bearbeiter(?:in|\(in\)|/in)?)"
-    rf"[ \t]*:[ \t]*(?P<name>{_NAME_BODY}(?:,[ \t]?{_WORD})?)"
+    rf"[ \t]*:[ \t]*(?P<name>{_NAME_BODY}(?:,[ \t]?{_WORD}(?=[ \t]*(?:\n|$)))?)"
 )
 _SIGNATURE = re.compile(rf"\bgez\.:?[ \t]+(?P<name>{_NAME_BODY})")
 _AUTHORITY = re.compile(
@@ -248,7 +250,7 @@ _STREET_SUFFIX = (
 )
 _STREET_NAME = (
     rf"(?:[{_UP}][{_LOW}]+(?:er|sche[rn]?)[ \t]+{_STREET_SUFFIX}"  # "Bamberger Straße", "Karlsruher Str."
-    rf"|(?:[{_UP}][{_LOW}]*-)*[{_UP}][{_LOW}]*{_STREET_SUFFIX}"  # "Hauptstraße", "Josef-Will-Straße"
+    rf"|(?:[{_UP}][{_LOW}]*-)*(?:[{_UP}][{_LOW}]*)?{_STREET_SUFFIX}"  # "Hauptstraße", "Josef-Will-Straße", "Markt"
     rf"|(?:Am|An[ \t]der|An[ \t]den|Auf[ \t]dem|Auf[ \t]der|Im|In[ \t]der|In[ \t]den|Zum|Zur|Hinter[ \t]der|"
     rf"Hinter[ \t]dem|Unter[ \t]den|Vor[ \t]dem|Alte[rn]?)[ \t]+(?P<prep_noun>{_WORD}))"
 )
@@ -272,6 +274,8 @@ _ADDRESS = re.compile(
 def _addresses(text: str) -> list[Span]:
     spans = []
     for match in _ADDRESS.finditer(text):
+        if re.match(r"(?:Bundes|Landes|Kreis|Staats|Gemeindeverbindungs)stra(?:ße|sse)\b", match.group()):
+            continue  # "Bundesstraße 3": a road's number, not an address
         noun = match.group("prep_noun")
         if noun and _NOT_A_STREET.match(noun):
             continue
@@ -292,7 +296,7 @@ _PHONE_FORM = re.compile(
     r"|\(0\d{2,5}\)[ \t]?\d{2,8}(?:[ \t\-]?\d{1,6}){0,3}"
     r"|0\d{2,5}[ \t]?/[ \t]?\d{2,8}(?:[ \t\-]\d{1,6}){0,3})(?![\w/.,]\d)"
 )
-_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)*\.[A-Za-z]{2,}\b")
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+\-\ufffe]+@[\w\-\ufffe]+(?:\.[\w\-\ufffe]+)*\.[A-Za-z]{2,}\b")
 _IBAN = re.compile(r"\b[A-Z]{2}\d{2}(?:[ \t]?[A-Z0-9]{4}){2,7}(?:[ \t]?[A-Z0-9]{1,4})?\b")
 _IBAN_LENGTHS = {"DE": 22, "AT": 20, "CH": 21, "LU": 20, "NL": 18, "BE": 16, "FR": 27, "IT": 27, "PL": 28}
 _MONTHS = r"(?:Januar|Jänner|Februar|März|April|Mai|Juni|Juli|August|September|Oktober|November|Dezember)"
@@ -349,9 +353,7 @@ def find_personal_data(text: str, kinds: tuple[str, ...] | list[str] = KINDS) ->
     return sorted(chosen, key=lambda s: s.start)
 
 
-def mask_personal_data(
-    text: str, kinds: tuple[str, ...] | list[str] = KINDS
-) -> tuple[str, list[Span]]:
+def mask_personal_data(text: str, kinds: tuple[str, ...] | list[str] = KINDS) -> tuple[str, list[Span]]:
     """``text`` with personal data replaced by "[Name]", "[Adresse]" …; and the spans found (in ``text``).
 
     >>> mask_personal_data("Frau Erika Muster, Hauptstraße 12, Tel. 0721 133-1234, bittet um Rückruf.")[0]
@@ -390,7 +392,9 @@ class PersonalDataMasker:
         self.kinds = kinds
         unknown = set(kinds or []) - set(KINDS)
         if unknown:
-            raise ValueError(f"Unknown kind(s) of personal data {sorted(unknown)}; use some of: {', '.join(KINDS)}.")
+            raise ValueError(
+                f"Unknown kind(s) of personal data {sorted(unknown)}; use some of: {', '.join(KINDS)}."
+            )
 
     @component.output_types(documents=list[Document])
     def run(self, documents: list[Document]) -> dict[str, Any]:
