@@ -61,8 +61,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sample", type=Path, default=SAMPLE)
     parser.add_argument("--show", action="store_true", help="print every miss and every wrong find")
+    parser.add_argument("--corpus-only", action="store_true", help="leave out the synthetic passages")
     args = parser.parse_args()
     rows = [json.loads(line) for line in args.sample.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.corpus_only:
+        rows = [r for r in rows if not r["synthetic"]]
     counts = score(rows, args.show)
     real = sum(not r["synthetic"] for r in rows)
     print(f"{len(rows)} passages ({real} from the corpus, {len(rows) - real} synthetic)")
