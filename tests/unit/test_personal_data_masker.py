@@ -145,3 +145,22 @@ def test_files_whose_masking_changes_are_indexed_again(tmp_path: Path) -> None:
     _remask(settings, manifest, plan, levels)
     assert [(f.path.name, c) for f, c in plan.update] == [("a.md", "c-a.md"), ("c.md", "c-c.md")]
     assert [f.path.name for f, _ in plan.relabel] == ["b.md"] and plan.unchanged == []
+
+
+def test_audit_question_and_feedback_comment_are_masked(tmp_path: Path) -> None:
+    from ui.audit import AuditLog
+    from ui.feedback import FeedbackStore
+
+    settings = load_settings("test", data_dir=str(tmp_path))
+    question = "Wann ist Herr Jonas Keller, Tel. 0171 2345678, wieder im Amt?"
+    record = AuditLog.for_settings(settings).record("u", "staff", "cli", "ask", question, [])
+    assert record["question"] == "Wann ist Herr [Name], Tel. [Telefon], wieder im Amt?"
+    assert "Keller" not in (tmp_path / "audit").joinpath(f"{record['time'][:10]}.jsonl").read_text()
+    stored = FeedbackStore.for_settings(settings).add(
+        {"question": question, "content": "…"}, "wrong", "Bitte an j.keller@t-online.de"
+    )
+    assert stored["comment"] == "Bitte an [E-Mail]" and "Keller" not in stored["question"]
+    plain = load_settings("test", data_dir=str(tmp_path / "plain"), privacy={"mask_logs": False})
+    assert (
+        AuditLog.for_settings(plain).record("u", "staff", "cli", "ask", question, [])["question"] == question
+    )
