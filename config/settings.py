@@ -163,6 +163,17 @@ class AuditSettings(_Section):
     retention_days: int = Field(default=90, ge=1)
 
 
+_PUBLIC: AccessLevel = "public"
+
+
+class PrivacySettings(_Section):
+    # access levels whose documents get personal data masked at ingestion (names of private persons,
+    # addresses, phone, e-mail, IBAN, dates of birth; pipelines/components/personal_data_masker.py)
+    mask_personal_data: list[AccessLevel] = Field(default_factory=lambda: [_PUBLIC])
+    # questions in the audit log and comments in the feedback are masked the same way before they are written
+    mask_logs: bool = True
+
+
 class Settings(BaseSettings):
     """Everything Auskunft can be configured with (see ``config/default.yaml`` for comments)."""
 
@@ -182,6 +193,7 @@ class Settings(BaseSettings):
     access: AccessSettings = Field(default_factory=AccessSettings)
     retention: list[RetentionRule] = Field(default_factory=list)
     audit: AuditSettings = Field(default_factory=AuditSettings)
+    privacy: PrivacySettings = Field(default_factory=PrivacySettings)
 
     @field_validator("data_dir", mode="before")
     @classmethod

@@ -49,6 +49,8 @@ class IngestReport:
     forgotten: int = 0
     # documents with sentences addressed to an AI system (prompt injection), removed from the indexed text
     instructions_removed: list[str] = field(default_factory=list)
+    # documents in which personal data was masked (privacy.mask_personal_data), with how many replacements
+    personal_data_masked: dict[str, int] = field(default_factory=dict)
     expired: int = 0  # documents removed by the retention rules (reindex)
     chunks_written: int = 0
     seconds: float = 0.0
@@ -65,6 +67,7 @@ class IngestReport:
             "relabeled": self.relabeled,
             "forgotten": self.forgotten,
             "instructions_removed": self.instructions_removed,
+            "personal_data_masked": self.personal_data_masked,
             "expired": self.expired,
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
@@ -142,17 +145,23 @@ def _apply(
                 "source_id": f.source_id,
                 "checksum": c,
                 "access": levels[f.source_id],
+                "personal_data_masking": masks(settings, levels[f.source_id]),
             }
             for f, c, _ in batch
         ]
         result = pipeline.run(
             {"converter": {"sources": [f.path for f, _, _ in batch], "meta": meta}},
-            include_outputs_from={"converter", "guard", "splitter"},
+            include_outputs_from={"converter", "guard", "masker", "splitter"},
         )
         failed = {item["source"]: item["reason"] for item in result["converter"]["failed"]}
         described = {d.meta["source_id"]: d.meta for d in result["converter"]["documents"]}
         guarded = {
             d.meta["source_id"] for d in result["guard"]["documents"] if d.meta.get("instructions_removed")
+        }
+        masked = {
+            d.meta["source_id"]: d.meta["personal_data_masked"]
+            for d in result["masker"]["documents"]
+            if d.meta.get("personal_data_masked")
         }
         chunks: dict[str, int] = {}
         for chunk in result["splitter"]["documents"]:
@@ -165,12 +174,23 @@ def _apply(
                 report.failed.append({"source": file.source, "reason": reason})
                 continue
             if is_update:  # the new chunks are written; now drop the old version's chunks
+                # (an older text, or the same text masked differently: privacy.mask_personal_data changed)
                 store.delete_by_filter(
                     {
                         "operator": "AND",
                         "conditions": [
                             {"field": "meta.source_id", "operator": "==", "value": file.source_id},
-                            {"field": "meta.checksum", "operator": "!=", "value": checksum},
+                            {
+                                "operator": "OR",
+                                "conditions": [
+                                    {"field": "meta.checksum", "operator": "!=", "value": checksum},
+                                    {
+                                        "field": "meta.personal_data_masking",
+                                        "operator": "!=",
+                                        "value": masks(settings, levels[file.source_id]),
+                                    },
+                                ],
+                            },
                         ],
                     }
                 )
@@ -181,11 +201,14 @@ def _apply(
                 "chunks": chunks.get(file.source_id, 0),
                 "root": file.root,
                 "access": levels[file.source_id],
+                "masked": masks(settings, levels[file.source_id]),
                 # for retention rules (`retention:` in the settings)
                 "doc_type": about.get("doc_type"),
                 "date": about.get("date"),
             }
             report.chunks_written += chunks.get(file.source_id, 0)
+            if file.source_id in masked:
+                report.personal_data_masked[file.source] = masked[file.source_id]
             if file.source_id in guarded:
                 logger.warning("instructions to AI systems removed from the indexed text of %s", file.source)
                 report.instructions_removed.append(file.source)
@@ -223,6 +246,7 @@ def _plan(
         files.append(file)
     roots = collected.roots
     plan = manifest.plan(files, roots, levels)
+    _remask(settings, manifest, plan, levels)
     report.unchanged.extend(f.source for f in plan.unchanged)
     report.failed.extend(
         {"source": f.source, "reason": f"duplicate of {twin} (same content)"} for f, twin in plan.duplicates
@@ -231,6 +255,31 @@ def _plan(
         if root not in manifest.roots:
             manifest.roots.append(root)
     return plan, levels
+
+
+def masks(settings: Settings, level: str) -> bool:
+    """Whether documents of this access level are indexed with personal data masked."""
+    return level in settings.privacy.mask_personal_data
+
+
+def _remask(settings: Settings, manifest: Manifest, plan: Plan, levels: dict[str, str]) -> None:
+    """Unchanged files indexed with other masking than their (new) level asks for are indexed again:
+    a relabel to a masked level, or a changed ``privacy.mask_personal_data``, must change the stored text."""
+    keep_relabel = []
+    for file, level in plan.relabel:
+        if bool(manifest.entries[file.source_id].get("masked")) != masks(settings, level):
+            plan.update.append((file, manifest.entries[file.source_id]["checksum"]))
+        else:
+            keep_relabel.append((file, level))
+    plan.relabel = keep_relabel
+    keep_unchanged = []
+    for file in plan.unchanged:
+        entry = manifest.entries[file.source_id]
+        if bool(entry.get("masked")) != masks(settings, levels[file.source_id]):
+            plan.update.append((file, entry["checksum"]))
+        else:
+            keep_unchanged.append(file)
+    plan.unchanged = keep_unchanged
 
 
 def is_remote(path: str) -> bool:

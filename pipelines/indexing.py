@@ -1,4 +1,5 @@
-"""The indexing pipeline: convert -> clean -> guard (instructions to AI removed) -> split -> embed -> write."""
+"""The indexing pipeline: convert -> clean -> guard (instructions to AI removed) -> mask (personal data, for
+the access levels in ``privacy.mask_personal_data``) -> split -> embed -> write."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from pipelines.components.german_sparse_document_embedder import GermanSparseDoc
 from pipelines.components.german_text_cleaner import GermanTextCleaner
 from pipelines.components.instruction_guard import InstructionGuard
 from pipelines.components.municipal_splitter import MunicipalDocumentSplitter
+from pipelines.components.personal_data_masker import PersonalDataMasker
 from pipelines.embedders import build_document_embedder
 
 if TYPE_CHECKING:
@@ -29,6 +31,8 @@ def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentSt
     pipeline.add_component("converter", MunicipalFileConverter(ocr_languages=settings.indexing.ocr_languages))
     pipeline.add_component("cleaner", GermanTextCleaner())
     pipeline.add_component("guard", InstructionGuard())
+    # before the splitter: chunk text, quotes and keyword vectors all come from the masked text
+    pipeline.add_component("masker", PersonalDataMasker(levels=list(settings.privacy.mask_personal_data)))
     pipeline.add_component(
         "splitter",
         MunicipalDocumentSplitter(
@@ -43,7 +47,8 @@ def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentSt
     )
     pipeline.connect("converter.documents", "cleaner.documents")
     pipeline.connect("cleaner.documents", "guard.documents")
-    pipeline.connect("guard.documents", "splitter.documents")
+    pipeline.connect("guard.documents", "masker.documents")
+    pipeline.connect("masker.documents", "splitter.documents")
     pipeline.connect("splitter.documents", "embedder.documents")
     if settings.retrieval.hybrid:
         pipeline.add_component("keyword_embedder", GermanSparseDocumentEmbedder())

@@ -5,6 +5,8 @@ pseudonym: an HMAC-SHA256 of the user name with a random secret that never leave
 ``<data_dir>/audit/.secret``; ``auskunft audit pseudonym NAME`` computes it again, e.g. to answer a data
 subject's request. Day files older than ``audit.retention_days`` are deleted whenever the log is written
 and by the nightly re-index. ``auskunft audit export FILE`` writes the records for the data protection officer.
+With ``privacy.mask_logs`` the question is stored with personal data masked ("[Name]", "[Telefon]" …,
+see ``pipelines.components.personal_data_masker``).
 
 >>> log = AuditLog(Path("/tmp/auskunft-audit-doctest"), retention_days=90)
 >>> record = log.record("m.mueller", "staff", "cli", "search", "Hundesteuer?", ["/srv/satzung.md"])
@@ -29,15 +31,21 @@ SECRET_NAME = ".secret"
 
 
 class AuditLog:
-    def __init__(self, folder: Path, retention_days: int = 90, enabled: bool = True) -> None:
+    def __init__(
+        self, folder: Path, retention_days: int = 90, enabled: bool = True, mask: bool = False
+    ) -> None:
         self.folder = folder
         self.retention_days = retention_days
         self.enabled = enabled
+        self.mask = mask
 
     @classmethod
     def for_settings(cls, settings: Any) -> AuditLog:
         return cls(
-            Path(settings.data_dir) / "audit", settings.audit.retention_days, enabled=settings.audit.enabled
+            Path(settings.data_dir) / "audit",
+            settings.audit.retention_days,
+            enabled=settings.audit.enabled,
+            mask=settings.privacy.mask_logs,
         )
 
     # -- pseudonyms ------------------------------------------------------------------------
@@ -69,6 +77,10 @@ class AuditLog:
     ) -> dict[str, Any]:
         """Append one record (the documents shown, in order, without duplicates); returns it."""
         now = now or datetime.datetime.now().astimezone()
+        if self.mask:
+            from pipelines.components.personal_data_masker import mask_personal_data
+
+            question = mask_personal_data(question)[0]
         record = {
             "time": now.isoformat(timespec="seconds"),
             "user": self.pseudonym(user),

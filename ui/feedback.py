@@ -29,26 +29,34 @@ def feedback_dir(settings: Any) -> Path:
 class FeedbackStore:
     """One JSON line per rating in ``<folder>/feedback.jsonl`` (append-only; nothing leaves the machine)."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, mask: bool = False) -> None:
         self.folder = folder
         self.path = folder / FILE_NAME
+        self.mask = mask  # privacy.mask_logs: personal data in the question and comment is masked
 
     @classmethod
     def for_settings(cls, settings: Any) -> FeedbackStore:
-        return cls(feedback_dir(settings))
+        return cls(feedback_dir(settings), mask=settings.privacy.mask_logs)
 
     def add(self, message: dict[str, Any], rating: str, comment: str = "") -> dict[str, Any]:
         """Store a rating of one answer; ``message`` is the page's record of the question and answer."""
         if rating not in RATINGS:
             raise ValueError(f"Unknown rating '{rating}'; use one of: {', '.join(RATINGS)}.")
+        question = message.get("question", "")
+        query = message.get("query") or question
+        comment = comment.strip()
+        if self.mask:
+            from pipelines.components.personal_data_masker import mask_personal_data
+
+            question, query, comment = (mask_personal_data(t)[0] for t in (question, query, comment))
         record = {
             "id": str(message.get("id") or uuid.uuid4().hex),
             "time": datetime.datetime.now().astimezone().isoformat(timespec="seconds"),
             "rating": rating,
-            "comment": comment.strip(),
-            "question": message.get("question", ""),
+            "comment": comment,
+            "question": question,
             # what was retrieved and answered: a follow-up is asked together with its topic
-            "query": message.get("query") or message.get("question", ""),
+            "query": query,
             "answer": message.get("content", message.get("answer", "")),
             "refused": bool(message.get("refused", False)),
             "citations": [
