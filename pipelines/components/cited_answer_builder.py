@@ -78,7 +78,7 @@ _SOURCE_LABEL = re.compile(r"^\s*(?:Belege?|Quellen?|Auszug|Fundstelle)\s*(?:\[\
 def _is_source_label(line: str) -> bool:
     """A line "Beleg [3]: § 7 (Konstanz) [2]" echoes the prompt's excerpt header; the citations show it."""
     m = _SOURCE_LABEL.match(line)
-    return bool(m) and len(_WORD.findall(_CITE.sub("", m.group(1)))) < 3
+    return m is not None and len(_WORD.findall(_CITE.sub("", m.group(1)))) < 3
 
 
 def _without_trailing_refusal(text: str) -> str:

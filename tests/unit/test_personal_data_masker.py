@@ -98,7 +98,9 @@ def test_indexing_pipeline_masks_public_chunks_only(tmp_path: Path) -> None:
     """Pipeline wiring without the embedder (it loads a model): converter -> … -> masker -> splitter."""
     from pipelines.indexing import build_indexing_pipeline
 
-    settings = load_settings("test", data_dir=str(tmp_path / "data"))
+    settings = load_settings(
+        "test", data_dir=str(tmp_path / "data"), privacy={"mask_personal_data": ["public"]}
+    )
     pipeline = build_indexing_pipeline(settings, document_store=None)  # type: ignore[arg-type]
     assert list(pipeline.graph.successors("guard")) == ["masker"]
     assert list(pipeline.graph.successors("masker")) == ["splitter"]
@@ -129,7 +131,9 @@ def test_files_whose_masking_changes_are_indexed_again(tmp_path: Path) -> None:
     for name in ("a.md", "b.md", "c.md"):
         (tmp_path / name).write_text(f"# {name}\n\nText.\n")
     files = {f.path.name: f for f in list_files(str(tmp_path), ["*.md"], [])}
-    settings = load_settings("test", data_dir=str(tmp_path / "data"))
+    settings = load_settings(
+        "test", data_dir=str(tmp_path / "data"), privacy={"mask_personal_data": ["public"]}
+    )
     manifest = Manifest(
         entries={
             f.source_id: {"source": f.source, "checksum": "c-" + n, "access": "internal", "masked": False}
@@ -164,3 +168,7 @@ def test_audit_question_and_feedback_comment_are_masked(tmp_path: Path) -> None:
     assert (
         AuditLog.for_settings(plain).record("u", "staff", "cli", "ask", question, [])["question"] == question
     )
+
+
+def test_masking_is_opt_in() -> None:
+    assert load_settings("test").privacy.mask_personal_data == []
