@@ -85,3 +85,32 @@ def test_reader_snapshot_keeps_answering_while_a_new_generation_is_written(tmp_p
         assert before[0].meta["source"].endswith("KON_Satzung_Verpackungssteuer.md")
     finally:
         service.close()
+
+
+def test_switching_masking_on_and_off_replaces_the_stored_text(tmp_path: Path) -> None:
+    folder = tmp_path / "public"
+    folder.mkdir()
+    (folder / "aushang.md").write_text(
+        "# Aushang Fundbüro\n\nDen Fund meldete Herr Max Mustermann, Hauptstraße 12, 78462 Konstanz, "
+        "Telefon 07531 123456. Das Fahrrad kann im Fundbüro abgeholt werden.\n",
+        encoding="utf-8",
+    )
+
+    def stored(settings) -> list[str]:  # type: ignore[no-untyped-def]
+        service = QueryService(settings)
+        try:
+            return [h.content or "" for h in service.search("Fahrrad Fundbüro abholen", top_k=10)]
+        finally:
+            service.close()
+
+    masked = load_settings("test", privacy={"mask_personal_data": ["public"]})
+    report = ingest(masked, [str(folder)], access="public")
+    assert list(report.personal_data_masked.values()) == [3]
+    [text] = stored(masked)
+    assert "Mustermann" not in text and "[Name]" in text and "[Telefon]" in text
+
+    plain = load_settings("test")  # masking off (the default): the same file is indexed again, unmasked
+    again = ingest(plain, [str(folder)], access="public")
+    assert [Path(s).name for s in again.updated] == ["aushang.md"]
+    [text] = stored(plain)  # one chunk: the masked version is gone, not kept beside the new one
+    assert "Max Mustermann" in text and "[Name]" not in text
