@@ -110,9 +110,18 @@ def test_answer_streams_from_ollama_and_cites_the_excerpt(
     assert "Antworte auf Deutsch" in system["content"]
     assert user["role"] == "user"
     assert f"Frage: {QUESTION}" in user["content"]
+    from pipelines.german_terms import expand_suspended_compounds
+
     for n, doc in enumerate(answer.documents, 1):
         assert f"[{n}] " in user["content"]
-        assert (doc.content or "")[:200] in user["content"], f"excerpt {n} missing from the prompt"
+        # as the model reads it: suspended compounds written out ("Einwegdose, -becher" -> "Einwegbecher")
+        shown = expand_suspended_compounds(doc.content or "")
+        assert shown[:200] in user["content"], f"excerpt {n} missing from the prompt"
+    # the best excerpt stands last, next to the question (generator.excerpt_order: best_last)
+    best = expand_suspended_compounds(answer.documents[0].content or "")[:200]
+    assert user["content"].index(best) > max(
+        user["content"].index(expand_suspended_compounds(d.content or "")[:200]) for d in answer.documents[1:]
+    )
     assert len(answer.documents) >= 2, "the prompt should carry several excerpts, not only the answer"
 
 
