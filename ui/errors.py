@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 
 def friendly_error(exc: BaseException, settings: object | None = None) -> str | None:
     """A one-line message for known failures, ``None`` for real bugs (which keep their traceback)."""
@@ -17,6 +20,10 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
     text = f"{exc.__class__.__name__}: {exc}"
     gen = getattr(settings, "generator", None)
     store = getattr(settings, "store", None)
+    if gen is not None and getattr(gen, "backend", "") == "openai":
+        message = _openai_error(exc, gen)
+        if message:
+            return message
     if "already accessed by another instance" in text:
         return "The index folder is in use by another process; stop it or use a different AUSKUNFT_DATA_DIR."
     connection = isinstance(exc, ConnectionError) or any(
@@ -38,6 +45,8 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
             return f"Cannot reach the Qdrant server at {store.url}; start it (docker compose up -d qdrant) or unset AUSKUNFT_STORE__URL to use the embedded index."
         if gen is not None and getattr(gen, "backend", "") == "ollama":
             return f"Cannot reach Ollama at {gen.url}; start it (docker compose up -d ollama) or set AUSKUNFT_GENERATOR__BACKEND=llamacpp."
+        if gen is not None and getattr(gen, "backend", "") == "openai":
+            return _openai_unreachable(gen)
         return f"A server could not be reached ({text[:160]}); check the URLs in your settings."
     if (
         "model" in text.lower()
@@ -46,6 +55,68 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
         and getattr(gen, "backend", "") == "ollama"
     ):
         return f"Ollama has no model '{gen.model}'; create or pull it on the Ollama server (see README) or set AUSKUNFT_GENERATOR__MODEL."
+    return None
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what it was raised from (Haystack wraps a component's error in PipelineRuntimeError)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _openai_unreachable(gen: Any) -> str:
+    return (
+        f"Cannot reach the OpenAI-compatible server at {gen.openai_url}; start it or set "
+        "AUSKUNFT_GENERATOR__OPENAI_URL to its /v1 URL (or AUSKUNFT_GENERATOR__BACKEND=llamacpp)."
+    )
+
+
+def _server_said(exc: Any) -> str:
+    """The server's own error text (OpenAI's ``{"error": {"message": ...}}``, vLLM's, FastAPI's ``detail``)."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        text = (inner.get("message") or inner.get("detail")) if isinstance(inner, dict) else inner
+        if text:
+            return " ".join(str(text).split())[:160]
+    return " ".join(str(getattr(exc, "message", exc)).split())[:160]
+
+
+def _openai_error(exc: BaseException, gen: Any) -> str | None:
+    """One line for the OpenAI client's errors (generator.backend openai), found anywhere in the chain."""
+    if "openai" not in sys.modules:  # no request was made, so no error of the client can be here
+        return None
+    import openai
+
+    url = gen.openai_url
+    for cause in _causes(exc):
+        if isinstance(cause, openai.APITimeoutError):
+            return (
+                f"The OpenAI-compatible server at {url} did not answer within {gen.timeout} s; check its load "
+                "or raise AUSKUNFT_GENERATOR__TIMEOUT."
+            )
+        if isinstance(cause, openai.APIConnectionError):
+            return _openai_unreachable(gen)
+        if isinstance(cause, openai.AuthenticationError | openai.PermissionDeniedError):
+            return (
+                f"The OpenAI-compatible server at {url} refused the API key (HTTP {cause.status_code}); "
+                "set AUSKUNFT_GENERATOR__API_KEY to a key it accepts."
+            )
+        if isinstance(cause, openai.NotFoundError):
+            return (
+                f"The OpenAI-compatible server at {url} has no model '{gen.openai_model}' (HTTP 404: "
+                f"{_server_said(cause)}); set AUSKUNFT_GENERATOR__OPENAI_MODEL to one it serves "
+                f"({url.rstrip('/')}/models lists them) and check that the URL ends in /v1."
+            )
+        if isinstance(cause, openai.APIStatusError):
+            return (
+                f"The OpenAI-compatible server at {url} answered HTTP {cause.status_code} "
+                f"({_server_said(cause)}); see the server's log."
+            )
     return None
 
 
