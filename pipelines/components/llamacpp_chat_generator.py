@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 from collections.abc import Callable
 from typing import Any
@@ -36,6 +37,10 @@ def _load_server(model_path: str, n_ctx: int, threads: int) -> tuple[Any, thread
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
             params.verbosity = -1
+            # xllamacpp's Server also opens llama.cpp's HTTP listener on a random loopback port; we call
+            # it in-process only, so the listener demands a key that exists nowhere but in this object:
+            # other local users cannot use the model (or read prompts) through it
+            params.api_keys = [secrets.token_urlsafe(32)]
             try:
                 _servers[key] = (xllamacpp.Server(params), threading.Lock())
             except Exception as exc:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import httpx
 import pytest
 from haystack.components.generators.utils import print_streaming_chunk
 from haystack.core.serialization import component_from_dict, component_to_dict
@@ -49,6 +50,19 @@ def test_answers_a_german_question_streaming() -> None:
     assert len(chunks) > 3
     assert "".join(c.content for c in chunks) == reply.text
     assert "Berlin" in reply.text
+
+
+def test_llama_cpp_http_listener_refuses_other_local_callers() -> None:
+    """xllamacpp's Server also listens on loopback; without the in-process key nobody may use it."""
+    llm = LlamaCppChatGenerator(model_path=str(resolve_gguf(None, MODELS_DIR)))
+    llm.warm_up()
+    address = llm._server.listening_address
+    assert address.startswith("http://127.0.0.1:")
+    request = {"messages": [{"role": "user", "content": "Hallo"}], "max_tokens": 1}
+    assert httpx.post(f"{address}/v1/chat/completions", json=request, timeout=60).status_code == 401
+    guessed = {"Authorization": "Bearer sk-no-key-required"}
+    refused = httpx.post(f"{address}/v1/chat/completions", json=request, headers=guessed, timeout=60)
+    assert refused.status_code == 401
 
 
 def test_missing_gguf_file_is_a_one_line_model_error() -> None:
