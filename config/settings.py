@@ -46,6 +46,16 @@ class StoreSettings(_Section):
     api_key: str | None = None
     collection: str = "auskunft"
     timeout: int = 10
+    # collection settings for scale: a Qdrant server applies them when Auskunft creates the collection
+    # (the embedded store ignores them); flat keys, so AUSKUNFT_STORE__HNSW_M=32 works (see default.yaml)
+    on_disk: bool = False
+    on_disk_payload: bool = True
+    quantization: Literal["none", "scalar", "binary"] = "none"
+    hnsw_m: int = Field(default=16, ge=0)
+    hnsw_ef_construct: int = Field(default=100, ge=4)
+    shard_number: int | None = Field(default=None, ge=1)
+    replication_factor: int | None = Field(default=None, ge=1)
+    write_consistency_factor: int | None = Field(default=None, ge=1)
 
 
 class GeneratorSettings(_Section):

@@ -29,6 +29,7 @@ from pipelines.stores import (
     _atomic_write,
     close_document_store,
     create_document_store,
+    open_server_store,
 )
 
 logger = logging.getLogger(__name__)
@@ -148,22 +149,23 @@ def _inside(path: Path, folder: Path) -> bool:
 
 
 def _remove_chunks(settings: Settings, manifest: Manifest, ids: list[str], report: ForgetReport) -> None:
-    keywords = bool(str(manifest.embedder or "").partition("+")[2]) if manifest.embedder else None
     if settings.store.url:
         from ingest.runner import server_manifest_path
 
-        store = create_document_store(settings, keywords=keywords)
-        try:  # the manifest changes only once the chunks are gone (a failed run can be repeated)
-            for sid in ids:
-                report.chunks += store.delete_by_filter(
-                    {"field": "meta.source_id", "operator": "==", "value": sid}
-                )
-        finally:
-            close_document_store(store)
+        store = open_server_store(settings)  # no collection: no chunks to remove (none is created)
+        if store is not None:
+            try:  # the manifest changes only once the chunks are gone (a failed run can be repeated)
+                for sid in ids:
+                    report.chunks += store.delete_by_filter(
+                        {"field": "meta.source_id", "operator": "==", "value": sid}
+                    )
+            finally:
+                close_document_store(store)
         path = server_manifest_path(settings)
         path.parent.mkdir(parents=True, exist_ok=True)
         _atomic_write(path, json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1))
         return
+    keywords = bool(str(manifest.embedder or "").partition("+")[2]) if manifest.embedder else None
     index = EmbeddedIndex(settings.index_dir)
     name, path = index.begin()
     store = create_document_store(settings, path=path, keywords=keywords)

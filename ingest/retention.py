@@ -15,7 +15,7 @@ from typing import Any
 
 from config.settings import RetentionRule, Settings
 from ingest.forget import ForgetReport, forget_ids, load_manifest
-from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store
+from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store, open_server_store
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,10 @@ def expired_ids(settings: Settings, today: datetime.date) -> list[str]:
     """Source ids of the indexed documents that the retention rules let expire."""
     snapshot = None
     if settings.store.url:
-        store = create_document_store(settings)
+        server = open_server_store(settings)
+        if server is None:
+            return []
+        store = server
     else:
         index = EmbeddedIndex(settings.index_dir)
         if index.current() is None:

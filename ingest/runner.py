@@ -26,6 +26,7 @@ from pipelines.stores import (
     _atomic_write,
     close_document_store,
     create_document_store,
+    ensure_payload_indexes,
 )
 
 BATCH_FILES = 8
@@ -176,23 +177,7 @@ def _apply(
             if is_update:  # the new chunks are written; now drop the old version's chunks
                 # (an older text, or the same text masked differently: privacy.mask_personal_data changed)
                 store.delete_by_filter(
-                    {
-                        "operator": "AND",
-                        "conditions": [
-                            {"field": "meta.source_id", "operator": "==", "value": file.source_id},
-                            {
-                                "operator": "OR",
-                                "conditions": [
-                                    {"field": "meta.checksum", "operator": "!=", "value": checksum},
-                                    {
-                                        "field": "meta.personal_data_masking",
-                                        "operator": "!=",
-                                        "value": masks(settings, levels[file.source_id]),
-                                    },
-                                ],
-                            },
-                        ],
-                    }
+                    old_chunks_filter(file.source_id, checksum, masks(settings, levels[file.source_id]))
                 )
             about = described.get(file.source_id, {})
             manifest.entries[file.source_id] = {
@@ -216,6 +201,23 @@ def _apply(
         done += len(batch)
     if progress:
         progress(done, len(todo), "")
+
+
+def old_chunks_filter(source_id: str, checksum: str, masked: bool) -> dict[str, Any]:
+    """The chunks of a document that are not the version just written (another text or other masking)."""
+    return {
+        "operator": "AND",
+        "conditions": [
+            {"field": "meta.source_id", "operator": "==", "value": source_id},
+            {
+                "operator": "OR",
+                "conditions": [
+                    {"field": "meta.checksum", "operator": "!=", "value": checksum},
+                    {"field": "meta.personal_data_masking", "operator": "!=", "value": masked},
+                ],
+            },
+        ],
+    }
 
 
 def _plan(
@@ -484,6 +486,9 @@ def _ingest_server(
     manifest = Manifest.load(path)
     plan, levels = _plan(settings, manifest, collected, access, report)
     manifest.remote.update(remote)
+    added = ensure_payload_indexes(settings)  # a collection of an older Auskunft: filters need every index
+    if added:
+        logger.info("payload indexes created on the Qdrant server: %s", ", ".join(added))
     store = create_document_store(settings)
     try:
         _apply(settings, store, manifest, plan, levels, report, progress)

@@ -20,9 +20,20 @@ from pipelines.components.municipal_ranker import MunicipalRanker
 from pipelines.embedders import build_text_embedder, embedder_id
 from pipelines.generators import build_generator
 from pipelines.german_terms import expand_suspended_compounds
-from pipelines.stores import EmbeddedIndex, Snapshot, StoreError, close_document_store, create_document_store
+from pipelines.stores import (
+    EmbeddedIndex,
+    Snapshot,
+    StoreError,
+    close_document_store,
+    create_document_store,
+    open_server_store,
+)
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
+_NO_KEYWORDS = (
+    "The index has no keyword vectors (built without hybrid search); set AUSKUNFT_RETRIEVAL__HYBRID=false "
+    "or re-ingest into a new AUSKUNFT_DATA_DIR."
+)
 # answer styles: "staff" (Sachbearbeitung, detailed) and "desk" (Bürgerbüro, 2-3 plain sentences)
 ANSWER_TEMPLATES = {"staff": "answer.jinja2", "desk": "answer_desk.jinja2"}
 
@@ -144,7 +155,16 @@ class QueryService:
                 if old_snapshot is not None:
                     old_snapshot.close()
             elif self._store is None:
-                self._store = create_document_store(self.settings)
+                store = open_server_store(self.settings)
+                if store is None:
+                    raise StoreError(
+                        f"The Qdrant server at {self.settings.store.url} has no collection "
+                        f"'{self.settings.store.collection}' yet; run `auskunft ingest PATH` first."
+                    )
+                if self._hybrid and not store.use_sparse_embeddings:
+                    close_document_store(store)
+                    raise StoreError(_NO_KEYWORDS)
+                self._store = store
                 self._retrieval = build_retrieval_pipeline(self.settings, self._store, hybrid=self._hybrid)
 
     def _check_embedder(self, manifest: dict[str, Any]) -> bool:
@@ -158,10 +178,7 @@ class QueryService:
                 "change embedder settings back or re-ingest into a new AUSKUNFT_DATA_DIR."
             )
         if self._hybrid and not keywords:
-            raise StoreError(
-                "The index has no keyword vectors (built without hybrid search); set AUSKUNFT_RETRIEVAL__HYBRID=false "
-                "or re-ingest into a new AUSKUNFT_DATA_DIR."
-            )
+            raise StoreError(_NO_KEYWORDS)
         return bool(keywords)
 
     def generation(self) -> str | None:

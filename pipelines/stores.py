@@ -9,6 +9,11 @@ Qdrant folder plus the manifest of what it contains, and ``CURRENT`` names the l
   each gets a private snapshot made of hard links to the committed files, so the embedded Qdrant's
   one-process-per-folder lock never collides and readers keep answering during a re-index.
   Committed generations are never written to again, which makes the hard links safe.
+
+A Qdrant server has no generations: writers change the collection in place (ingest.runner says in
+which order, so that a crash is repaired by the next run), readers query it directly and never create
+it. The collection is created on the first write with the scale settings of ``settings.store`` and a
+payload index for every field a filter uses (:data:`PAYLOAD_INDEXES`).
 """
 
 from __future__ import annotations
@@ -30,12 +35,30 @@ if TYPE_CHECKING:
     from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
 MANIFEST_NAME = "manifest.json"
-FILTER_FIELDS = ["source", "source_id", "doc_type", "municipality", "body", "date", "access"]
+# Payload indexes on a Qdrant server, one for every field a filter of Auskunft's uses, with the type that serves
+# its condition: keyword for string matches, bool for ``meta.public != False`` (every role filter) and the
+# masking flag, datetime for the date range (``--since``/``--until``, retention). Without them a server scans
+# payloads; in strict mode (``unindexed_filtering_retrieve/update: false``) it refuses the request.
+PAYLOAD_INDEXES: dict[str, str] = {
+    "source": "keyword",
+    "source_id": "keyword",  # delete / relabel / forget by document
+    "checksum": "keyword",  # an update drops the chunks of the old version
+    "personal_data_masking": "bool",  # ... or those masked differently
+    "doc_type": "keyword",
+    "municipality": "keyword",
+    "body": "keyword",
+    "date": "datetime",  # ISO dates (2024-05-16): range filters need a datetime index, not keyword
+    "access": "keyword",
+    "public": "bool",
+}
 
 # qdrant-client checks the server version in a background thread and, when the server is unreachable,
 # warns "Failed to obtain server version" just before the real connection error, which the CLI and the
 # UI turn into one line. The warning for an *incompatible* server version stays on.
 warnings.filterwarnings("ignore", message="Failed to obtain server version", category=UserWarning)
+# An API key over http:// is what docker-compose.yml does on its internal network; the warning would stand
+# before every command's output. config/default.yaml says to use https:// for a Qdrant on another machine.
+warnings.filterwarnings("ignore", message="Api key is used with an insecure connection", category=UserWarning)
 
 
 class StoreError(RuntimeError):
@@ -52,6 +75,8 @@ def create_document_store(
     """A QdrantDocumentStore: on ``path`` (embedded) or on ``settings.store.url`` (server).
 
     ``keywords`` says whether the collection has keyword (sparse) vectors; default: ``retrieval.hybrid``.
+    On a server the collection is created on first use with :func:`collection_settings` and the payload
+    indexes; readers should open it with :func:`open_server_store`, which never creates it.
     """
     keywords = settings.retrieval.hybrid if keywords is None else keywords
     from haystack.utils import Secret
@@ -67,17 +92,97 @@ def create_document_store(
         "sparse_idf": keywords,
     }
     if settings.store.url:
-        # payload indexes make filters fast on a server; the embedded store scans anyway
-        common["payload_fields_to_index"] = [
-            {"field_name": f"meta.{n}", "field_schema": "keyword"} for n in FILTER_FIELDS
-        ]
         api_key = Secret.from_token(settings.store.api_key) if settings.store.api_key else None
         return QdrantDocumentStore(
-            url=settings.store.url, api_key=api_key, timeout=settings.store.timeout, **common
+            url=settings.store.url,
+            api_key=api_key,
+            timeout=settings.store.timeout,
+            payload_fields_to_index=payload_indexes(),
+            **collection_settings(settings),
+            **common,
         )
     if path is None:
         raise StoreError("No embedded index folder given.")
+    # the scale settings mean nothing to the embedded store (exact search in one process): not passed
     return QdrantDocumentStore(path=str(path), **common)
+
+
+def payload_indexes() -> list[dict[str, str]]:
+    return [{"field_name": f"meta.{name}", "field_schema": kind} for name, kind in PAYLOAD_INDEXES.items()]
+
+
+def collection_settings(settings: Settings) -> dict[str, Any]:
+    """QdrantDocumentStore's collection parameters from ``settings.store`` (applied when it creates the
+    collection on a server; an existing collection keeps the settings it was created with)."""
+    store = settings.store
+    quantization: dict[str, Any] | None = None
+    if store.quantization == "scalar":  # int8: 4x smaller; the quantized copy stays in RAM, originals rescore
+        quantization = {"scalar": {"type": "int8", "quantile": 0.99, "always_ram": True}}
+    elif store.quantization == "binary":  # 1 bit per dimension: 32x smaller, meant for >= 1024 dimensions
+        quantization = {"binary": {"always_ram": True}}
+    return {
+        "on_disk": store.on_disk,
+        "on_disk_payload": store.on_disk_payload,
+        "hnsw_config": {"m": store.hnsw_m, "ef_construct": store.hnsw_ef_construct},
+        "quantization_config": quantization,
+        "shard_number": store.shard_number,
+        "replication_factor": store.replication_factor,
+        "write_consistency_factor": store.write_consistency_factor,
+    }
+
+
+def _server_client(settings: Settings) -> Any:
+    from qdrant_client import QdrantClient
+
+    return QdrantClient(
+        url=settings.store.url, api_key=settings.store.api_key or None, timeout=settings.store.timeout
+    )
+
+
+def server_collection(settings: Settings) -> Any | None:
+    """The server collection's info (``qdrant_client`` ``CollectionInfo``), ``None`` if there is none yet."""
+    client = _server_client(settings)
+    try:
+        if not client.collection_exists(settings.store.collection):
+            return None
+        return client.get_collection(settings.store.collection)
+    finally:
+        client.close()
+
+
+def open_server_store(settings: Settings) -> QdrantDocumentStore | None:
+    """A reader's store on the Qdrant server, or ``None`` while the collection does not exist.
+
+    Readers never create the collection (it would be empty, and without keyword vectors if this reader
+    has ``retrieval.hybrid`` off); the store matches the collection's vectors whatever the settings say.
+    """
+    info = server_collection(settings)
+    if info is None:
+        return None
+    return create_document_store(settings, keywords=bool(info.config.params.sparse_vectors))
+
+
+def ensure_payload_indexes(settings: Settings) -> list[str]:
+    """Create the payload indexes an existing server collection lacks or has with another type
+    (collections created by an older Auskunft); returns the fields (re)indexed."""
+    client = _server_client(settings)
+    name = settings.store.collection
+    try:
+        if not client.collection_exists(name):
+            return []  # created with every index when the first chunks are written
+        schema = client.get_collection(name).payload_schema
+        done = []
+        for index in payload_indexes():
+            have = schema.get(index["field_name"])
+            if have is not None and str(have.data_type) == index["field_schema"]:
+                continue
+            if have is not None:  # another type (date was a keyword index): replaced
+                client.delete_payload_index(name, index["field_name"])
+            client.create_payload_index(name, index["field_name"], field_schema=index["field_schema"])
+            done.append(index["field_name"])
+        return done
+    finally:
+        client.close()
 
 
 def close_document_store(store: QdrantDocumentStore) -> None:

@@ -20,6 +20,10 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
     text = f"{exc.__class__.__name__}: {exc}"
     gen = getattr(settings, "generator", None)
     store = getattr(settings, "store", None)
+    if store is not None and getattr(store, "url", None):
+        qdrant = _qdrant_refusal(exc, store)
+        if qdrant:
+            return qdrant
     if gen is not None and getattr(gen, "backend", "") == "openai":
         message = _openai_error(exc, gen)
         if message:
@@ -127,3 +131,34 @@ def one_line(exc: BaseException, settings: object | None = None, doing: str = "A
         return known.splitlines()[0]
     first = (str(exc).strip().splitlines() or [""])[0][:200]
     return f"{doing} failed ({exc.__class__.__name__}{': ' + first if first else ''}); see the server log."
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it (pipelines and document stores wrap the client's error)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _qdrant_refusal(exc: BaseException, store: object) -> str | None:
+    """A Qdrant server that answered but refused: the API key (401; older Qdrant versions answer 403), or a filter
+    on a field without payload index in strict mode (400)."""
+    url = getattr(store, "url", "")
+    for cause in _causes(exc):
+        status = getattr(cause, "status_code", None)
+        if cause.__class__.__name__ != "UnexpectedResponse" or status is None:
+            continue
+        if status in (401, 403):
+            return (
+                f"The Qdrant server at {url} refused the API key; set AUSKUNFT_STORE__API_KEY "
+                "(QDRANT_API_KEY in .env) to the server's key."
+            )
+        if status == 400 and "Index required but not found" in str(cause):
+            return (
+                f"The Qdrant server at {url} requires payload indexes (strict mode) that the collection lacks; "
+                "run `auskunft reindex` to create them."
+            )
+    return None

@@ -11,7 +11,7 @@ from config.settings import Settings
 from ingest.manifest import Manifest
 from pipelines.access import role_filter
 from pipelines.query import Answer, QueryService
-from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store
+from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store, open_server_store
 
 FACET_FIELDS = ("doc_type", "municipality", "body")
 
@@ -63,7 +63,10 @@ def facets(settings: Settings, role: str | None = None) -> dict[str, list[str]]:
     empty: dict[str, list[str]] = {f: [] for f in FACET_FIELDS}
     snapshot = None
     if settings.store.url:
-        store = create_document_store(settings)
+        server = open_server_store(settings)
+        if server is None:
+            return empty
+        store = server
     else:
         index = EmbeddedIndex(settings.index_dir)
         if index.current() is None:

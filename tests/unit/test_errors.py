@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from config.settings import SettingsError, load_settings
 from ui.errors import friendly_error
 
@@ -138,3 +140,39 @@ def test_openai_errors_only_speak_for_the_openai_backend() -> None:
     body = {"error": {"message": "Invalid API Key"}}
     assert friendly_error(_in_pipeline(_status_error(401, body)), load_settings("test")) is None
     assert friendly_error(KeyError("choices"), _openai_settings()) is None
+
+
+def _qdrant_answer(status: int, reason: str, content: bytes) -> Exception:
+    from httpx import Headers
+    from qdrant_client.http.exceptions import UnexpectedResponse
+
+    return UnexpectedResponse(status, reason, content, Headers())
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_qdrant_refusing_the_api_key_says_which_setting(status: int) -> None:
+    """Qdrant answers 401 to a missing or wrong key (older versions 403); wrapped as pipelines wrap it."""
+    settings = load_settings("docker")
+    refused = _qdrant_answer(status, "Unauthorized", b"Invalid API key or JWT")
+    try:
+        try:
+            raise refused
+        except Exception as inner:
+            raise RuntimeError("Error during hybrid search") from inner
+    except RuntimeError as wrapped:
+        message = friendly_error(wrapped, settings)
+    assert message == (
+        "The Qdrant server at http://qdrant:6333 refused the API key; set AUSKUNFT_STORE__API_KEY "
+        "(QDRANT_API_KEY in .env) to the server's key."
+    )
+
+
+def test_qdrant_strict_mode_missing_index_says_to_reindex() -> None:
+    body = b'{"status":{"error":"Bad request: Index required but not found for \\"meta.public\\" ..."}}'
+    message = friendly_error(_qdrant_answer(400, "Bad Request", body), load_settings("docker"))
+    assert message is not None and "auskunft reindex" in message and "\n" not in message
+
+
+def test_other_qdrant_answers_are_not_hidden() -> None:
+    assert friendly_error(_qdrant_answer(400, "Bad Request", b"{}"), load_settings("docker")) is None
+    assert friendly_error(_qdrant_answer(401, "Unauthorized", b""), load_settings("test")) is None  # embedded

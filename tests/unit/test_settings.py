@@ -100,3 +100,24 @@ def test_broken_settings_file(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -
     broken.write_text("generator: [unclosed\n", encoding="utf-8")
     monkeypatch.setenv("AUSKUNFT_SETTINGS_FILE", str(broken))
     assert "not valid YAML" in _one_line_error(profile="test")
+
+
+def test_store_scale_settings_from_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Flat keys under store, so one AUSKUNFT_STORE__* variable sets each (see config/default.yaml)."""
+    defaults = load_settings().store
+    assert (defaults.on_disk, defaults.on_disk_payload, defaults.quantization) == (False, True, "none")
+    assert (defaults.hnsw_m, defaults.hnsw_ef_construct, defaults.shard_number) == (16, 100, None)
+    monkeypatch.setenv("AUSKUNFT_STORE__QUANTIZATION", "scalar")
+    monkeypatch.setenv("AUSKUNFT_STORE__ON_DISK", "true")
+    monkeypatch.setenv("AUSKUNFT_STORE__HNSW_M", "32")
+    monkeypatch.setenv("AUSKUNFT_STORE__REPLICATION_FACTOR", "2")
+    store = load_settings().store
+    assert (store.quantization, store.on_disk, store.hnsw_m, store.replication_factor) == (
+        "scalar",
+        True,
+        32,
+        2,
+    )
+    monkeypatch.setenv("AUSKUNFT_STORE__QUANTIZATION", "product")
+    with pytest.raises(SettingsError, match="store.quantization"):
+        load_settings()

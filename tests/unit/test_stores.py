@@ -118,3 +118,97 @@ def test_only_one_writer(tmp_path: Path) -> None:
     finally:
         lock.release()
     writer_lock(settings).release()  # free again once the first writer is done
+
+
+# -- server collection settings and payload indexes (no server needed: the store connects lazily) ---------
+
+
+def test_scale_settings_reach_the_server_store_and_not_the_embedded_one(tmp_path: Path) -> None:
+    from config.settings import load_settings
+    from pipelines.stores import create_document_store
+
+    store = load_settings(
+        "test",
+        store={
+            "url": "http://qdrant:6333",
+            "on_disk": True,
+            "quantization": "scalar",
+            "hnsw_m": 32,
+            "hnsw_ef_construct": 256,
+            "shard_number": 3,
+            "replication_factor": 2,
+            "write_consistency_factor": 2,
+        },
+    ).store
+    server = create_document_store(load_settings("test", store=store.model_dump()))
+    assert server.on_disk is True and server.on_disk_payload is True
+    assert server.hnsw_config == {"m": 32, "ef_construct": 256}
+    assert server.quantization_config == {"scalar": {"type": "int8", "quantile": 0.99, "always_ram": True}}
+    assert (server.shard_number, server.replication_factor, server.write_consistency_factor) == (3, 2, 2)
+    assert {i["field_name"]: i["field_schema"] for i in server.payload_fields_to_index or []}[
+        "meta.date"
+    ] == ("datetime")
+
+    embedded = create_document_store(
+        load_settings("test", store={**store.model_dump(), "url": None}), tmp_path
+    )
+    assert embedded.on_disk is False and embedded.quantization_config is None and embedded.hnsw_config is None
+    assert embedded.shard_number is None and embedded.payload_fields_to_index is None
+
+
+@pytest.mark.parametrize(
+    ("quantization", "config"),
+    [("none", None), ("scalar", {"scalar": {"type": "int8", "quantile": 0.99, "always_ram": True}})]
+    + [("binary", {"binary": {"always_ram": True}})],
+)
+def test_quantization_choices_are_valid_qdrant_configs(quantization: str, config: object) -> None:
+    from pydantic import TypeAdapter
+    from qdrant_client.http import models
+
+    from config.settings import load_settings
+    from pipelines.stores import collection_settings
+
+    params = collection_settings(load_settings("test", store={"quantization": quantization}))
+    assert params["quantization_config"] == config
+    models.CreateCollection(
+        vectors=models.VectorParams(size=384, distance=models.Distance.COSINE),
+        hnsw_config=params["hnsw_config"],
+        quantization_config=config and TypeAdapter(models.QuantizationConfig).validate_python(config),
+    )
+
+
+def test_every_filter_auskunft_sends_is_served_by_a_payload_index() -> None:
+    """The filters of search (all choices, every role), retention and re-indexing, checked with Qdrant's rules
+    for which index serves which condition (as a server in strict mode checks them, see the stand-in)."""
+    import datetime
+
+    from haystack_integrations.document_stores.qdrant.filters import convert_filters_to_qdrant
+
+    from config.settings import RetentionRule
+    from ingest.retention import rule_filter
+    from ingest.runner import old_chunks_filter
+    from pipelines.filters import build_filters
+    from pipelines.stores import PAYLOAD_INDEXES
+    from tests.integration.qdrant_standin import unindexed_fields
+
+    indexes = {f"meta.{name}": kind for name, kind in PAYLOAD_INDEXES.items()}
+    choices = {"doc_type": "Satzung", "municipality": "Konstanz", "body": "Gemeinderat"}
+    filters = [
+        build_filters(**choices, since="2024-01-01", until="2024-12-31", role=role, default_level=level)
+        for role in ("desk", "staff", "admin")
+        for level in ("public", "internal", "confidential")
+    ]
+    filters.append(
+        rule_filter(
+            RetentionRule(doc_type="Einladung", max_age_years=2, municipality="X"), datetime.date(2025, 1, 1)
+        )
+    )
+    filters.append(old_chunks_filter("/srv/a.pdf", "abc", masked=True))  # ingest: a changed file's old chunks
+    filters.append({"field": "meta.source_id", "operator": "==", "value": "/srv/a.pdf"})  # forget, relabel
+    for haystack_filter in filters:
+        assert unindexed_fields(convert_filters_to_qdrant(haystack_filter), indexes) == {}, haystack_filter
+    # the check itself: a date range on a keyword index is not served
+    old = {**indexes, "meta.date": "keyword"}
+    assert unindexed_fields(convert_filters_to_qdrant(build_filters(since="2024-01-01")), old) == {
+        "meta.date": ["datetime"]
+    }
