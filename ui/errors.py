@@ -62,16 +62,6 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
     return None
 
 
-def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what it was raised from (Haystack wraps a component's error in PipelineRuntimeError)."""
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in chain:
-        chain.append(current)
-        current = current.__cause__ or current.__context__
-    return chain
-
-
 def _openai_unreachable(gen: Any) -> str:
     return (
         f"Cannot reach the OpenAI-compatible server at {gen.openai_url}; start it or set "
@@ -134,7 +124,7 @@ def one_line(exc: BaseException, settings: object | None = None, doing: str = "A
 
 
 def _causes(exc: BaseException) -> list[BaseException]:
-    """``exc`` and what caused it (pipelines and document stores wrap the client's error)."""
+    """``exc`` and what caused it (Haystack pipelines and document stores wrap the client's error)."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain and len(chain) < 10:
