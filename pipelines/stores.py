@@ -19,7 +19,6 @@ payload index for every field a filter uses (:data:`PAYLOAD_INDEXES`).
 from __future__ import annotations
 
 import contextlib
-import functools
 import json
 import os
 import shutil
@@ -31,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
+from pipelines.local_qdrant import speed_up_local_mode
 
 if TYPE_CHECKING:
     from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
@@ -105,25 +105,8 @@ def create_document_store(
     if path is None:
         raise StoreError("No embedded index folder given.")
     # the scale settings mean nothing to the embedded store (exact search in one process): not passed
-    _cache_json_paths_of_local_filters()
+    speed_up_local_mode()  # qdrant-client's local mode scores keyword vectors and filters per chunk in Python
     return QdrantDocumentStore(path=str(path), **common)
-
-
-@functools.cache
-def _cache_json_paths_of_local_filters() -> None:
-    """Parse each filter field's path once, not once per stored chunk and query.
-
-    The embedded store (qdrant-client's local mode) checks a filter against every chunk in Python and
-    parsed the field path ("meta.access") anew for each one; cached, the filter costs half the time
-    (profiled on 3,852 chunks). The role filter is on every search of the desk and staff. The parse
-    result is only read (qdrant-client's value_by_key), so a cached tuple is equivalent.
-    """
-    from qdrant_client.local import payload_value_extractor
-
-    parse = payload_value_extractor.parse_json_path
-    payload_value_extractor.parse_json_path = functools.lru_cache(maxsize=256)(  # type: ignore[assignment]
-        lambda key: tuple(parse(key))
-    )
 
 
 def payload_indexes() -> list[dict[str, str]]:

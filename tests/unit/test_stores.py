@@ -213,19 +213,3 @@ def test_every_filter_auskunft_sends_is_served_by_a_payload_index() -> None:
         "meta.date": ["datetime"]
     }
 
-
-def test_embedded_store_parses_filter_paths_once(tmp_path: Path) -> None:
-    """The local-mode filter reads the same paths for every chunk: parsed once, values unchanged."""
-    from qdrant_client.local import payload_value_extractor
-
-    from config.settings import load_settings
-    from pipelines.stores import close_document_store, create_document_store
-
-    store = create_document_store(load_settings("test", data_dir=tmp_path), path=tmp_path / "index")
-    close_document_store(store)
-    parse = payload_value_extractor.parse_json_path
-    assert parse("meta.access") is parse("meta.access")
-    payload = {"meta": {"access": "internal", "tags": ["a", "b"]}}
-    assert payload_value_extractor.value_by_key(payload, "meta.access") == ["internal"]
-    assert payload_value_extractor.value_by_key(payload, "meta.tags") == ["a", "b"]
-    assert payload_value_extractor.value_by_key(payload, "meta.public") is None
