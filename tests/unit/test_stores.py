@@ -212,4 +212,3 @@ def test_every_filter_auskunft_sends_is_served_by_a_payload_index() -> None:
     assert unindexed_fields(convert_filters_to_qdrant(build_filters(since="2024-01-01")), old) == {
         "meta.date": ["datetime"]
     }
-
