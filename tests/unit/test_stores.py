@@ -97,6 +97,44 @@ def test_snapshot_is_hard_linked_and_survives_later_commits(index: EmbeddedIndex
     assert not snapshot.path.exists()
 
 
+def test_snapshot_taken_while_a_writer_commits_holds_one_whole_generation(
+    index: EmbeddedIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a writer committing while a reader hard-linked the live generation removed it under the
+    reader (the reader's search failed, or it kept a partial copy until the next commit); now the new live
+    generation is linked instead."""
+    _write_generation(index, "v1")
+    (index.index_dir / "gen-000001" / "collection" / "segment.bin").write_text("v1")
+    link = os.link
+    commits: list[str] = []
+
+    def link_while_a_writer_commits(src: str, dst: str) -> None:
+        if not commits:  # the writer commits after the reader's first link: gen-000001 goes
+            commits.append(_write_generation(index, "v2"))
+        link(src, dst)
+
+    monkeypatch.setattr(os, "link", link_while_a_writer_commits)
+    snapshot = index.snapshot()
+    assert snapshot.generation == commits[0] == index.current()
+    assert sorted(p.name for p in (snapshot.path / "collection").iterdir()) == ["points.bin", "segment.bin"]
+    assert (snapshot.path / "collection" / "points.bin").read_text() == "v2"
+    assert [p.name for p in index.readers_dir.iterdir()] == [snapshot.path.name]  # the partial one is gone
+
+
+def test_manifest_read_while_a_writer_commits_is_the_new_live_one(
+    index: EmbeddedIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Regression: a reader that named the live generation just before a writer committed and removed it read
+    an empty manifest (/documents and /health showed no documents for a moment)."""
+    old = _write_generation(index, "v1")
+    _write_generation(index, "v2")  # removes the old one
+    stale = iter([old])  # what the reader saw in CURRENT just before the commit
+    real_current = EmbeddedIndex.current
+    monkeypatch.setattr(index, "current", lambda: next(stale, None) or real_current(index))
+    assert index.manifest() == {"entries": {"a": "v2"}}
+    assert index.manifest(old) == {}  # a generation asked for by name: gone is gone
+
+
 def test_snapshot_removes_folders_of_dead_readers(index: EmbeddedIndex) -> None:
     _write_generation(index, "v1")
     dead = index.readers_dir / "999999999-deadbeef"

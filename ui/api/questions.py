@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
-import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, StreamingResponse
 
 from pipelines.filters import build_filters
@@ -46,14 +48,20 @@ def role_filters(state: ApiState, role: str, filters: Filters | None) -> dict[st
     )
 
 
-def start_answer(state: ApiState, question: str, filters: Any, style: str) -> queue.Queue[Event]:
+def start_answer(state: ApiState, question: str, filters: Any, style: str) -> asyncio.Queue[Event]:
     """Generate in a thread (one at a time: ``generate_lock``); tokens, then the answer or the error, arrive
-    in the returned queue."""
-    events: queue.Queue[Event] = queue.Queue()
+    in the returned queue. The request awaits them on the event loop: a request waiting for the generator
+    holds none of the threads that searches, /health and the other requests run in."""
+    loop = asyncio.get_running_loop()
+    events: asyncio.Queue[Event] = asyncio.Queue()
+
+    def put(event: Event) -> None:
+        with contextlib.suppress(RuntimeError):  # the server shut down while the answer was written
+            loop.call_soon_threadsafe(events.put_nowait, event)
 
     def on_token(chunk: Any) -> None:
         if chunk.content:
-            events.put(("token", chunk.content))
+            put(("token", chunk.content))
 
     def work() -> None:
         try:
@@ -64,17 +72,17 @@ def start_answer(state: ApiState, question: str, filters: Any, style: str) -> qu
                     filters=filters,
                     style=style,
                 )
-            events.put(("answer", answer))
+            put(("answer", answer))
         except Exception as exc:  # handed to the request, which answers with one line
-            events.put(("error", exc))
+            put(("error", exc))
 
     threading.Thread(target=work, name="auskunft-answer", daemon=True).start()
     return events
 
 
-def ndjson_lines(
-    state: ApiState, caller: Caller, role: str, question: str, first: Event, events: queue.Queue[Event]
-) -> Iterator[bytes]:
+async def ndjson_lines(
+    state: ApiState, caller: Caller, role: str, question: str, first: Event, events: asyncio.Queue[Event]
+) -> AsyncIterator[bytes]:
     """``{"token": ...}`` lines, then the answer JSON (or ``{"detail": ...}`` if generation failed midway)."""
     event = first
     while True:
@@ -82,14 +90,15 @@ def ndjson_lines(
         if kind == "token":
             yield (json.dumps({"token": value}, ensure_ascii=False) + "\n").encode()
         elif kind == "answer":
-            audit(state, caller, role, "ask", question, [c["source"] for c in value.citations], value.refused)
+            sources = [c["source"] for c in value.citations]
+            await run_in_threadpool(audit, state, caller, role, "ask", question, sources, value.refused)
             yield (json.dumps(value.to_json(), ensure_ascii=False) + "\n").encode()
             return
         else:
             _, detail = status_and_detail(value, state.settings, "Answering")
             yield (json.dumps({"detail": detail}, ensure_ascii=False) + "\n").encode()
             return
-        event = events.get()
+        event = await events.get()
 
 
 @router.post(
@@ -109,7 +118,7 @@ def ndjson_lines(
         }
     },
 )
-def ask(
+async def ask(
     body: AskRequest,
     request: Request,
     caller: Annotated[Caller, Depends(get_caller)],
@@ -121,7 +130,7 @@ def ask(
     filters = role_filters(state, role, body.filters)
     streaming = stream if stream is not None else NDJSON in request.headers.get("accept", "")
     events = start_answer(state, body.question, filters, style)
-    first = events.get()
+    first = await events.get()
     if first[0] == "error":  # nothing sent yet: a proper status (e.g. 503 for a missing index)
         status, detail = status_and_detail(first[1], state.settings, "Answering")
         raise ApiError(status, detail)
@@ -130,12 +139,13 @@ def ask(
             ndjson_lines(state, caller, role, body.question, first, events), media_type=NDJSON
         )
     while first[0] == "token":
-        first = events.get()
+        first = await events.get()
     if first[0] == "error":
         status, detail = status_and_detail(first[1], state.settings, "Answering")
         raise ApiError(status, detail)
     answer: Answer = first[1]
-    audit(state, caller, role, "ask", body.question, [c["source"] for c in answer.citations], answer.refused)
+    sources = [c["source"] for c in answer.citations]
+    await run_in_threadpool(audit, state, caller, role, "ask", body.question, sources, answer.refused)
     return JSONResponse(answer.to_json())
 
 
