@@ -212,12 +212,20 @@ class EmbeddedIndex:
 
     # -- reading ---------------------------------------------------------------------------
     def current(self) -> str | None:
+        """The live generation. A writer that commits meanwhile switches CURRENT and then removes the
+        generation just read; then CURRENT is read again (was: None for a moment, /health said 503)."""
         pointer = self.index_dir / "CURRENT"
-        try:
-            name = pointer.read_text().strip()
-        except FileNotFoundError:
-            return None
-        return name if name and (self.index_dir / name).is_dir() else None
+        name = None
+        while True:
+            try:
+                again = pointer.read_text().strip()
+            except FileNotFoundError:
+                return None
+            if again and (self.index_dir / again).is_dir():
+                return again
+            if again == name:  # the same name twice and its folder is gone: no live generation
+                return None
+            name = again
 
     def manifest(self, generation: str | None = None) -> dict[str, Any]:
         """The manifest of ``generation``, by default of the live one (read again from the new live one when

@@ -250,3 +250,28 @@ def test_every_filter_auskunft_sends_is_served_by_a_payload_index() -> None:
     assert unindexed_fields(convert_filters_to_qdrant(build_filters(since="2024-01-01")), old) == {
         "meta.date": ["datetime"]
     }
+
+
+def test_current_reads_again_when_a_commit_removed_the_generation_just_named(
+    index: EmbeddedIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """/health saw no index for a moment while a re-index committed (benchmarks/load.py)."""
+    _write_generation(index, "v1")
+    live = _write_generation(index, "v2")
+    pointer = index.index_dir / "CURRENT"
+    answers = iter(["gen-000001", live])  # the first read names the generation the commit then removed
+    real_read_text = Path.read_text
+
+    def read_text(self: Path, *args: object, **kwargs: object) -> str:
+        if self == pointer:
+            return next(answers, live)
+        return real_read_text(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    assert index.current() == live
+
+
+def test_current_is_none_when_current_names_a_missing_folder(index: EmbeddedIndex) -> None:
+    index.index_dir.mkdir(parents=True)
+    (index.index_dir / "CURRENT").write_text("gen-000009")
+    assert index.current() is None
