@@ -218,8 +218,13 @@ def test_both_modes_answer_with_sources_in_a_real_browser(ui_url: str, browser: 
         '!!document.querySelector("[data-testid=stChatInputTextArea]")', 120, "the page with its chat input"
     )
     assert browser.js("document.documentElement.lang") == "de"
-    text = browser.text()
-    assert "Sachbearbeitung" in text and "KI-Modell" in text and "Dokumente im Index" in text
+    # the sidebar's status (model, index size) renders after the chat input: wait for it, then check it
+    text = browser.wait_for(
+        "document.body.innerText.includes('Dokumente im Index') && document.body.innerText",
+        60,
+        "the sidebar status",
+    )
+    assert "Sachbearbeitung" in text and "KI-Modell" in text
 
     # Sachbearbeitung: the amount, and the statute as a numbered, openable citation
     browser.ask(STAFF_QUESTION)
@@ -273,8 +278,11 @@ def test_both_modes_answer_with_sources_in_a_real_browser(ui_url: str, browser: 
 
     # the index view: documents, chunks, re-index and upload for admins
     browser.click('[data-testid="stTab"]', "Index")
-    browser.wait_for("document.body.innerText.includes('Re-Index starten')", 30, "the index view")
-    assert "Textabschnitte" in browser.text()
+    browser.wait_for(
+        "document.body.innerText.includes('Re-Index starten') && document.body.innerText.includes('Textabschnitte')",
+        30,
+        "the index view with its chunk count",
+    )
     time.sleep(1)
     browser.screenshot(SCREENSHOTS / "index.png")
     assert "Traceback" not in browser.text()
