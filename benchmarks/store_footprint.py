@@ -23,10 +23,8 @@ from haystack import Pipeline  # noqa: E402
 
 from config.settings import load_settings  # noqa: E402
 from ingest.sources.folder import list_files  # noqa: E402
-from pipelines.components.file_converter import MunicipalFileConverter  # noqa: E402
 from pipelines.components.german_sparse_document_embedder import GermanSparseDocumentEmbedder  # noqa: E402
-from pipelines.components.german_text_cleaner import GermanTextCleaner  # noqa: E402
-from pipelines.components.municipal_splitter import MunicipalDocumentSplitter  # noqa: E402
+from pipelines.indexing import add_chunking_stages  # noqa: E402
 from pipelines.offline import enforce_offline  # noqa: E402
 from pipelines.stores import embedding_dim  # noqa: E402
 
@@ -45,21 +43,11 @@ def main() -> None:
     enforce_offline()
     settings = load_settings("embedded", data_dir="/nonexistent")
     files = list_files(args.folder, settings.indexing.include, settings.indexing.exclude)
+    # the real chunking stages (guard and masker included), then the keyword vectors; no dense model needed
     pipeline = Pipeline()
-    pipeline.add_component("converter", MunicipalFileConverter(ocr_languages=settings.indexing.ocr_languages))
-    pipeline.add_component("cleaner", GermanTextCleaner())
-    pipeline.add_component(
-        "splitter",
-        MunicipalDocumentSplitter(
-            split_words=settings.indexing.split_words,
-            max_words=settings.indexing.max_words,
-            overlap_sentences=settings.indexing.overlap_sentences,
-        ),
-    )
+    last = add_chunking_stages(pipeline, settings)
     pipeline.add_component("keywords", GermanSparseDocumentEmbedder())
-    pipeline.connect("converter.documents", "cleaner.documents")
-    pipeline.connect("cleaner.documents", "splitter.documents")
-    pipeline.connect("splitter.documents", "keywords.documents")
+    pipeline.connect(f"{last}.documents", "keywords.documents")
     meta = [
         {**f.meta, "source": f.source, "source_id": f.source_id, "checksum": "0" * 64, "access": "internal"}
         for f in files

@@ -22,12 +22,11 @@ if TYPE_CHECKING:
     from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
 
-def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentStore) -> Pipeline:
-    """Files in (``converter.sources`` + ``converter.meta``), chunks with vectors written to the store.
+def add_chunking_stages(pipeline: Pipeline, settings: Settings) -> str:
+    """Add converter -> cleaner -> guard -> masker -> splitter to ``pipeline``; returns the last one's name.
 
-    The converter's ``failed`` output lists files that could not be converted, with reasons.
+    Files go in at ``converter.sources`` + ``converter.meta``; chunks come out of ``splitter.documents``.
     """
-    pipeline = Pipeline()
     pipeline.add_component("converter", MunicipalFileConverter(ocr_languages=settings.indexing.ocr_languages))
     pipeline.add_component("cleaner", GermanTextCleaner())
     pipeline.add_component("guard", InstructionGuard())
@@ -41,15 +40,25 @@ def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentSt
             overlap_sentences=settings.indexing.overlap_sentences,
         ),
     )
-    pipeline.add_component("embedder", build_document_embedder(settings))
-    pipeline.add_component(
-        "writer", DocumentWriter(document_store=document_store, policy=DuplicatePolicy.OVERWRITE)
-    )
     pipeline.connect("converter.documents", "cleaner.documents")
     pipeline.connect("cleaner.documents", "guard.documents")
     pipeline.connect("guard.documents", "masker.documents")
     pipeline.connect("masker.documents", "splitter.documents")
-    pipeline.connect("splitter.documents", "embedder.documents")
+    return "splitter"
+
+
+def build_indexing_pipeline(settings: Settings, document_store: QdrantDocumentStore) -> Pipeline:
+    """Files in (``converter.sources`` + ``converter.meta``), chunks with vectors written to the store.
+
+    The converter's ``failed`` output lists files that could not be converted, with reasons.
+    """
+    pipeline = Pipeline()
+    last = add_chunking_stages(pipeline, settings)
+    pipeline.add_component("embedder", build_document_embedder(settings))
+    pipeline.add_component(
+        "writer", DocumentWriter(document_store=document_store, policy=DuplicatePolicy.OVERWRITE)
+    )
+    pipeline.connect(f"{last}.documents", "embedder.documents")
     if settings.retrieval.hybrid:
         pipeline.add_component("keyword_embedder", GermanSparseDocumentEmbedder())
         pipeline.connect("embedder.documents", "keyword_embedder.documents")
