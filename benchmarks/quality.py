@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import time
 from pathlib import Path
 
 # this folder holds ingest.py, named like the `ingest` package; keep it from shadowing the package
@@ -76,7 +77,18 @@ def main() -> None:
         subset = cases if args.answers < 0 else answer_sample(cases, args.answers)
         settings = load_settings("embedded", data_dir=args.index)
         service = QueryService(settings)
-        report = evaluate(service, subset, k=args.k, answers=True)
+        started = time.perf_counter()
+        report = evaluate(
+            service,
+            subset,
+            k=args.k,
+            answers=True,
+            progress=lambda done, total: print(
+                f"answered {done}/{total} ({time.perf_counter() - started:.0f} s)",
+                file=sys.stderr,
+                flush=True,
+            ),
+        )
         service.close()
         print(f"full pipeline on {len(subset)} questions: " + json.dumps(report.totals(), ensure_ascii=False))
         for category, totals in report.by_category().items():
