@@ -17,6 +17,7 @@ import argparse
 import json
 import sys
 import time
+from dataclasses import asdict
 from pathlib import Path
 
 # this folder holds ingest.py, named like the `ingest` package; keep it from shadowing the package
@@ -24,7 +25,7 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 
 from config.settings import load_settings  # noqa: E402
 from ingest.runner import ingest  # noqa: E402
-from pipelines.evaluation import evaluate, load_cases  # noqa: E402
+from pipelines.evaluation import EvalReport, evaluate, load_cases  # noqa: E402
 from pipelines.offline import enforce_offline  # noqa: E402
 from pipelines.query import QueryService  # noqa: E402
 
@@ -77,18 +78,24 @@ def main() -> None:
         subset = cases if args.answers < 0 else answer_sample(cases, args.answers)
         settings = load_settings("embedded", data_dir=args.index)
         service = QueryService(settings)
+        # one question at a time, each result appended to a JSONL file at once: a long run that is stopped
+        # (65 answers take hours on two cores) keeps what it measured
+        partial = REPO / "benchmarks" / ".data" / "quality-answers.jsonl"
+        partial.parent.mkdir(parents=True, exist_ok=True)
+        partial.write_text("", encoding="utf-8")
+        report = EvalReport(k=args.k)
         started = time.perf_counter()
-        report = evaluate(
-            service,
-            subset,
-            k=args.k,
-            answers=True,
-            progress=lambda done, total: print(
-                f"answered {done}/{total} ({time.perf_counter() - started:.0f} s)",
+        for number, case in enumerate(subset, 1):
+            result = evaluate(service, [case], k=args.k, answers=True).cases[0]
+            report.cases.append(result)
+            with partial.open("a", encoding="utf-8") as out:
+                out.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
+            print(
+                f"answered {number}/{len(subset)} ({time.perf_counter() - started:.0f} s): {result.id} "
+                f"answer_correct={result.answer_correct}",
                 file=sys.stderr,
                 flush=True,
-            ),
-        )
+            )
         service.close()
         print(f"full pipeline on {len(subset)} questions: " + json.dumps(report.totals(), ensure_ascii=False))
         for category, totals in report.by_category().items():
