@@ -47,10 +47,10 @@ def main() -> None:
     args = parser.parse_args()
     enforce_offline()
     build = load_settings("embedded", data_dir=args.index, retrieval={"hybrid": True})
-    report = ingest(build, [str(args.corpus.resolve())])
+    indexed = ingest(build, [str(args.corpus.resolve())])
     print(
-        f"index {args.index}: {len(report.added)} added, {len(report.updated)} updated, "
-        f"{len(report.unchanged)} unchanged, {len(report.failed)} failed, {report.seconds:.0f} s"
+        f"index {args.index}: {len(indexed.added)} added, {len(indexed.updated)} updated, "
+        f"{len(indexed.unchanged)} unchanged, {len(indexed.failed)} failed, {indexed.seconds:.0f} s"
     )
     cases = load_cases(args.cases)
     print(f"{len(cases)} questions, {sum(c.answerable for c in cases)} answerable")
@@ -88,8 +88,8 @@ def main() -> None:
         for number, case in enumerate(subset, 1):
             result = evaluate(service, [case], k=args.k, answers=True).cases[0]
             report.cases.append(result)
-            with partial.open("a", encoding="utf-8") as out:
-                out.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
+            with partial.open("a", encoding="utf-8") as results_file:
+                results_file.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
             print(
                 f"answered {number}/{len(subset)} ({time.perf_counter() - started:.0f} s): {result.id} "
                 f"answer_correct={result.answer_correct}",
