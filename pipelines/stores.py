@@ -216,7 +216,7 @@ class EmbeddedIndex:
         generation just read; then CURRENT is read again (was: None for a moment, /health said 503)."""
         pointer = self.index_dir / "CURRENT"
         name = None
-        while True:
+        for _ in range(10):  # bounded: a commit per read would be a writer gone wrong, not a live index
             try:
                 again = pointer.read_text().strip()
             except FileNotFoundError:
@@ -226,6 +226,7 @@ class EmbeddedIndex:
             if again == name:  # the same name twice and its folder is gone: no live generation
                 return None
             name = again
+        return None
 
     def manifest(self, generation: str | None = None) -> dict[str, Any]:
         """The manifest of ``generation``, by default of the live one (read again from the new live one when
