@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -18,6 +19,7 @@ from pipelines.components.cited_answer_builder import CitedAnswerBuilder, refusa
 from pipelines.components.german_sparse_text_embedder import GermanSparseTextEmbedder
 from pipelines.components.municipal_ranker import MunicipalRanker
 from pipelines.embedders import build_text_embedder, embedder_id
+from pipelines.evidence import select_evidence
 from pipelines.generators import build_generator
 from pipelines.german_terms import expand_suspended_compounds
 from pipelines.stores import (
@@ -130,6 +132,7 @@ class QueryService:
         self._snapshot: Snapshot | None = None
         self._retrieval: Pipeline | None = None
         self._lock = threading.RLock()
+        self._towns: tuple[tuple[str | None, int], set[str]] | None = None
         self._embedded = EmbeddedIndex(settings.index_dir) if not settings.store.url else None
 
     # -- index ---------------------------------------------------------------------------------
@@ -181,6 +184,17 @@ class QueryService:
             raise StoreError(_NO_KEYWORDS)
         return bool(keywords)
 
+    def municipalities(self) -> set[str]:
+        """Every municipality in the index (to recognise a town in a question even when no retrieved
+        chunk is from it); read once per generation, and every 5 minutes on a Qdrant server."""
+        self._ensure_store()
+        with self._lock:
+            key = (self.generation(), int(time.monotonic() // 300) if self._embedded is None else 0)
+            if self._towns is None or self._towns[0] != key:
+                values = self._store.get_metadata_field_unique_values("municipality", size=10_000)[0]
+                self._towns = (key, {str(v) for v in values if v})
+            return self._towns[1]
+
     def generation(self) -> str | None:
         return self._snapshot.generation if self._snapshot else None
 
@@ -228,6 +242,9 @@ class QueryService:
             if best >= self.settings.retrieval.min_score
             else []
         )
+        # a question about another town or a levy no chunk names is refused here: the small model cannot be
+        # trusted to refuse (see pipelines/evidence.py)
+        evidence = select_evidence(question, evidence, self.municipalities())
         if not evidence:
             r = refusal()
             return Answer(r["answer"], r["citations"], True, documents=documents)

@@ -184,3 +184,57 @@ def test_an_echoed_source_label_is_dropped_but_a_labelled_statement_is_kept() ->
     assert answer["answer"] == "Für den ersten Hund sind 120,00 Euro zu zahlen [1]."
     kept = _answer("Beleg: Für den ersten Hund sind 120,00 Euro zu zahlen [2].")
     assert "120,00 Euro" in kept["answer"] and not kept["refused"]
+
+
+def test_a_question_for_an_amount_or_a_date_answered_without_a_figure_is_refused() -> None:
+    docs = [Document(content="Die Stadt Konstanz erhebt eine Zweitwohnungsteuer.", meta={"source": "kon.md"})]
+
+    def run(question: str, reply: str) -> dict[str, Any]:
+        return CitedAnswerBuilder().run(
+            replies=[ChatMessage.from_assistant(reply)], documents=docs, query=question
+        )["answer"]
+
+    vague = run("Wie viel Gewerbesteuer zahlt man in Konstanz?", "Die Stadt Konstanz erhebt eine Steuer [1].")
+    assert vague["refused"] and vague["answer"] == REFUSAL
+    assert run("Wann tritt die Satzung in Kraft?", "Die Stadt Konstanz erhebt eine Steuer [1].")["refused"]
+    # the same reply answers a question that asks for no figure
+    assert not run(
+        "Welche Steuer erhebt Konstanz auf Zweitwohnungen?",
+        "Die Stadt Konstanz erhebt eine Zweitwohnungsteuer [1].",
+    )["refused"]
+
+
+def _asked(question: str, reply: str, documents: list[Document]) -> dict[str, Any]:
+    return CitedAnswerBuilder().run(
+        replies=[ChatMessage.from_assistant(reply)], documents=documents, query=question
+    )["answer"]
+
+
+def test_an_answer_that_only_repeats_the_question_is_refused() -> None:
+    docs = [
+        Document(
+            content="Von der Übernachtungsteuer befreit sind Kinder bis zum vollendeten 18. Lebensjahr.",
+            meta={"source": "ka.md"},
+        )
+    ]
+    question = "Zahlen Kinder in Karlsruhe auch die Übernachtungsteuer?"
+    echo = _asked(question, "Ja, Kinder in Karlsruhe zahlen auch die Übernachtungsteuer [1].", docs)
+    assert echo["refused"] and echo["answer"] == REFUSAL
+    answer = _asked(question, "Nein, Kinder bis zum vollendeten 18. Lebensjahr sind befreit [1].", docs)
+    assert not answer["refused"] and "18. Lebensjahr" in answer["answer"]
+
+
+def test_a_word_of_the_question_the_text_phrases_otherwise_is_no_reason_to_refuse() -> None:
+    # the ordinance says "an der Leine zu führen", never "Leinenpflicht"
+    docs = [
+        Document(
+            content="Hunde sind innerhalb bebauter Ortsteile an der Leine zu führen.",
+            meta={"source": "bbo/polizeiverordnung.md", "section": "§ 13"},
+        )
+    ]
+    answer = _asked(
+        "Gibt es in Bad Boll eine Leinenpflicht, und in welchem Paragraphen steht sie?",
+        "Ja, die Leinenpflicht steht in § 13: Hunde sind in bebauten Ortsteilen an der Leine zu führen [1].",
+        docs,
+    )
+    assert not answer["refused"] and "§ 13" in answer["answer"]

@@ -1,0 +1,70 @@
+"""Which retrieved chunks may answer a question, decided before the model is asked.
+
+The shipped 1.5B model cannot be trusted to refuse by itself: told to refuse when the excerpts are silent,
+it refuses nearly everything (measured on the evaluation set); told only to answer, it answers from the
+nearest text, e.g. another town's dog tax. So the refusal is decided here, from facts a person could check:
+
+* the question names a municipality: other towns' chunks are not evidence (federal laws, district
+  statutes and chunks whose title or body names the place stay);
+* the question asks about a levy ("Hundesteuer", "Säumnisgebühr"): some remaining chunk must name it.
+"""
+
+from __future__ import annotations
+
+import re
+
+from haystack import Document
+
+from pipelines.components.municipal_ranker import named_towns
+from pipelines.german_terms import expand_suspended_compounds
+
+_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
+_LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
+_LINKING_S = re.compile(rf"s(?={_LEVY_ENDING})")
+# a compound naming a levy: at least three letters before the ending ("hundesteuer", not "steuer")
+_LEVY = re.compile(rf"\b[a-z]{{3,}}{_LEVY_ENDING}")
+
+
+def levy_text(text: str) -> str:
+    """Folded, and "Übernachtungssteuer" written like "Übernachtungsteuer" (no linking s)."""
+    return _LINKING_S.sub("", text.lower().translate(_FOLD))
+
+
+def levies_asked(question: str) -> set[str]:
+    """The levies a question names, normalised: {"hundesteuer", "verpackungsteuer"}."""
+    return set(_LEVY.findall(levy_text(question)))
+
+
+def _is_district_or_federal(doc: Document) -> bool:
+    town = str(doc.meta.get("municipality") or "")
+    return not town or town.lower().startswith(("landkreis", "lkr", "kreis", "bund"))
+
+
+def _belongs_to(doc: Document, towns: set[str]) -> bool:
+    """A chunk of one of ``towns``, of a town part named in its title or body ("Stadtteilbeirat Büchenbach"
+    of Erlangen), or of a district or federal law."""
+    if doc.meta.get("municipality") in towns or _is_district_or_federal(doc):
+        return True
+    label = f"{doc.meta.get('title', '')} {doc.meta.get('body', '')}"
+    return bool(named_towns(label, towns))
+
+
+def select_evidence(question: str, documents: list[Document], municipalities: set[str]) -> list[Document]:
+    """The chunks of ``documents`` that may answer ``question``; [] means the answer is a refusal.
+
+    ``municipalities``: every town the index knows (a town missing from the retrieved chunks is still
+    recognised in the question).
+    """
+    towns = municipalities | {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
+    named = named_towns(question, towns)
+    if named:
+        documents = [d for d in documents if _belongs_to(d, named)]
+    levies = levies_asked(question)
+    if levies and documents:
+        text = " ".join(
+            levy_text(f"{d.meta.get('title', '')} {expand_suspended_compounds(d.content or '')}")
+            for d in documents
+        )
+        if not all(levy in text for levy in levies):
+            return []
+    return documents
