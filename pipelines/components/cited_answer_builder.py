@@ -72,9 +72,11 @@ def _off_topic(answer: str, query: str, documents: list[Document]) -> bool:
 
 def _echo(answer: str, query: str) -> bool:
     """True when the answer only repeats the question ("Ja, Kinder zahlen auch die Übernachtungsteuer"):
-    fewer than two words or figures that the question does not contain."""
-    asked = {w.lower().translate(_FOLD) for w in _WORD.findall(query)} | _facts(query)
-    said = {w.lower().translate(_FOLD) for w in _WORD.findall(answer)} | _facts(answer)
+    no figure and fewer than two words that the question does not contain."""
+    if _facts(answer) - _facts(query):
+        return False  # "Konstanz verlangt für ein Einwegbesteck 0,20 €": the figure is the answer
+    asked = {w.lower().translate(_FOLD) for w in _WORD.findall(query)}
+    said = {w.lower().translate(_FOLD) for w in _WORD.findall(answer)}
     return len(said - asked) < 2
 
 

@@ -222,6 +222,16 @@ def test_an_answer_that_only_repeats_the_question_is_refused() -> None:
     assert echo["refused"] and echo["answer"] == REFUSAL
     answer = _asked(question, "Nein, Kinder bis zum vollendeten 18. Lebensjahr sind befreit [1].", docs)
     assert not answer["refused"] and "18. Lebensjahr" in answer["answer"]
+    # a figure the question does not name is an answer, however many of its words the reply repeats
+    besteck = [
+        Document(content="Die Steuer beträgt für jedes Einwegbesteck 0,20 €.", meta={"source": "kon.md"})
+    ]
+    figure = _asked(
+        "Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?",
+        "Konstanz verlangt für ein Einwegbesteck 0,20 € [1].",
+        besteck,
+    )
+    assert not figure["refused"] and "0,20 €" in figure["answer"]
 
 
 def test_a_word_of_the_question_the_text_phrases_otherwise_is_no_reason_to_refuse() -> None:
