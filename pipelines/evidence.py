@@ -16,23 +16,22 @@ import re
 from haystack import Document
 
 from pipelines.components.municipal_ranker import named_towns
-from pipelines.german_terms import expand_suspended_compounds
+from pipelines.german_terms import expand_suspended_compounds, fold
 
-_FOLD = str.maketrans({"ä": "a", "ö": "o", "ü": "u", "ß": "ss"})
 _LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
 _LINKING_S = re.compile(rf"s(?={_LEVY_ENDING})")
 # a compound naming a levy: at least three letters before the ending ("hundesteuer", not "steuer")
 _LEVY = re.compile(rf"\b[a-z]{{3,}}{_LEVY_ENDING}")
 
 
-def levy_text(text: str) -> str:
+def _levy_text(text: str) -> str:
     """Folded, and "Übernachtungssteuer" written like "Übernachtungsteuer" (no linking s)."""
-    return _LINKING_S.sub("", text.lower().translate(_FOLD))
+    return _LINKING_S.sub("", fold(text))
 
 
 def levies_asked(question: str) -> set[str]:
     """The levies a question names, normalised: {"hundesteuer", "verpackungsteuer"}."""
-    return set(_LEVY.findall(levy_text(question)))
+    return set(_LEVY.findall(_levy_text(question)))
 
 
 def _is_district_or_federal(doc: Document) -> bool:
@@ -62,7 +61,7 @@ def select_evidence(question: str, documents: list[Document], municipalities: se
     levies = levies_asked(question)
     if levies and documents:
         text = " ".join(
-            levy_text(f"{d.meta.get('title', '')} {expand_suspended_compounds(d.content or '')}")
+            _levy_text(f"{d.meta.get('title', '')} {expand_suspended_compounds(d.content or '')}")
             for d in documents
         )
         if not all(levy in text for levy in levies):

@@ -36,6 +36,11 @@ _stemmer = snowballstemmer.stemmer("german")
 
 
 @lru_cache(maxsize=200_000)
+def fold(text: str) -> str:
+    """Lower case without umlauts and ß ("Übernachtungsteuer" -> "ubernachtungsteuer")."""
+    return text.lower().translate(_FOLD)
+
+
 def _stem(word: str) -> str:
     return str(_stemmer.stemWord(word))
 

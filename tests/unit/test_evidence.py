@@ -75,3 +75,18 @@ def test_levies_are_matched_with_or_without_linking_s_and_in_longer_compounds() 
     assert select_evidence("Wie hoch ist die Übernachtungssteuer in Karlsruhe?", [statute], TOWNS) == [
         statute
     ]
+
+
+def test_a_levy_is_not_found_in_parts_of_other_words() -> None:
+    # "Gewerbe..." and "...steuer" occur, but in two other words: no excerpt names the Gewerbesteuer
+    friedhof = _doc(
+        "Die Gewerbetreibenden haben die Friedhofsordnung zu beachten. Die Zweitwohnungssteuer beträgt 20 %.",
+        title="Friedhofsordnung",
+        municipality="Konstanz",
+    )
+    assert select_evidence("Wie hoch ist der Gewerbesteuer-Hebesatz in Konstanz?", [friedhof], TOWNS) == []
+    # named in the text: kept
+    becher = _doc(
+        "Die Verpackungssteuer beträgt für jede Einwegdose, -becher 0,50 Euro.", municipality="Konstanz"
+    )
+    assert select_evidence("Was kostet ein Einwegbecher an Verpackungssteuer?", [becher], TOWNS) == [becher]
