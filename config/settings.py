@@ -83,6 +83,9 @@ class GeneratorSettings(_Section):
     # order of the excerpts in the prompt: small models read the excerpt next to the question best
     # ("best_last"); "best_first" keeps the ranked order
     excerpt_order: Literal["best_last", "best_first"] = "best_last"
+    # characters of each retrieved chunk the model reads: the sentences around the question's words
+    # (pipelines/excerpts.py); 0 = whole chunks
+    excerpt_chars: int = Field(600, ge=0)
 
 
 class IndexingSettings(_Section):

@@ -20,6 +20,7 @@ from pipelines.components.german_sparse_text_embedder import GermanSparseTextEmb
 from pipelines.components.municipal_ranker import MunicipalRanker
 from pipelines.embedders import build_text_embedder, embedder_id
 from pipelines.evidence import select_evidence
+from pipelines.excerpts import focus
 from pipelines.generators import build_generator
 from pipelines.german_terms import expand_suspended_compounds
 from pipelines.stores import (
@@ -93,7 +94,7 @@ def build_retrieval_pipeline(settings: Settings, document_store: Any, hybrid: bo
             document_store=document_store, top_k=r.candidates, return_embedding=True
         )
         pipeline.add_component("retriever", retriever)
-    boosts = {} if r.rerank else {"town_boost": 0.0, "version_penalty": 0.0}
+    boosts = {} if r.rerank else {"town_boost": 0.0, "version_penalty": 0.0, "answer_type_boost": 0.0}
     pipeline.add_component("ranker", MunicipalRanker(top_k=r.top_k, **boosts))
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
     pipeline.connect("embedder.embedding", "ranker.query_embedding")
@@ -255,7 +256,12 @@ class QueryService:
         numbered = evidence[::-1] if self.settings.generator.excerpt_order == "best_last" else evidence
         # the model reads suspended compounds written out ("Einwegdose, -becher" -> "..., Einwegbecher");
         # citations and quotes are checked against the chunks as stored
-        shown = [replace(d, content=expand_suspended_compounds(d.content or "")) for d in numbered]
+        # ... and only the passage of each chunk around the question's words (pipelines/excerpts.py)
+        chars = self.settings.generator.excerpt_chars
+        shown = [
+            replace(d, content=focus(question, expand_suspended_compounds(d.content or ""), chars or None))
+            for d in numbered
+        ]
         prompt: dict[str, Any] = {"question": question, "documents": shown}
         if style != "staff":  # the pipeline's own template is the staff one
             prompt["template"] = (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(encoding="utf-8")

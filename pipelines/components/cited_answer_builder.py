@@ -10,7 +10,7 @@ from haystack import Document, component
 from haystack.dataclasses import ChatMessage
 
 from pipelines.components.municipal_splitter import split_sentences
-from pipelines.german_terms import fold
+from pipelines.german_terms import fold, terms
 
 logger = logging.getLogger(__name__)
 
@@ -28,6 +28,13 @@ _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
 _ASKS_FOR_FIGURE = re.compile(
     r"\b(?:wie ?viele?|wie hoch|was kostet|was kosten|welche[nrs]? [\w-]*(?:betrag|hebesatz|gebühr|satz)|"
     r"(?:ab|bis|seit) wann|wann)\b",
+    re.I,
+)
+
+
+# questions that ask where a rule stands: "in welchem Paragraphen", "Bitte mit Paragraph", "welche Vorschrift"
+_ASKS_FOR_PROVISION = re.compile(
+    r"paragra(?:ph|f)\w*|§|vorschrift\w*|rechtsgrundlage\w*|wo (?:steht|ist) (?:das|dies)\w*|welche[mnrs]? (?:gesetz|satzung|artikel)",
     re.I,
 )
 
@@ -60,6 +67,48 @@ def _echo(answer: str, query: str) -> bool:
     asked = {fold(w) for w in _WORD.findall(query)}
     said = {fold(w) for w in _WORD.findall(answer)}
     return len(said - asked) < 2
+
+
+# words every amount question shares with any amount sentence; they show nothing about the topic
+_GENERIC_TERMS = frozenset(
+    {"euro", "pro", "jahr", "jahrlich", "monat", "tag", "woch", "stund", "kost", "zahl", "betrag", "hoch"}
+)
+
+
+def _topic_terms(text: str) -> set[str]:
+    """Word stems and compound 5-grams of ``text`` (no numbers, § or dates): what it is about."""
+    return {t for t in terms(text) if t[0] not in "#§" and not t[0].isdigit()} - _GENERIC_TERMS
+
+
+def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool:
+    """Asked "Was kostet ein Reisepass?", a 1.5B model answers with the nearest amount of any excerpt
+    (1,50 Euro of a school-bus statute). A figure answers the question only where it stands in a sentence
+    (or under a heading) that shares a word with the question, or a long compound part ("Einwegbecher" /
+    "Einweggetränkeverpackung"); the town's name does not count."""
+    figures = {f for f in _facts(answer) - _facts(query) if not re.fullmatch(r"\d", f)}
+    if not figures:
+        return True
+    towns = set().union(*(_topic_terms(str(d.meta.get("municipality") or "")) for d in documents))
+    asked = _topic_terms(query) - towns
+    compounds = {w for w in (fold(w) for w in _WORD.findall(query)) if len(w) >= 8}
+    for doc in documents:
+        heading = str(doc.meta.get("heading") or "")
+        for sentence in split_sentences((doc.content or "").replace("\n", " \n ")):
+            if figures & _facts(sentence):
+                text = f"{heading}\n{sentence}"
+                shared = asked & _topic_terms(text)
+                grams = sum(1 for t in shared if t.startswith("~"))
+                if len(shared) > grams or grams >= 5 or _shares_a_head(compounds, text):
+                    return True
+    return False
+
+
+def _shares_a_head(compounds: set[str], text: str) -> bool:
+    """A compound of the question ends with a word of ``text`` or the other way round ("Zweitwohnungssteuer"
+    / "Die Steuer beträgt"; "Hundesteuer" / "Zwingerhundesteuer"); heads shorter than 5 letters
+    ("Büro") say too little."""
+    words = {fold(w) for w in _WORD.findall(text) if len(w) >= 5}
+    return any(q != w and (q.endswith(w) or w.endswith(q)) for q in compounds for w in words)
 
 
 _SOURCE_LABEL = re.compile(r"^\s*(?:Belege?|Quellen?|Auszug|Fundstelle)\s*(?:\[\d+\])?\s*:(.*)$", re.I | re.S)
@@ -130,6 +179,8 @@ class CitedAnswerBuilder:
         if query and _ASKS_FOR_FIGURE.search(query) and not re.search(r"\d", bare):
             # asked "wie viel" or "wann", answered without any figure: the excerpts did not have it
             return {"answer": refusal("asked for a figure, none given")}
+        if query and _ASKS_FOR_FIGURE.search(query) and not _figure_on_topic(bare, query, documents):
+            return {"answer": refusal("its figures stand in no excerpt sentence about the question")}
         stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
         given = set().union(
             *(_facts(d.content or "") | _facts(str(d.meta.get("section", ""))) for d in documents)
@@ -181,8 +232,11 @@ class CitedAnswerBuilder:
             doc = documents[n - 1]
             claims = _CITE.sub("", " ".join(s for s in rebuilt if f"[{order.index(n) + 1}]" in s))
             citations.append(citation_of(doc, _best_quote(doc, claims or answer_text)))
-        if used := version_note(citations):
-            answer_text = f"{answer_text}\n\n{used}"
+        notes = [version_note(citations)]
+        if query and _ASKS_FOR_PROVISION.search(query):
+            notes.insert(0, provision_note(citations))
+        if notes := [n for n in notes if n]:
+            answer_text = f"{answer_text}\n\n" + "\n".join(notes)
         return {
             "answer": {
                 "answer": answer_text,
@@ -221,6 +275,17 @@ def version_note(citations: list[dict[str, Any]]) -> str:
             versions[version] = versions.get(version, "") + f"[{number}]"
     parts = [f"{version} {marks}" for version, marks in versions.items()]
     return f"Verwendete Fassung: {'; '.join(parts)}." if parts else ""
+
+
+def provision_note(citations: list[dict[str, Any]]) -> str:
+    """Where the cited rules stand, from the chunks' own § / Artikel / TOP labels (a small model misreads
+    "§ 13" as "Abs. 3"): "Fundstelle: Polizeiverordnung, § 13 [1]; Paßgesetz, § 5 [2]."."""
+    places: dict[str, str] = {}  # "<title>, <section>" -> "[1][2]"
+    for number, c in enumerate(citations, 1):
+        if c.get("section"):
+            place = f"{c.get('title') or 'Dokument'}, {c['section']}"
+            places[place] = places.get(place, "") + f"[{number}]"
+    return f"Fundstelle: {'; '.join(f'{p} {marks}' for p, marks in places.items())}." if places else ""
 
 
 def citation_of(doc: Document, quote: str) -> dict[str, Any]:

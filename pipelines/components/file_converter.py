@@ -55,8 +55,11 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
 
 def _front_matter_meta(fm: dict[str, Any]) -> dict[str, Any]:
     meta: dict[str, Any] = {}
+    fm = {str(key).lower(): value for key, value in fm.items()}  # "Title:" in the federal law exports
     if fm.get("titel") or fm.get("title"):
         meta["title"] = str(fm.get("titel") or fm.get("title"))
+        if fm.get("jurabk") and str(fm["jurabk"]) not in meta["title"]:
+            meta["title"] += f" ({fm['jurabk']})"  # "Paßgesetz (PaßG 1986)": the abbreviation staff cite
     if fm.get("rechtsnatur"):
         meta["doc_type"] = str(fm["rechtsnatur"])
     if fm.get("gemeinde") or fm.get("kreis"):

@@ -19,6 +19,21 @@ _PAST = re.compile(
 _BEFORE = re.compile(r"\b(vor der|vor dem|bis ende|bis zum)\b", re.I)
 # only normative texts have versions that replace each other; minutes and council papers do not
 _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
+# what kind of answer the question wants, and whether a chunk holds such a thing at all: a question
+# "Wie hoch ist die Hundesteuer?" is answered by "§ 5 Steuersatz ... 110,00 Euro", not by "§ 1 Steuergegenstand"
+_ASKS_AMOUNT = re.compile(
+    r"\b(?:wie ?viel\w*|wie hoch|was kostet|was kosten|was zahl\w*|welche[nrs]? [\w-]*(?:betrag|satz|gebühr|preis)\w*|"
+    r"[\w-]*(?:hebesatz|steuersatz|prozentsatz|höchstsatz|höchstbetrag|kilometerpreis))\b",
+    re.I,
+)
+_AMOUNT = re.compile(
+    r"\d(?:[\d.,]*\d)?\s*(?:€|euro\b|eur\b|%|prozent\b|vom hundert\b|v\.\s?h\.)|(?:€|EUR)\s*\d", re.I
+)
+_ASKS_DATE = re.compile(
+    r"\b(?:wann|ab welchem (?:datum|tag|zeitpunkt)|bis zu welchem|welche[nrs]? frist|fällig\w*)\b", re.I
+)
+_MONTHS = "januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+_DATE = re.compile(rf"\b\d{{1,2}}\.\s?(?:\d{{1,2}}\.(?:\s?\d{{2,4}})?|(?:{_MONTHS})\b)", re.I)
 _FAMILY_NOISE = re.compile(
     r"[\d.§()\-–,/]+|\b(ab|vom|stand|fassung|neufassung|änderung|zur|der|die|des|über)\b", re.I
 )
@@ -46,14 +61,19 @@ def _version_date(doc: Document) -> str:
 
 
 def _town_pattern(town: str) -> re.Pattern[str]:
-    """A town name as written in questions: "Zell u.A." also matches "Zell unter Aichelberg"."""
+    """A town name as written in questions: "Zell u.A." also matches "Zell unter Aichelberg", "Karlsruhe"
+    also "Karlsruher"."""
     parts = []
     for token in re.findall(r"[^\s.]+\.?", town):
         if token.endswith(".") and len(token) <= 3:  # an abbreviation: u. / a. / St.
             parts.append(re.escape(token[:-1]) + r"\w*\.?")
         else:
             parts.append(re.escape(token))
-    return re.compile(r"\b" + r"\s*".join(parts) + r"(?!\w)", re.I)
+    # "Karlsruher Gemeinderat", "Konstanzer Altstadt", "Erlanger Innenstadt" (-en -> -er), "Karlsruhes":
+    # the adjective and the genitive name the town too
+    if re.search(r"[a-zäöüß]en$", parts[-1]):
+        parts[-1] = parts[-1][:-1] + "[nr]"
+    return re.compile(r"\b" + r"\s*".join(parts) + r"(?:(?<=e)r|er|s)?(?!\w)", re.I)
 
 
 def named_towns(query: str, towns: set[str]) -> set[str]:
@@ -78,9 +98,12 @@ class MunicipalRanker:
 
     * the fused rank from Qdrant is the base score (reciprocal rank);
     * when the question names a municipality that occurs among the candidates, other towns' documents
-      of the same type move down (six towns have near-identical dog-tax statutes); documents without a
-      known town and documents of other types keep their place (measured: boosting the named town
-      pushed better unattributed or differently typed hits out of the top 5);
+      move down (six towns have near-identical dog-tax statutes; the answer step does not use them
+      either); documents without a known town keep their place (measured: boosting the named town
+      pushed better unattributed hits out of the top 5);
+    * a question that asks for an amount ("wie hoch", "was kostet") or a date ("wann", "Frist") moves
+      chunks holding one up (measured with benchmarks/quality.py: the answering chunk reaches the top 5
+      more often);
     * of several versions of one statute (Satzung, Verordnung, Gesetz; minutes and council papers have
       no versions), the one in force (latest ``valid_from`` not in the future) wins, unless the
       question names a year (then that year's version wins) or asks about the past ("vor der
@@ -95,10 +118,17 @@ class MunicipalRanker:
     ```
     """
 
-    def __init__(self, top_k: int = 5, town_boost: float = 0.5, version_penalty: float = 0.3) -> None:
+    def __init__(
+        self,
+        top_k: int = 5,
+        town_boost: float = 0.5,
+        version_penalty: float = 0.3,
+        answer_type_boost: float = 0.3,
+    ) -> None:
         self.top_k = top_k
         self.town_boost = town_boost
         self.version_penalty = version_penalty
+        self.answer_type_boost = answer_type_boost
 
     @component.output_types(documents=list[Document])
     def run(
@@ -113,13 +143,11 @@ class MunicipalRanker:
             return {"documents": []}
         towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
         named = named_towns(query, towns)
-        town_types = {
-            str(d.meta.get("doc_type", "")).lower() for d in documents if d.meta.get("municipality") in named
-        }
         years = set(_YEAR.findall(query))
         asks_for_the_past = bool(_PAST.search(query))
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
+        wanted = [p for q, p in ((_ASKS_AMOUNT, _AMOUNT), (_ASKS_DATE, _DATE)) if q.search(query)]
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
@@ -134,8 +162,9 @@ class MunicipalRanker:
         for rank, doc in enumerate(documents):
             score = 1.0 / (1 + rank) ** 0.5
             town = doc.meta.get("municipality")
-            if town and town not in named and (town_types & {str(doc.meta.get("doc_type", "")).lower()}):
-                # another town's version of a text the named town has too (six towns' dog-tax statutes)
+            if named and town and town not in named:
+                # another town's text (six towns have near-identical dog-tax statutes); the answer step does
+                # not take it as evidence either (pipelines/evidence.py), so it must not fill the top k
                 score -= self.town_boost
             version = _version_date(doc)
             # versions matter only where candidates hold several versions of one statute
@@ -145,6 +174,9 @@ class MunicipalRanker:
                     score += self.version_penalty
             elif competing and not asks_for_the_past and newest.get(_family(doc), version) != version:
                 score -= self.version_penalty
+            if wanted and any(p.search(doc.content or "") for p in wanted):
+                # asked "wie hoch" / "wann": a chunk with an amount / a date can answer, "§ 1 Steuergegenstand" not
+                score += self.answer_type_boost
             dense = _cosine(query_embedding, doc.embedding) if query_embedding else (doc.score or 0.0)
             meta = {**doc.meta, "dense_score": round(dense, 4)}
             scored.append(replace(doc, score=round(score, 4), meta=meta, embedding=None))

@@ -222,3 +222,45 @@ def test_a_word_of_the_question_the_text_phrases_otherwise_is_no_reason_to_refus
         docs,
     )
     assert not answer["refused"] and "§ 13" in answer["answer"]
+
+
+def test_asked_for_the_provision_the_answer_names_the_cited_chunks_section() -> None:
+    def ask(query: str) -> str:
+        reply = ChatMessage.from_assistant(
+            "Für den ersten Hund sind 120,00 Euro zu zahlen, steht in Abs. 3 [2]."
+        )
+        return CitedAnswerBuilder().run(replies=[reply], documents=DOCS, query=query)["answer"]["answer"]
+
+    asked = ask("Wie hoch ist die Hundesteuer für den ersten Hund? Bitte mit Paragraph.")
+    assert asked.endswith("\n\nFundstelle: Hundesteuersatzung, § 5 [1].")
+    assert "Fundstelle" in ask("In welcher Vorschrift steht die Hundesteuer für den ersten Hund?")
+    assert "Fundstelle" not in ask("Wie hoch ist die Hundesteuer für den ersten Hund?")
+
+
+def test_an_amount_from_a_sentence_about_something_else_is_refused() -> None:
+    docs = [
+        Document(
+            content="Die Eigenanteile betragen 1,50 Euro je Schultag. Anträge sind bis zum 31. Oktober zu stellen.",
+            meta={"source": "lkr/schuelerbefoerderung.md", "municipality": "Landkreis Göppingen"},
+        ),
+        Document(
+            content="(1) Die Steuer beträgt im Kalenderjahr 35 vom Hundert des jährlichen Mietaufwands.",
+            meta={"source": "kon/zweitwohnung.md", "municipality": "Konstanz", "heading": "§ 4 Steuersatz"},
+        ),
+    ]
+
+    def ask(query: str, reply: str) -> dict[str, Any]:
+        return CitedAnswerBuilder().run(
+            replies=[ChatMessage.from_assistant(reply)], documents=docs, query=query
+        )["answer"]
+
+    # the nearest amount of any excerpt is not the price of a passport
+    assert ask("Was kostet ein neuer Reisepass?", "Ein Reisepass kostet 1,50 Euro [1].")["refused"] is True
+    # the same amount where its sentence is about what was asked
+    assert (
+        ask("Wie hoch ist der Eigenanteil je Schultag?", "Der Eigenanteil beträgt 1,50 Euro [1].")["refused"]
+        is False
+    )
+    # a compound of the question whose head the sentence names ("Zweitwohnungssteuer" / "Steuer")
+    kept = ask("Wie hoch ist die Zweitwohnungssteuer in Konstanz?", "Sie beträgt 35 vom Hundert [2].")
+    assert kept["refused"] is False and "35 vom Hundert" in kept["answer"]

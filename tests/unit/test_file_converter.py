@@ -33,6 +33,17 @@ class TestMunicipalFileConverter:
         assert (doc.content or "").startswith("## Inhaltsverzeichnis")  # front matter removed, headings kept
         assert "### § 5 Steuersatz" in (doc.content or "")
 
+    def test_federal_law_front_matter_with_capitalised_keys_names_the_law(self, tmp_path: Path) -> None:
+        # the shape of the gesetze-im-internet Markdown exports (bundestag/gesetze): "Title:", "jurabk:"
+        path = tmp_path / "index.md"
+        path.write_text(
+            "---\nTitle: Paßgesetz\njurabk: PaßG 1986\nslug: passg_1986\n---\n\n# Paßgesetz (PaßG 1986)\n\n"
+            "## § 5 Gültigkeitsdauer\n\n(1) Der Paß ist zehn Jahre gültig.\n",
+            encoding="utf-8",
+        )
+        [doc] = _run(path)["documents"]
+        assert doc.meta["title"] == "Paßgesetz (PaßG 1986)"  # not the file name "index"
+
     def test_oparl_json(self, tmp_path: Path) -> None:
         path = Path(shutil.copy(CORPUS / "karlsruhe-oparl" / "papers" / "52386.json", tmp_path))
         [doc] = _run(path)["documents"]

@@ -38,16 +38,40 @@ def test_other_towns_versions_of_the_same_kind_of_text_move_down() -> None:
     assert ranked[0] == "zag"
 
 
-def test_unattributed_and_differently_typed_hits_keep_their_place() -> None:
+def test_unattributed_hits_keep_their_place_and_other_towns_texts_of_any_type_move_down() -> None:
     ranked = order(
         "Bis wann muss ich in Linsengericht die Bescheinigung abgeben?",
         [
+            doc("minutes", "Erlangen", "Niederschrift"),
             doc("kriterien", None, "Sonstiges"),
             doc("taxi", "Linsengericht"),
-            doc("minutes", "Erlangen", "Niederschrift"),
         ],
     )
     assert ranked == ["kriterien", "taxi", "minutes"]
+
+
+def test_adjective_and_genitive_forms_name_the_town() -> None:
+    towns = {"Karlsruhe", "Erlangen", "Konstanz", "Bad Boll"}
+    assert named_towns("Wie hat der Karlsruher Gemeinderat abgestimmt?", towns) == {"Karlsruhe"}
+    assert named_towns("Parken in der Erlanger Innenstadt", towns) == {"Erlangen"}
+    assert named_towns("Feuerwerk in der Konstanzer Altstadt", towns) == {"Konstanz"}
+    assert named_towns("Erlangens Stadtteilbeiräte", towns) == {"Erlangen"}
+    assert named_towns("Die Bad Boller Bücherei", towns) == {"Bad Boll"}
+
+
+def test_asked_for_an_amount_or_a_date_chunks_holding_one_move_up() -> None:
+    chunks = [
+        doc("§ 1 Die Gemeinde erhebt die Hundesteuer.", "Schwieberdingen"),
+        doc("§ 11 Die Hundesteuermarke bleibt Eigentum der Gemeinde.", "Schwieberdingen"),
+        doc("§ 5 Die Steuer beträgt im Kalenderjahr 110,00 Euro.", "Schwieberdingen"),
+        doc("§ 9 Die Steuer wird am 1. Juli fällig.", "Schwieberdingen"),
+    ]
+    amount = order("Wie hoch ist die Hundesteuer in Schwieberdingen?", chunks)
+    assert amount[0].startswith("§ 1") and amount[1].startswith("§ 5")
+    date = order("Wann ist die Hundesteuer in Schwieberdingen fällig?", chunks)
+    assert date[1].startswith("§ 9")
+    # a question that asks for neither keeps the fused order
+    assert order("Wer muss die Hundesteuer in Schwieberdingen zahlen?", chunks) == [d.content for d in chunks]
 
 
 def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> None:

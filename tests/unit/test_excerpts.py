@@ -1,0 +1,43 @@
+"""The passage of a chunk the model reads: around the question's words, verbatim, marked where cut."""
+
+from __future__ import annotations
+
+from pipelines.excerpts import ELLIPSIS, focus
+
+STATUTE = "\n".join(
+    [
+        "(1) Die Gemeinde erhebt die Hundesteuer nach dieser Satzung.",
+        "(2) Steuerschuldner ist der Halter eines Hundes. Mehrere Halter haften als Gesamtschuldner.",
+        "(3) Die Steuer entsteht mit dem Beginn des Kalenderjahres.",
+        "(4) Für Blindenführhunde wird keine Steuer erhoben. Das gilt auch für Hunde im Rettungsdienst.",
+        "(5) Die Steuer beträgt im Kalenderjahr für jeden Hund 110,00 Euro.",
+        "(6) Die Hundesteuermarke ist sichtbar zu tragen. Bei Verlust kostet eine Ersatzmarke 2,50 Euro.",
+        "(7) Die Satzung tritt am 01.01.2022 in Kraft.",
+    ]
+)
+
+
+def test_a_long_chunk_is_cut_to_the_passage_that_shares_the_questions_words() -> None:
+    passage = focus("Wie hoch ist die Steuer für jeden Hund im Kalenderjahr?", STATUTE, max_chars=200)
+    assert "110,00 Euro" in passage
+    assert len(passage) <= 200 + 2 * len(ELLIPSIS) + 2
+    assert passage.startswith(ELLIPSIS) and passage.endswith(ELLIPSIS)
+    # verbatim and in order: without the marks, every line is a line of the chunk
+    for line in passage.strip(ELLIPSIS + " ").split("\n"):
+        assert line.strip(ELLIPSIS + " ") in STATUTE
+
+
+def test_another_question_gets_another_passage_of_the_same_chunk() -> None:
+    passage = focus("Was kostet eine Ersatzmarke, wenn die Hundesteuermarke verloren geht?", STATUTE, 120)
+    assert "2,50 Euro" in passage and "110,00" not in passage
+
+
+def test_short_chunks_stay_whole() -> None:
+    text = "Die Säumnisgebühr beträgt 0,50 € pro Medium und angefangener Woche."
+    assert focus("Wie hoch ist die Säumnisgebühr?", text, max_chars=700) == text
+
+
+def test_one_overlong_sentence_keeps_its_start() -> None:
+    text = "Die Zuwendungen " + "und weitere Zuwendungen " * 80 + "enden hier."
+    passage = focus("Welche Zuwendungen gibt es?", text, max_chars=100)
+    assert passage.startswith("Die Zuwendungen") and passage.endswith(ELLIPSIS) and len(passage) <= 103
