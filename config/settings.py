@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -85,7 +85,7 @@ class GeneratorSettings(_Section):
     excerpt_order: Literal["best_last", "best_first"] = "best_last"
     # characters of each retrieved chunk the model reads: the sentences around the question's words
     # (pipelines/excerpts.py); 0 = whole chunks
-    excerpt_chars: int = Field(600, ge=0)
+    excerpt_chars: NonNegativeInt = 600
 
 
 class IndexingSettings(_Section):
