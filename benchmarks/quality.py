@@ -67,7 +67,8 @@ def main() -> None:
         service.close()
         t = report.totals()
         print(
-            f"{label}: hit@{args.k} {t[f'hit@{args.k}']}, MRR {t['mrr']}, search p50 {t['latency_p50_s']} s"
+            f"{label}: hit@{args.k} {t[f'hit@{args.k}']}, MRR {t['mrr']}, "
+            f"answer in top {args.k} {t[f'answer_in_top{args.k}']}, search p50 {t['latency_p50_s']} s"
         )
         towns = report.by_category().get("distractor-town", {})
         versions = report.by_category().get("distractor-version", {})

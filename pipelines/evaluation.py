@@ -28,6 +28,8 @@ class CaseResult:
     category: str
     answerable: bool
     rank: int | None  # 1-based rank of the first expected source among the hits, None = not found
+    # the expected strings stand in one of the top-k chunks (text or its § label): the model could answer
+    answer_in_top_k: bool | None = None
     answer_correct: bool | None = None
     citation_correct: bool | None = None
     refusal_correct: bool | None = None
@@ -56,6 +58,9 @@ class EvalReport:
             "mrr": round(sum(1 / c.rank for c in answerable if c.rank) / len(answerable), 3)
             if answerable
             else None,
+            f"answer_in_top{self.k}": share(
+                [c for c in answerable if c.answer_in_top_k is not None], lambda c: bool(c.answer_in_top_k)
+            ),
             "answer_correctness": share(answered, lambda c: bool(c.answer_correct)),
             "citation_correctness": share(cited, lambda c: bool(c.citation_correct)),
             "refusal_correctness": share(unanswerable, lambda c: bool(c.refusal_correct)),
@@ -134,6 +139,14 @@ def evaluate(
             None,
         )
         result = CaseResult(id=case.id, category=case.category, answerable=case.answerable, rank=rank)
+        if case.answerable and case.answer_contains:
+            result.answer_in_top_k = any(
+                all(
+                    _normalise(s) in _normalise(f"{h.content or ''} {h.meta.get('section') or ''}")
+                    for s in case.answer_contains
+                )
+                for h in hits
+            )
         if answers:
             answer = service.answer(case.question)
             result.answer = answer.answer

@@ -141,6 +141,20 @@ def _supports(doc: Document, claim: str) -> bool:
     return facts <= content or len(facts & content) >= max(1, len(facts) - 1)
 
 
+def _closest_in_words(claim: str, cited: list[int], documents: list[Document]) -> list[int]:
+    """A claim without figures ("Ein Kinderreisepass ist ein Jahr gültig") cites the excerpt that shares
+    its words: a cited excerpt sharing less than half the words the best excerpt shares gives way to it."""
+    words = {fold(w) for w in _WORD.findall(claim)}
+
+    def shared(n: int) -> int:
+        return len(words & {fold(w) for w in _WORD.findall(documents[n - 1].content or "")})
+
+    best = max(range(1, len(documents) + 1), key=shared)
+    if all(2 * shared(n) < shared(best) for n in cited):
+        return [best]
+    return cited
+
+
 @component
 class CitedAnswerBuilder:
     """
@@ -196,6 +210,8 @@ class CitedAnswerBuilder:
             cited = [int(n) for group in _CITE.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
             claim = _CITE_WITH_SPACE.sub("", sentence).strip()
             valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(documents)]
+            if valid and claim and not _facts(claim):
+                valid = _closest_in_words(claim, valid, documents)
             supported = [n for n in valid if _supports(documents[n - 1], claim)]
             if valid and not supported:
                 alternatives = [

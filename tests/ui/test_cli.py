@@ -104,3 +104,36 @@ def test_user_errors_are_one_line_without_traceback(
     assert "Traceback" not in result.stderr
     if expected:
         assert expected in lines[0]
+
+
+def test_eval_reports_retrieval_figures_per_case(konstanz_index: Path, tmp_path: Path) -> None:
+    cases = tmp_path / "cases.jsonl"
+    rows = [
+        {  # the right statute, and the amount stands in a top-5 chunk
+            "id": "kampfhund",
+            "question": "Wie viel Hundesteuer kostet in Konstanz ein Kampfhund im Jahr?",
+            "expected_sources": ["KON_Satzung_Hundesteuer.md"],
+            "answer_contains": ["900,00"],
+            "answerable": True,
+        },
+        {  # expected from a file that is not indexed: a miss, not a hit
+            "id": "miss",
+            "question": "Wie viel Hundesteuer kostet in Konstanz ein Kampfhund im Jahr?",
+            "expected_sources": ["KON_Satzung_Gibtesnicht.md"],
+            "answer_contains": ["999,99"],
+            "answerable": True,
+        },
+        {"id": "silent", "question": "Was kostet ein Reisepass?", "answerable": False},
+    ]
+    cases.write_text("\n".join(json.dumps(r, ensure_ascii=False) for r in rows), encoding="utf-8")
+    result = auskunft(
+        "eval", str(cases), "--retrieval-only", "--json", env={"AUSKUNFT_DATA_DIR": str(konstanz_index)}
+    )
+    assert result.returncode == 0, result.stderr
+    report = json.loads(result.stdout)
+    by_id = {c["id"]: c for c in report["cases"]}
+    assert by_id["kampfhund"]["rank"] is not None and by_id["kampfhund"]["answer_in_top_k"] is True
+    assert by_id["miss"]["rank"] is None and by_id["miss"]["answer_in_top_k"] is False
+    assert by_id["silent"]["answer_in_top_k"] is None
+    assert report["totals"]["hit@5"] == 0.5 and report["totals"]["answer_in_top5"] == 0.5
+    assert report["totals"]["answer_correctness"] is None  # --retrieval-only: no answers judged

@@ -264,3 +264,23 @@ def test_an_amount_from_a_sentence_about_something_else_is_refused() -> None:
     # a compound of the question whose head the sentence names ("Zweitwohnungssteuer" / "Steuer")
     kept = ask("Wie hoch ist die Zweitwohnungssteuer in Konstanz?", "Sie beträgt 35 vom Hundert [2].")
     assert kept["refused"] is False and "35 vom Hundert" in kept["answer"]
+
+
+def test_a_claim_without_figures_cites_the_excerpt_that_shares_its_words() -> None:
+    docs = [
+        Document(
+            content="Die Gebühr für die Anmeldung eines Hundes wird mit dem Bescheid erhoben.",
+            meta={"source": "a.md"},
+        ),
+        Document(
+            content="Ein Kinderreisepass ist ein Jahr gültig, längstens bis zur Vollendung des zwölften Lebensjahres.",
+            meta={"source": "passg.md", "section": "§ 5"},
+        ),
+    ]
+    answer = _answer(
+        "Ein Kinderreisepass ist ein Jahr gültig, längstens bis zum zwölften Lebensjahr [1].", docs
+    )
+    assert [c["source"] for c in answer["citations"]] == ["passg.md"]
+    # a cited excerpt that shares the words keeps the citation
+    kept = _answer("Die Gebühr für die Anmeldung eines Hundes wird mit dem Bescheid erhoben [1].", docs)
+    assert [c["source"] for c in kept["citations"]] == ["a.md"]
