@@ -39,8 +39,20 @@ _ASKS_FOR_PROVISION = re.compile(
 )
 
 
+# questions for a price: the answer must state an amount of money ("kostet 6 Jahre" does not answer it)
+_ASKS_FOR_PRICE = re.compile(r"\bwas (?:kostet|kosten|zahlt|zahle|zahlen)\b|\bwie teuer\b", re.I)
+_MONEY = re.compile(r"\d(?:[\d.,]*\d)?(?:,-|\.-)?\s*(?:€|euro\b|eur\b)|(?:€|EUR)\s*\d", re.I)
+
+
 def _facts(text: str) -> set[str]:
     return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)}
+
+
+def _label_facts(doc: Document) -> set[str]:
+    """The § / TOP label of a chunk as facts, with and without "§": the model writes "Absatz 17" or
+    "Paragraph 17" for the "§ 17" it read in the excerpt's header."""
+    facts = _facts(str(doc.meta.get("section") or ""))
+    return facts | {f.lstrip("§") for f in facts}
 
 
 def _best_quote(doc: Document, claim: str) -> str:
@@ -137,7 +149,7 @@ def _supports(doc: Document, claim: str) -> bool:
     facts = {f for f in _facts(claim) if not re.fullmatch(r"\d", f)}
     if not facts:
         return True
-    content = _facts(doc.content or "") | _facts(str(doc.meta.get("section", "")))
+    content = _facts(doc.content or "") | _label_facts(doc)
     return facts <= content or len(facts & content) >= max(1, len(facts) - 1)
 
 
@@ -193,12 +205,12 @@ class CitedAnswerBuilder:
         if query and _ASKS_FOR_FIGURE.search(query) and not re.search(r"\d", bare):
             # asked "wie viel" or "wann", answered without any figure: the excerpts did not have it
             return {"answer": refusal("asked for a figure, none given")}
+        if query and _ASKS_FOR_PRICE.search(query) and not _MONEY.search(bare):
+            return {"answer": refusal("asked for a price, no amount of money given")}
         if query and _ASKS_FOR_FIGURE.search(query) and not _figure_on_topic(bare, query, documents):
             return {"answer": refusal("its figures stand in no excerpt sentence about the question")}
         stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
-        given = set().union(
-            *(_facts(d.content or "") | _facts(str(d.meta.get("section", ""))) for d in documents)
-        )
+        given = set().union(*(_facts(d.content or "") | _label_facts(d) for d in documents))
         if stated and not stated & given:
             # every amount, date and § the answer states is missing from all excerpts: invented, so refuse
             return {"answer": refusal("figures in no excerpt")}

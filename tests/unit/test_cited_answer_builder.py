@@ -284,3 +284,22 @@ def test_a_claim_without_figures_cites_the_excerpt_that_shares_its_words() -> No
     # a cited excerpt that shares the words keeps the citation
     kept = _answer("Die Gebühr für die Anmeldung eines Hundes wird mit dem Bescheid erhoben [1].", docs)
     assert [c["source"] for c in kept["citations"]] == ["a.md"]
+
+
+def test_asked_for_a_price_an_answer_without_money_is_refused() -> None:
+    def ask(reply: str) -> dict[str, Any]:
+        return CitedAnswerBuilder().run(
+            replies=[ChatMessage.from_assistant(reply)],
+            documents=DOCS,
+            query="Was kostet die Hundesteuer für den ersten Hund?",
+        )["answer"]
+
+    assert ask("Die Hundesteuer für den ersten Hund kostet 6 Jahre [2].")["refused"] is True
+    assert ask("Für den ersten Hund kostet die Hundesteuer 120,00 Euro [2].")["refused"] is False
+
+
+def test_a_paragraph_number_read_from_the_excerpt_label_is_not_invented() -> None:
+    # DOCS[1] is labelled "§ 5"; its text does not contain the 5
+    answer = _answer("Die Steuersätze stehen in Paragraph 5 der Hundesteuersatzung [2].")
+    assert answer["refused"] is False and answer["citations"][0]["section"] == "§ 5"
+    assert _answer("Die Steuersätze stehen in Paragraph 17 der Hundesteuersatzung [2].")["refused"] is True
