@@ -1,7 +1,7 @@
 """Answer quality on the project's evaluation set (benchmarks/eval/questions.jsonl) over ../shared/corpus.
 
 Usage:
-  .venv/bin/python benchmarks/quality.py [--corpus ../shared/corpus] [--answers N]
+  .venv/bin/python benchmarks/quality.py [--corpus ../shared/corpus] [--answers N] [--held-out] [--cases FILE]
 
 The first run ingests the corpus into benchmarks/.data/corpus (dense and keyword vectors, so every stage
 can be compared on one index); later runs reuse it (an unchanged corpus costs a no-op re-index).
@@ -9,6 +9,9 @@ can be compared on one index); later runs reuse it (an unchanged corpus costs a 
 Prints retrieval figures for each stage (dense only; hybrid dense + German keywords; hybrid + municipal
 reordering) and, for the full pipeline, answer, citation and refusal correctness and latency on the
 N answerable questions spread evenly over the set plus every unanswerable one (--answers -1 = all, 0 = none).
+--held-out answers N answerable questions outside that sample instead; `--cases
+benchmarks/eval/heldout_unanswerable.jsonl --answers -1` the unanswerable questions written after the
+refusal checks were tuned (both measure what tuning on the standard sample did not see).
 """
 
 from __future__ import annotations
@@ -43,6 +46,11 @@ def main() -> None:
         default=-1,
         help="answer N answerable questions spread evenly over the set plus every unanswerable one (-1 = all, 0 = none)",
     )
+    parser.add_argument(
+        "--held-out",
+        action="store_true",
+        help="answer N answerable questions that are NOT in the standard sample (the checks were tuned on that sample), no unanswerable ones",
+    )
     parser.add_argument("--k", type=int, default=5)
     args = parser.parse_args()
     enforce_offline()
@@ -76,7 +84,13 @@ def main() -> None:
             f"    distractor-town hit@{args.k} {towns.get(f'hit@{args.k}')}, distractor-version hit@{args.k} {versions.get(f'hit@{args.k}')}"
         )
     if args.answers:
-        subset = cases if args.answers < 0 else answer_sample(cases, args.answers)
+        if args.held_out:
+            tuned = {id(c) for c in answer_sample(cases, 25)}
+            rest = [c for c in cases if c.answerable and id(c) not in tuned]
+            n = len(rest) if args.answers < 0 else min(args.answers, len(rest))
+            subset = [rest[int(i * len(rest) / n)] for i in range(n)]
+        else:
+            subset = cases if args.answers < 0 else answer_sample(cases, args.answers)
         settings = load_settings("embedded", data_dir=args.index)
         service = QueryService(settings)
         # one question at a time, each result appended to a JSONL file at once: a long run that is stopped
