@@ -11,6 +11,7 @@ from haystack.dataclasses import ChatMessage
 
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import fold, terms
+from pipelines.question_kinds import ASKS_FOR_FIGURE, ASKS_FOR_PRICE, ASKS_FOR_PROVISION, MONEY
 
 logger = logging.getLogger(__name__)
 
@@ -24,24 +25,6 @@ _CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _CITE_WITH_SPACE = re.compile(r"\s*" + _CITE.pattern)  # removing a mark must not leave "Euro ." behind
 _FACT = re.compile(r"§+\s*\d+[a-z]?|\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
-# questions whose answer is an amount or a date: an answer without a figure does not answer them
-_ASKS_FOR_FIGURE = re.compile(
-    r"\b(?:wie ?viele?|wie hoch|was kostet|was kosten|welche[nrs]? [\w-]*(?:betrag|hebesatz|gebühr|satz)|"
-    r"(?:ab|bis|seit) wann|wann)\b",
-    re.I,
-)
-
-
-# questions that ask where a rule stands: "in welchem Paragraphen", "Bitte mit Paragraph", "welche Vorschrift"
-_ASKS_FOR_PROVISION = re.compile(
-    r"paragra(?:ph|f)\w*|§|vorschrift\w*|rechtsgrundlage\w*|wo (?:steht|ist) (?:das|dies)\w*|welche[mnrs]? (?:gesetz|satzung|artikel)",
-    re.I,
-)
-
-
-# questions for a price: the answer must state an amount of money ("kostet 6 Jahre" does not answer it)
-_ASKS_FOR_PRICE = re.compile(r"\bwas (?:kostet|kosten|zahlt|zahle|zahlen)\b|\bwie teuer\b", re.I)
-_MONEY = re.compile(r"\d(?:[\d.,]*\d)?(?:,-|\.-)?\s*(?:€|euro\b|eur\b)|(?:€|EUR)\s*\d", re.I)
 
 
 def _facts(text: str) -> set[str]:
@@ -167,6 +150,30 @@ def _closest_in_words(claim: str, cited: list[int], documents: list[Document]) -
     return cited
 
 
+def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> str | None:
+    """Why the reply (without its [n] marks) must become the fixed refusal, or None: the refusals decided
+    in code after generation (the shipped 1.5B model does not refuse by itself)."""
+    if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
+        return "no usable content or the model says the excerpts are silent"
+    if query:
+        if _echo(bare, query):
+            return "the answer repeats the question"
+        asks_for_figure = ASKS_FOR_FIGURE.search(query)
+        if asks_for_figure and not re.search(r"\d", bare):
+            # asked "wie viel" or "wann", answered without any figure: the excerpts did not have it
+            return "asked for a figure, none given"
+        if ASKS_FOR_PRICE.search(query) and not MONEY.search(bare):
+            return "asked for a price, no amount of money given"
+        if asks_for_figure and not _figure_on_topic(bare, query, documents):
+            return "its figures stand in no excerpt sentence about the question"
+    stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
+    given = set().union(*(_facts(d.content or "") | _label_facts(d) for d in documents))
+    if stated and not stated & given:
+        # every amount, date and § the answer states is missing from all excerpts: invented
+        return "figures in no excerpt"
+    return None
+
+
 @component
 class CitedAnswerBuilder:
     """
@@ -197,23 +204,8 @@ class CitedAnswerBuilder:
         logger.debug("model reply: %r", raw)
         text = _without_trailing_refusal(raw)
         bare = _CITE.sub("", text)
-        if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
-            # no usable content, or the model says the excerpts are silent: the fixed refusal
-            return {"answer": refusal("no usable content or the model says the excerpts are silent")}
-        if query and _echo(bare, query):
-            return {"answer": refusal("the answer repeats the question")}
-        if query and _ASKS_FOR_FIGURE.search(query) and not re.search(r"\d", bare):
-            # asked "wie viel" or "wann", answered without any figure: the excerpts did not have it
-            return {"answer": refusal("asked for a figure, none given")}
-        if query and _ASKS_FOR_PRICE.search(query) and not _MONEY.search(bare):
-            return {"answer": refusal("asked for a price, no amount of money given")}
-        if query and _ASKS_FOR_FIGURE.search(query) and not _figure_on_topic(bare, query, documents):
-            return {"answer": refusal("its figures stand in no excerpt sentence about the question")}
-        stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
-        given = set().union(*(_facts(d.content or "") | _label_facts(d) for d in documents))
-        if stated and not stated & given:
-            # every amount, date and § the answer states is missing from all excerpts: invented, so refuse
-            return {"answer": refusal("figures in no excerpt")}
+        if reason := _refusal_reason(bare, query, documents):
+            return {"answer": refusal(reason)}
         sentences = split_sentences(text.replace("\n", " \n ")) or [text]
         order: list[int] = []
         unverified = False
@@ -261,7 +253,7 @@ class CitedAnswerBuilder:
             claims = _CITE.sub("", " ".join(s for s in rebuilt if f"[{order.index(n) + 1}]" in s))
             citations.append(citation_of(doc, _best_quote(doc, claims or answer_text)))
         notes = [version_note(citations)]
-        if query and _ASKS_FOR_PROVISION.search(query):
+        if query and ASKS_FOR_PROVISION.search(query):
             notes.insert(0, provision_note(citations))
         if notes := [n for n in notes if n]:
             answer_text = f"{answer_text}\n\n" + "\n".join(notes)

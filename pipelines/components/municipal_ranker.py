@@ -10,6 +10,8 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, DATE
+
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # the question asks about an earlier state: "vor der Erhöhung", "früher", "ursprüngliche Fassung", "bis Ende 2025"
 _PAST = re.compile(
@@ -19,21 +21,6 @@ _PAST = re.compile(
 _BEFORE = re.compile(r"\b(vor der|vor dem|bis ende|bis zum)\b", re.I)
 # only normative texts have versions that replace each other; minutes and council papers do not
 _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
-# what kind of answer the question wants, and whether a chunk holds such a thing at all: a question
-# "Wie hoch ist die Hundesteuer?" is answered by "§ 5 Steuersatz ... 110,00 Euro", not by "§ 1 Steuergegenstand"
-_ASKS_AMOUNT = re.compile(
-    r"\b(?:wie ?viel\w*|wie hoch|was kostet|was kosten|was zahl\w*|welche[nrs]? [\w-]*(?:betrag|satz|gebühr|preis)\w*|"
-    r"[\w-]*(?:hebesatz|steuersatz|prozentsatz|höchstsatz|höchstbetrag|kilometerpreis))\b",
-    re.I,
-)
-_AMOUNT = re.compile(
-    r"\d(?:[\d.,]*\d)?\s*(?:€|euro\b|eur\b|%|prozent\b|vom hundert\b|v\.\s?h\.)|(?:€|EUR)\s*\d", re.I
-)
-_ASKS_DATE = re.compile(
-    r"\b(?:wann|ab welchem (?:datum|tag|zeitpunkt)|bis zu welchem|welche[nrs]? frist|fällig\w*)\b", re.I
-)
-_MONTHS = "januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
-_DATE = re.compile(rf"\b\d{{1,2}}\.\s?(?:\d{{1,2}}\.(?:\s?\d{{2,4}})?|(?:{_MONTHS})\b)", re.I)
 _FAMILY_NOISE = re.compile(
     r"[\d.§()\-–,/]+|\b(ab|vom|stand|fassung|neufassung|änderung|zur|der|die|des|über)\b", re.I
 )
@@ -147,7 +134,7 @@ class MunicipalRanker:
         asks_for_the_past = bool(_PAST.search(query))
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
-        wanted = [p for q, p in ((_ASKS_AMOUNT, _AMOUNT), (_ASKS_DATE, _DATE)) if q.search(query)]
+        wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, DATE)) if q.search(query)]
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
