@@ -1,0 +1,80 @@
+"""How `auskunft eval` judges an answer: expected facts however written, citations, refusals."""
+
+from __future__ import annotations
+
+from haystack import Document
+
+from pipelines.evaluation import EvalCase, _normalise, evaluate
+from pipelines.query import Answer
+
+RATE = Document(
+    content="Die Übernachtungsteuer wird ab dem 1. Juli 2025 erhoben. Sie beträgt 5 % des Entgelts.",
+    meta={"source": "corpus/ka/citytax.md", "section": "§ 1"},
+)
+
+
+class FakeService:
+    """search() and answer() as QueryService has them; the answer is whatever the test sets."""
+
+    def __init__(self, answer: Answer, hits: list[Document]) -> None:
+        self._answer = answer
+        self._hits = hits
+
+    def search(self, question: str, top_k: int = 5) -> list[Document]:
+        return self._hits[:top_k]
+
+    def answer(self, question: str) -> Answer:
+        return self._answer
+
+
+def _case(**changes: object) -> EvalCase:
+    fields: dict = {
+        "id": "citytax-start",
+        "question": "Ab wann gilt die City Tax?",
+        "expected_sources": ["ka/citytax.md"],
+        "answer_contains": ["01.07.2025"],
+        "answerable": True,
+    }
+    fields.update(changes)
+    return EvalCase(**fields)
+
+
+def test_a_date_matches_however_it_is_written() -> None:
+    for written in ("1. Juli 2025", "01.07.2025", "1.7.2025", "1.  Juli 2025"):
+        assert _normalise(written) == _normalise("01.07.2025"), written
+    assert _normalise("15. Dezember") in _normalise("bis zum 15.12.2025")
+    assert _normalise("1. Juli 2025") != _normalise("1. Juni 2025")
+    # amounts are not dates
+    assert _normalise("1.500 Euro") == "1500euro"
+    assert _normalise("12.500,00 €") == "12500,00€"
+
+
+def test_answer_with_the_date_in_words_is_correct_and_its_citation_checked() -> None:
+    cited = Answer(
+        "Die City Tax gilt ab dem 1. Juli 2025 [1].",
+        [{"source": "corpus/ka/citytax.md", "quote": "ab dem 1. Juli 2025 erhoben"}],
+        refused=False,
+        documents=[RATE],
+    )
+    result = evaluate(FakeService(cited, [RATE]), [_case()]).cases[0]
+    assert (result.rank, result.answer_in_top_k) == (1, True)
+    assert result.answer_correct and result.citation_correct and result.refusal_correct
+
+
+def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
+    wrong = Answer(
+        "Die City Tax gilt ab dem 1. Juni 2025 [1].",
+        [{"source": "corpus/ka/citytax.md", "quote": "ab dem 1. Juni 2025"}],  # not in the chunk
+        refused=False,
+        documents=[RATE],
+    )
+    result = evaluate(FakeService(wrong, [RATE]), [_case()]).cases[0]
+    assert result.answer_correct is False and result.citation_correct is False
+
+    refused = Answer("Dazu enthalten die Dokumente keine Angabe.", [], refused=True)
+    report = evaluate(FakeService(refused, []), [_case(), _case(id="u", answerable=False, answer_contains=[])])
+    answerable, unanswerable = report.cases
+    assert answerable.rank is None and answerable.answer_correct is False and answerable.refusal_correct is False
+    assert unanswerable.answer_correct and unanswerable.refusal_correct
+    totals = report.totals()
+    assert (totals["hit@5"], totals["answer_correctness"], totals["refusal_correctness"]) == (0.0, 0.5, 1.0)
