@@ -7,10 +7,18 @@ few sentences around the words of the question it picks the right figure more of
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import terms
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DEADLINE, DEADLINE
 
 ELLIPSIS = "…"
+# a sentence holding what the question asks for (an amount, a date or period) counts as much as this many
+# shared words
+ANSWER_TYPE_WEIGHT = 2.0
+# words the whole chunk is about (its title, its town) tell little about which of its sentences answers
+KNOWN_WEIGHT = 0.25
 
 
 def _units(text: str) -> list[tuple[str, bool]]:
@@ -22,23 +30,29 @@ def _units(text: str) -> list[tuple[str, bool]]:
     return units
 
 
-def _weight(term: str) -> float:
-    if term.startswith("~"):
-        return 0.3  # character 5-grams: compounds ("Hundesteuer" in "Hundesteuersatzung") count a little
-    return 1.0
+def _weight(term: str, known: Collection[str] = ()) -> float:
+    weight = 0.3 if term.startswith("~") else 1.0  # character 5-grams: compounds count a little
+    return weight * KNOWN_WEIGHT if term in known else weight
 
 
-def focus(question: str, text: str, max_chars: int | None = 600) -> str:
+def focus(question: str, text: str, max_chars: int | None = 600, about: str = "") -> str:
     """The sentences of ``text`` around the one that shares most terms with ``question``, at most about
     ``max_chars`` long, verbatim and in order; "…" marks what was left out. Short texts (and any text
-    when ``max_chars`` is None) stay whole."""
+    when ``max_chars`` is None) stay whole. ``about``: what the whole text is about (title, town); its
+    words count little, and a sentence holding the amount or date the question asks for counts more."""
     if max_chars is None or len(text) <= max_chars:
         return text
     units = _units(text)
     if len(units) <= 1:
         return text[:max_chars].rsplit(" ", 1)[0] + " " + ELLIPSIS
-    asked = {t: _weight(t) for t in terms(question)}
-    scores = [sum(asked.get(t, 0.0) for t in terms(sentence)) for sentence, _ in units]
+    known = set(terms(about)) if about else set()
+    asked = {t: _weight(t, known) for t in terms(question)}
+    wanted = [p for asks, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DEADLINE, DEADLINE)) if asks.search(question)]
+    scores = [
+        sum(asked.get(t, 0.0) for t in terms(sentence))
+        + (ANSWER_TYPE_WEIGHT if any(p.search(sentence) for p in wanted) else 0.0)
+        for sentence, _ in units
+    ]
     best = max(range(len(units)), key=lambda i: (scores[i], -i))
     first = last = best
     size = len(units[best][0])

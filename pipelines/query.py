@@ -259,7 +259,15 @@ class QueryService:
         # ... and only the passage of each chunk around the question's words (pipelines/excerpts.py)
         chars = self.settings.generator.excerpt_chars
         shown = [
-            replace(d, content=focus(question, expand_suspended_compounds(d.content or ""), chars or None))
+            replace(
+                d,
+                content=focus(
+                    question,
+                    expand_suspended_compounds(d.content or ""),
+                    chars or None,
+                    about=f"{d.meta.get('title') or ''} {d.meta.get('municipality') or ''}",
+                ),
+            )
             for d in numbered
         ]
         prompt: dict[str, Any] = {"question": question, "documents": shown}

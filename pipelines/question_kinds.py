@@ -14,7 +14,7 @@ import re
 
 # "Wie hoch ist die Hundesteuer?" is answered by "§ 5 Steuersatz ... 110,00 Euro", not by "§ 1 Steuergegenstand"
 ASKS_AMOUNT = re.compile(
-    r"\b(?:wie ?viel\w*|wie hoch|was kostet|was kosten|was zahl\w*|welche[nrs]? [\w-]*(?:betrag|satz|gebühr|preis)\w*|"
+    r"\b(?:wie ?viel\w*|wie hoch|was kostet|was kosten|was zahl\w*|welche[mnrs]? [\w-]*(?:betrag|satz|gebühr|preis)\w*|"
     r"[\w-]*(?:hebesatz|steuersatz|prozentsatz|höchstsatz|höchstbetrag|kilometerpreis))\b",
     re.I,
 )
@@ -22,10 +22,24 @@ AMOUNT = re.compile(
     r"\d(?:[\d.,]*\d)?\s*(?:€|euro\b|eur\b|%|prozent\b|vom hundert\b|v\.\s?h\.)|(?:€|EUR)\s*\d", re.I
 )
 ASKS_DATE = re.compile(
-    r"\b(?:wann|ab welchem (?:datum|tag|zeitpunkt)|bis zu welchem|welche[nrs]? frist|fällig\w*)\b", re.I
+    r"\b(?:wann|(?:ab|bis zu) welchem (?:datum|tag|zeitpunkt|termin)|welche[nrs]? frist|fällig\w*)\b", re.I
 )
 _MONTHS = "januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
 DATE = re.compile(rf"\b\d{{1,2}}\.\s?(?:\d{{1,2}}\.(?:\s?\d{{2,4}})?|(?:{_MONTHS})\b)", re.I)
+# what answers "bis wann / wie lange / innerhalb welcher Frist": a date, a period ("8 Wochen", "sechs
+# Wochen", "fünfzehnten Tag") or a time of day ("18:00 Uhr")
+ASKS_DEADLINE = re.compile(
+    r"\b(?:wann|wie lange|wie ?viel zeit|wie viele (?:tage|wochen|monate)|(?:ab|bis zu) welchem (?:datum|tag|zeitpunkt|termin)|"
+    r"welche[nrs]? frist|innerhalb welche[rs]|fällig\w*)\b",
+    re.I,
+)
+_COUNT = r"(?:\d+|ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|\w+zehn\w*|\w+zig\w*|\w+ten|\w+sten)"
+DEADLINE = re.compile(
+    DATE.pattern
+    + rf"|\b{_COUNT}\s+(?:\w+\s+)?(?:tag|tage|tagen|woche|wochen|monat|monate|monaten|jahr|jahre|jahren|werktag\w*)\b"
+    + r"|\b\d{1,2}[:.]\d{2}\s*uhr\b|\b\d{1,2}:\d{2}\b",
+    re.I,
+)
 
 # questions whose answer is an amount or a date: an answer without a figure does not answer them
 ASKS_FOR_FIGURE = re.compile(

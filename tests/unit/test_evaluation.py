@@ -72,9 +72,13 @@ def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
     assert result.answer_correct is False and result.citation_correct is False
 
     refused = Answer("Dazu enthalten die Dokumente keine Angabe.", [], refused=True)
-    report = evaluate(FakeService(refused, []), [_case(), _case(id="u", answerable=False, answer_contains=[])])
+    report = evaluate(
+        FakeService(refused, []), [_case(), _case(id="u", answerable=False, answer_contains=[])]
+    )
     answerable, unanswerable = report.cases
-    assert answerable.rank is None and answerable.answer_correct is False and answerable.refusal_correct is False
+    assert (
+        answerable.rank is None and answerable.answer_correct is False and answerable.refusal_correct is False
+    )
     assert unanswerable.answer_correct and unanswerable.refusal_correct
     totals = report.totals()
     assert (totals["hit@5"], totals["answer_correctness"], totals["refusal_correctness"]) == (0.0, 0.5, 1.0)

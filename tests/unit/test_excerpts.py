@@ -41,3 +41,41 @@ def test_one_overlong_sentence_keeps_its_start() -> None:
     text = "Die Zuwendungen " + "und weitere Zuwendungen " * 80 + "enden hier."
     passage = focus("Welche Zuwendungen gibt es?", text, max_chars=100)
     assert passage.startswith("Die Zuwendungen") and passage.endswith(ELLIPSIS) and len(passage) <= 103
+
+
+# shaped like the Schwieberdingen dog-tax statute (shared corpus): the rate stands in a sentence that shares
+# fewer of the question's words than the rule for second dogs
+RATES = "\n".join(
+    [
+        "(1) Die Steuer beträgt im Kalenderjahr 110,00 Euro.",
+        "(2) Hält ein Hundehalter im Gemeindegebiet mehrere Hunde, so erhöht sich der Steuersatz für den zweiten "
+        "und jeden weiteren Hund auf das Doppelte des Steuersatzes nach Absatz 1.",
+        "(3) Steuerfreie Hunde sowie Hunde in einem Zwinger bleiben hierbei außer Betracht.",
+    ]
+)
+
+
+def test_an_amount_question_reads_the_sentence_with_the_amount() -> None:
+    passage = focus("Wie hoch ist die jährliche Hundesteuer für den ersten Hund?", RATES, max_chars=160)
+    assert "110,00 Euro" in passage
+
+
+def test_a_deadline_question_reads_the_sentence_with_the_period() -> None:
+    text = (  # Bundesmeldegesetz § 17: both sentences share "anzumelden" with the question
+        "Neugeborene, die im Inland geboren wurden, sind nur anzumelden, wenn sie in eine andere Wohnung "
+        "aufgenommen werden. Wer eine Wohnung bezieht, hat sich innerhalb von zwei Wochen nach dem Einzug "
+        "bei der Meldebehörde anzumelden. Die Standesämter teilen den Meldebehörden jede Geburt mit."
+    )
+    passage = focus("Wie viel Zeit habe ich, mich nach dem Umzug anzumelden?", text, max_chars=120)
+    assert "zwei Wochen" in passage
+
+
+def test_words_of_the_title_and_town_count_little() -> None:
+    text = (
+        "Satzung über die Erhebung einer Hundesteuer im Gebiet der Gemeinde Linsengericht. "
+        + "Die Gemeinde regelt hier die Anmeldung und Abmeldung von Tieren. " * 4
+        + "Die Steuer für den ersten Hund beträgt 60,00 EUR."
+    )
+    question = "Wie viel Hundesteuer zahlt man in Linsengericht für den ersten Hund?"
+    about = "Satzung über die Erhebung einer Hundesteuer Linsengericht"
+    assert "60,00 EUR" in focus(question, text, max_chars=120, about=about)

@@ -1,0 +1,49 @@
+"""What a question asks for: amounts, dates and periods (the patterns ranker and focus share)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_DEADLINE, DEADLINE
+
+
+@pytest.mark.parametrize(
+    ("question", "amount", "date", "deadline"),
+    [
+        ("Bis zu welchem Betrag pro Schuljahr werden Beförderungskosten erstattet?", True, False, False),
+        ("Wie hoch ist die Hundesteuer für den ersten Hund?", True, False, False),
+        ("Bis wann muss ich die Erstattung beantragen?", False, True, True),
+        ("Bis zu welchem Datum muss der Antrag gestellt sein?", False, True, True),
+        ("Wie lange vor der Eröffnung muss ich das Gewerbe anzeigen?", False, False, True),
+        ("Wie viel Zeit habe ich, mich anzumelden?", True, False, True),
+        ("Wer ist Vorsitzender des Ausschusses?", False, False, False),
+    ],
+)
+def test_what_a_question_asks_for(question: str, amount: bool, date: bool, deadline: bool) -> None:
+    found = (
+        bool(ASKS_AMOUNT.search(question)),
+        bool(ASKS_DATE.search(question)),
+        bool(ASKS_DEADLINE.search(question)),
+    )
+    assert found == (amount, date, deadline)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "bis spätestens 31. Oktober",
+        "bis zum 01.03.2023",
+        "innerhalb von zwei Wochen",
+        "spätestens 8 Wochen nach",
+        "bis zum fünfzehnten Tag nach Ablauf",
+        "ab 18:00 Uhr",
+        "sechs Wochen vor Beginn",
+    ],
+)
+def test_dates_periods_and_times_answer_a_deadline_question(text: str) -> None:
+    assert DEADLINE.search(text)
+
+
+@pytest.mark.parametrize("text", ["110,00 Euro", "2.600 €", "EUR 15", "5 Prozent", "10 v. H."])
+def test_amounts(text: str) -> None:
+    assert AMOUNT.search(text) and not DEADLINE.search(text)
