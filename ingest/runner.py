@@ -19,7 +19,7 @@ from ingest.manifest import Manifest, Plan, tombstone_key
 from ingest.sources.folder import SourceFile, list_files
 from pipelines.access import AccessError, check_level
 from pipelines.embedders import embedder_id
-from pipelines.indexing import build_indexing_pipeline
+from pipelines.indexing import build_indexing_pipeline, indexing_fingerprint
 from pipelines.stores import (
     EmbeddedIndex,
     StoreError,
@@ -134,6 +134,7 @@ def _apply(
     if not todo:
         return
     pipeline = build_indexing_pipeline(settings, store)
+    fingerprint = indexing_fingerprint(settings)
     done = 0
     for start in range(0, len(todo), BATCH_FILES):
         batch = todo[start : start + BATCH_FILES]
@@ -147,6 +148,7 @@ def _apply(
                 "checksum": c,
                 "access": levels[f.source_id],
                 "personal_data_masking": masks(settings, levels[f.source_id]),
+                "indexed_with": fingerprint,
             }
             for f, c, _ in batch
         ]
@@ -177,7 +179,9 @@ def _apply(
             if is_update:  # the new chunks are written; now drop the old version's chunks
                 # (an older text, or the same text masked differently: privacy.mask_personal_data changed)
                 store.delete_by_filter(
-                    old_chunks_filter(file.source_id, checksum, masks(settings, levels[file.source_id]))
+                    old_chunks_filter(
+                        file.source_id, checksum, masks(settings, levels[file.source_id]), fingerprint
+                    )
                 )
             about = described.get(file.source_id, {})
             manifest.entries[file.source_id] = {
@@ -187,6 +191,7 @@ def _apply(
                 "root": file.root,
                 "access": levels[file.source_id],
                 "masked": masks(settings, levels[file.source_id]),
+                "indexed_with": fingerprint,
                 # for retention rules (`retention:` in the settings)
                 "doc_type": about.get("doc_type"),
                 "date": about.get("date"),
@@ -203,8 +208,9 @@ def _apply(
         progress(done, len(todo), "")
 
 
-def old_chunks_filter(source_id: str, checksum: str, masked: bool) -> dict[str, Any]:
-    """The chunks of a document that are not the version just written (another text or other masking)."""
+def old_chunks_filter(source_id: str, checksum: str, masked: bool, indexed_with: str) -> dict[str, Any]:
+    """The chunks of a document that are not the version just written (another text, other masking, or
+    an older indexing pipeline: chunks from before ``indexed_with`` existed lack the field and match)."""
     return {
         "operator": "AND",
         "conditions": [
@@ -214,6 +220,7 @@ def old_chunks_filter(source_id: str, checksum: str, masked: bool) -> dict[str, 
                 "conditions": [
                     {"field": "meta.checksum", "operator": "!=", "value": checksum},
                     {"field": "meta.personal_data_masking", "operator": "!=", "value": masked},
+                    {"field": "meta.indexed_with", "operator": "!=", "value": indexed_with},
                 ],
             },
         ],
@@ -248,7 +255,7 @@ def _plan(
         files.append(file)
     roots = collected.roots
     plan = manifest.plan(files, roots, levels)
-    _remask(settings, manifest, plan, levels)
+    _index_stale_again(settings, manifest, plan, levels)
     report.unchanged.extend(f.source for f in plan.unchanged)
     report.failed.extend(
         {"source": f.source, "reason": f"duplicate of {twin} (same content)"} for f, twin in plan.duplicates
@@ -264,24 +271,24 @@ def masks(settings: Settings, level: str) -> bool:
     return level in settings.privacy.mask_personal_data
 
 
-def _remask(settings: Settings, manifest: Manifest, plan: Plan, levels: dict[str, str]) -> None:
-    """Unchanged files indexed with other masking than their (new) level asks for are indexed again:
-    a relabel to a masked level, or a changed ``privacy.mask_personal_data``, must change the stored text."""
-    keep_relabel = []
-    for file, level in plan.relabel:
-        if bool(manifest.entries[file.source_id].get("masked")) != masks(settings, level):
-            plan.update.append((file, manifest.entries[file.source_id]["checksum"]))
-        else:
-            keep_relabel.append((file, level))
-    plan.relabel = keep_relabel
-    keep_unchanged = []
-    for file in plan.unchanged:
+def _index_stale_again(settings: Settings, manifest: Manifest, plan: Plan, levels: dict[str, str]) -> None:
+    """Unchanged files whose stored chunks differ from what indexing makes now are indexed again: other
+    masking than their (new) level asks for (a relabel to a masked level, a changed
+    ``privacy.mask_personal_data``), or an older indexing pipeline or chunking settings."""
+    fingerprint = indexing_fingerprint(settings)
+
+    def stale(file: SourceFile, level: str) -> bool:
         entry = manifest.entries[file.source_id]
-        if bool(entry.get("masked")) != masks(settings, levels[file.source_id]):
-            plan.update.append((file, entry["checksum"]))
-        else:
-            keep_unchanged.append(file)
-    plan.unchanged = keep_unchanged
+        return bool(entry.get("masked")) != masks(settings, level) or entry.get("indexed_with") != fingerprint
+
+    again = [(f, level) for f, level in plan.relabel if stale(f, level)]
+    again += [(f, levels[f.source_id]) for f in plan.unchanged if stale(f, levels[f.source_id])]
+    if again:
+        logger.info("%d unchanged files are indexed again (masking or indexing changed)", len(again))
+    redo = {f.source_id for f, _ in again}
+    plan.update.extend((f, manifest.entries[f.source_id]["checksum"]) for f, _ in again)
+    plan.relabel = [(f, level) for f, level in plan.relabel if f.source_id not in redo]
+    plan.unchanged = [f for f in plan.unchanged if f.source_id not in redo]
 
 
 def is_remote(path: str) -> bool:

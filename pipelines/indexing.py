@@ -21,6 +21,17 @@ from pipelines.embedders import build_document_embedder
 if TYPE_CHECKING:
     from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
+# Raise by one with every change to conversion, metadata, cleaning or splitting that changes what is stored
+# for an unchanged file (2: federal laws' titles from their front matter). The next ingest or nightly
+# re-index then indexes every file again, so an upgrade reaches indexes built before it.
+INDEXING_VERSION = 2
+
+
+def indexing_fingerprint(settings: Settings) -> str:
+    """What made a file's chunks besides its content: the pipeline version and the chunking settings."""
+    i = settings.indexing
+    return f"v{INDEXING_VERSION};words={i.split_words}/{i.max_words};overlap={i.overlap_sentences};ocr={i.ocr_languages}"
+
 
 def add_chunking_stages(pipeline: Pipeline, settings: Settings) -> str:
     """Add converter -> cleaner -> guard -> masker -> splitter to ``pipeline``; returns the last one's name.

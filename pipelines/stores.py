@@ -45,6 +45,7 @@ PAYLOAD_INDEXES: dict[str, str] = {
     "source_id": "keyword",  # delete / relabel / forget by document
     "checksum": "keyword",  # an update drops the chunks of the old version
     "personal_data_masking": "bool",  # ... or those masked differently
+    "indexed_with": "keyword",  # ... or those made by an older indexing pipeline
     "doc_type": "keyword",
     "municipality": "keyword",
     "body": "keyword",

@@ -11,7 +11,7 @@ import pytest
 from config.settings import load_settings
 from ingest.runner import ingest
 from pipelines.query import QueryService
-from pipelines.stores import EmbeddedIndex
+from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store
 from tests.conftest import CORPUS
 
 pytestmark = pytest.mark.integration
@@ -114,3 +114,38 @@ def test_switching_masking_on_and_off_replaces_the_stored_text(tmp_path: Path) -
     assert [Path(s).name for s in again.updated] == ["aushang.md"]
     [text] = stored(plain)  # one chunk: the masked version is gone, not kept beside the new one
     assert "Max Mustermann" in text and "[Name]" not in text
+
+
+def test_an_upgraded_indexing_pipeline_indexes_unchanged_files_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A nightly re-index after an upgrade that changes chunking or metadata replaces every file's chunks
+    (no duplicates left from the old pipeline); without a change it stays a no-op."""
+    import pipelines.indexing
+
+    folder = tmp_path / "statutes"
+    folder.mkdir()
+    for name in FILES[:2]:
+        shutil.copy(CORPUS / "konstanz" / name, folder / name)
+    settings = load_settings("test")
+    first = ingest(settings, [str(folder)])
+
+    monkeypatch.setattr(pipelines.indexing, "INDEXING_VERSION", pipelines.indexing.INDEXING_VERSION + 1)
+    upgraded = ingest(settings, [str(folder)])
+    assert sorted(Path(s).name for s in upgraded.updated) == sorted(FILES[:2])
+    assert upgraded.unchanged == [] and upgraded.chunks_written == first.chunks_written
+    assert ingest(settings, [str(folder)]).updated == []  # indexed with the new version: nothing to do
+
+    snapshot = EmbeddedIndex(settings.index_dir).snapshot()
+    store = create_document_store(settings, path=snapshot.path)
+    try:
+        chunks = store.filter_documents()
+        assert len(chunks) == first.chunks_written, "the old pipeline's chunks must be gone"
+        assert {c.meta["indexed_with"] for c in chunks} == {pipelines.indexing.indexing_fingerprint(settings)}
+    finally:
+        close_document_store(store)
+        snapshot.close()
+
+    # other chunking settings are a change of the pipeline too
+    rechunked = ingest(load_settings("test", indexing={"split_words": 120}), [str(folder)])
+    assert len(rechunked.updated) == 2

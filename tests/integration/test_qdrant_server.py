@@ -41,6 +41,7 @@ EXPECTED_INDEXES = {
     "meta.source_id": "keyword",
     "meta.checksum": "keyword",
     "meta.personal_data_masking": "bool",
+    "meta.indexed_with": "keyword",
     "meta.doc_type": "keyword",
     "meta.municipality": "keyword",
     "meta.body": "keyword",

@@ -125,7 +125,8 @@ def test_indexing_pipeline_masks_public_chunks_only(tmp_path: Path) -> None:
 def test_files_whose_masking_changes_are_indexed_again(tmp_path: Path) -> None:
     """A relabel to public (or a changed privacy.mask_personal_data) re-indexes instead of relabelling."""
     from ingest.manifest import Manifest, Plan
-    from ingest.runner import _remask
+    from ingest.runner import _index_stale_again
+    from pipelines.indexing import indexing_fingerprint
     from ingest.sources.folder import list_files
 
     for name in ("a.md", "b.md", "c.md"):
@@ -134,9 +135,16 @@ def test_files_whose_masking_changes_are_indexed_again(tmp_path: Path) -> None:
     settings = load_settings(
         "test", data_dir=str(tmp_path / "data"), privacy={"mask_personal_data": ["public"]}
     )
+    fingerprint = indexing_fingerprint(settings)
     manifest = Manifest(
         entries={
-            f.source_id: {"source": f.source, "checksum": "c-" + n, "access": "internal", "masked": False}
+            f.source_id: {
+                "source": f.source,
+                "checksum": "c-" + n,
+                "access": "internal",
+                "masked": False,
+                "indexed_with": fingerprint,
+            }
             for n, f in files.items()
         }
     )
@@ -146,7 +154,7 @@ def test_files_whose_masking_changes_are_indexed_again(tmp_path: Path) -> None:
     )
     levels = {files["a.md"].source_id: "public", files["b.md"].source_id: "confidential"}
     levels[files["c.md"].source_id] = "public"
-    _remask(settings, manifest, plan, levels)
+    _index_stale_again(settings, manifest, plan, levels)
     assert [(f.path.name, c) for f, c in plan.update] == [("a.md", "c-a.md"), ("c.md", "c-c.md")]
     assert [f.path.name for f, _ in plan.relabel] == ["b.md"] and plan.unchanged == []
 

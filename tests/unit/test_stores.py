@@ -241,7 +241,9 @@ def test_every_filter_auskunft_sends_is_served_by_a_payload_index() -> None:
             RetentionRule(doc_type="Einladung", max_age_years=2, municipality="X"), datetime.date(2025, 1, 1)
         )
     )
-    filters.append(old_chunks_filter("/srv/a.pdf", "abc", masked=True))  # ingest: a changed file's old chunks
+    filters.append(
+        old_chunks_filter("/srv/a.pdf", "abc", masked=True, indexed_with="v2")
+    )  # ingest: a changed file's old chunks
     filters.append({"field": "meta.source_id", "operator": "==", "value": "/srv/a.pdf"})  # forget, relabel
     for haystack_filter in filters:
         assert unindexed_fields(convert_filters_to_qdrant(haystack_filter), indexes) == {}, haystack_filter
