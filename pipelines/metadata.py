@@ -55,19 +55,35 @@ def guess_municipality(text: str) -> str | None:
 
 
 def title_from_text(text: str, fallback: str) -> str:
-    """A readable title: the first line whose first words name the kind of document, else ``fallback``."""
+    """A readable title: the first line whose first words name the kind of document, else ``fallback``.
+
+    A title set over several lines ("Verordnung" / "über die Beförderungsentgelte ..." / "... (Main-Kinzig-
+    Kreis)", common in scanned statutes) is joined up to the preamble; a line that starts in lower case
+    continues a hyphenated word ("Rechtsver-" / "ordnung erlassen") and is never a title."""
     kinds = (
         r"\w*(?:satzung|ordnung|niederschrift|protokoll|verordnung|richtlinie|vorlage|tagesordnung|beschluss)"
     )
-    for line in text.splitlines()[:40]:
-        line = line.strip(" #\t")
-        if (
-            12 <= len(line) <= 200
-            and "GBl" not in line
-            and re.match(rf"(?i)^(?:\S+\s+){{0,3}}{kinds}\b", line)
-        ):
+    lines = [line.strip(" #\t") for line in text.splitlines()[:40]]
+    for i, line in enumerate(lines):
+        if not line or line[0].islower() or "GBl" in line or len(line) > 200:
+            continue
+        if not re.match(rf"(?i)^(?:\S+\s+){{0,3}}{kinds}\b", line):
+            continue
+        if re.fullmatch(rf"(?i){kinds}", line):  # the kind alone: the title goes on below
+            for more in lines[i + 1 : i + 4]:
+                if not more or _PREAMBLE.match(more) or len(line) + len(more) > 200:
+                    break
+                line = f"{line} {more}"
+                if more.endswith((")", ".")):
+                    break
+        if len(line) >= 12:
             return line
     return fallback
+
+
+_PREAMBLE = re.compile(
+    r"(?i)(?:auf ?grund|gemäß|§|vom\b|in der fassung|der gemeinderat|die gemeindevertretung)"
+)
 
 
 _ISO_IN_NAME = re.compile(r"(20\d\d|19\d\d)-(\d\d)-(\d\d)")

@@ -49,3 +49,20 @@ def test_title_from_text() -> None:
     text = "03.11.2025\n## Satzung über die Benutzung der Stadtbibliothek\nText"
     assert title_from_text(text, "fallback") == "Satzung über die Benutzung der Stadtbibliothek"
     assert title_from_text("Kurz\nnichts Passendes hier", "fallback") == "fallback"
+
+
+def test_title_over_several_lines_and_not_a_hyphenated_word() -> None:
+    # the opening of linsengericht-satzungen/ocr/taxiverordnung.pdf (shared corpus), as its text layer reads
+    text = (
+        "Verordnung\nüber die Beförderungsentgelte und Beförderungsbedingungen für den\n"
+        "Verkehr mit Taxen in der. Gemeinde Linsengericht (Main-Kinzig-Kreis)\n"
+        "Aufgrund des § 51, Abs. 1 des Personenbeförderungsgesetzes (PBefG) in der\n"
+        "Gemeindevorstandes Linsengericht vom 30.11.1992 folgende Rechtsver-\nordnung erlassen: .\n§1"
+    )
+    assert title_from_text(text, "taxiverordnung") == (
+        "Verordnung über die Beförderungsentgelte und Beförderungsbedingungen für den "
+        "Verkehr mit Taxen in der. Gemeinde Linsengericht (Main-Kinzig-Kreis)"
+    )
+    assert (
+        title_from_text("Text der Rechtsver-\nordnung erlassen: .\n§ 1", "taxiverordnung") == "taxiverordnung"
+    )
