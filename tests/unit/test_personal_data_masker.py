@@ -126,8 +126,8 @@ def test_files_whose_masking_changes_are_indexed_again(tmp_path: Path) -> None:
     """A relabel to public (or a changed privacy.mask_personal_data) re-indexes instead of relabelling."""
     from ingest.manifest import Manifest, Plan
     from ingest.runner import _index_stale_again
-    from pipelines.indexing import indexing_fingerprint
     from ingest.sources.folder import list_files
+    from pipelines.indexing import indexing_fingerprint
 
     for name in ("a.md", "b.md", "c.md"):
         (tmp_path / name).write_text(f"# {name}\n\nText.\n")
