@@ -58,19 +58,24 @@ def title_from_text(text: str, fallback: str) -> str:
     """A readable title: the first line whose first words name the kind of document, else ``fallback``.
 
     A title set over several lines ("Verordnung" / "über die Beförderungsentgelte ..." / "... (Main-Kinzig-
-    Kreis)", common in scanned statutes) is joined up to the preamble; a line that starts in lower case
-    continues a hyphenated word ("Rechtsver-" / "ordnung erlassen") and is never a title."""
+    Kreis)", common in scanned statutes) is joined up to the preamble; a line that continues a hyphenated
+    word ("Rechtsver-" / "ordnung erlassen") is never a title."""
     kinds = (
         r"\w*(?:satzung|ordnung|niederschrift|protokoll|verordnung|richtlinie|vorlage|tagesordnung|beschluss)"
     )
     lines = [line.strip(" #\t") for line in text.splitlines()[:40]]
     for i, line in enumerate(lines):
-        if not line or line[0].islower() or "GBl" in line or len(line) > 200:
+        if (
+            not line
+            or "GBl" in line
+            or len(line) > 200
+            or (i and lines[i - 1].endswith("-") and line[0].islower())
+        ):
             continue
         if not re.match(rf"(?i)^(?:\S+\s+){{0,3}}{kinds}\b", line):
             continue
-        if re.fullmatch(rf"(?i){kinds}", line):  # the kind alone: the title goes on below
-            for more in lines[i + 1 : i + 4]:
+        if re.fullmatch(rf"(?i){kinds}", line) and i + 1 < len(lines) and _TITLE_GOES_ON.match(lines[i + 1]):
+            for more in lines[i + 1 : i + 4]:  # "Verordnung" / "über die ..." / "... (Main-Kinzig-Kreis)"
                 if not more or _PREAMBLE.match(more) or len(line) + len(more) > 200:
                     break
                 line = f"{line} {more}"
@@ -81,6 +86,7 @@ def title_from_text(text: str, fallback: str) -> str:
     return fallback
 
 
+_TITLE_GOES_ON = re.compile(r"(?:über|zur|zum|für|der|des|vom|zu|in)\b")
 _PREAMBLE = re.compile(
     r"(?i)(?:auf ?grund|gemäß|§|vom\b|in der fassung|der gemeinderat|die gemeindevertretung)"
 )
