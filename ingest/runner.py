@@ -177,7 +177,8 @@ def _apply(
                 report.failed.append({"source": file.source, "reason": reason})
                 continue
             if is_update:  # the new chunks are written; now drop the old version's chunks
-                # (an older text, or the same text masked differently: privacy.mask_personal_data changed)
+                # (an older text, the same text masked differently: privacy.mask_personal_data changed, or
+                # made by an older indexing pipeline: INDEXING_VERSION or the chunking settings changed)
                 store.delete_by_filter(
                     old_chunks_filter(
                         file.source_id, checksum, masks(settings, levels[file.source_id]), fingerprint
