@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Collection
 
+from haystack import Document
+
 from pipelines.components.municipal_splitter import split_sentences
-from pipelines.german_terms import terms
+from pipelines.german_terms import expand_suspended_compounds, terms
 from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DEADLINE, DEADLINE
 
 ELLIPSIS = "…"
@@ -74,3 +76,11 @@ def focus(question: str, text: str, max_chars: int | None = 600, about: str = ""
     for sentence, starts_line in units[first : last + 1]:
         passage = f"{passage}{chr(10) if starts_line else ' '}{sentence}" if passage else sentence
     return (ELLIPSIS + " " if first > 0 else "") + passage + (" " + ELLIPSIS if last + 1 < len(units) else "")
+
+
+def as_shown(question: str, document: Document, max_chars: int | None = 600) -> str:
+    """What the model reads of a retrieved chunk: suspended compounds written out ("Einwegdose, -becher"
+    -> "..., Einwegbecher") and the passage around the question (:func:`focus`, its title and town as
+    ``about``). Citations and quotes are checked against the chunk as stored."""
+    about = f"{document.meta.get('title') or ''} {document.meta.get('municipality') or ''}"
+    return focus(question, expand_suspended_compounds(document.content or ""), max_chars, about=about)

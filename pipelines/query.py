@@ -20,9 +20,8 @@ from pipelines.components.german_sparse_text_embedder import GermanSparseTextEmb
 from pipelines.components.municipal_ranker import MunicipalRanker
 from pipelines.embedders import build_text_embedder, embedder_id
 from pipelines.evidence import select_evidence
-from pipelines.excerpts import focus
+from pipelines.excerpts import as_shown
 from pipelines.generators import build_generator
-from pipelines.german_terms import expand_suspended_compounds
 from pipelines.stores import (
     EmbeddedIndex,
     Snapshot,
@@ -254,22 +253,10 @@ class QueryService:
         # numbered as the model reads them; a 1.5B model picks the right line far more often when the best
         # excerpt stands right before the question (measured with benchmarks/quality.py)
         numbered = evidence[::-1] if self.settings.generator.excerpt_order == "best_last" else evidence
-        # the model reads suspended compounds written out ("Einwegdose, -becher" -> "..., Einwegbecher");
-        # citations and quotes are checked against the chunks as stored
-        # ... and only the passage of each chunk around the question's words (pipelines/excerpts.py)
-        chars = self.settings.generator.excerpt_chars
-        shown = [
-            replace(
-                d,
-                content=focus(
-                    question,
-                    expand_suspended_compounds(d.content or ""),
-                    chars or None,
-                    about=f"{d.meta.get('title') or ''} {d.meta.get('municipality') or ''}",
-                ),
-            )
-            for d in numbered
-        ]
+        # the model reads suspended compounds written out and only the passage of each chunk around the
+        # question (pipelines/excerpts.py); citations and quotes are checked against the chunks as stored
+        chars = self.settings.generator.excerpt_chars or None
+        shown = [replace(d, content=as_shown(question, d, chars)) for d in numbered]
         prompt: dict[str, Any] = {"question": question, "documents": shown}
         if style != "staff":  # the pipeline's own template is the staff one
             prompt["template"] = (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(encoding="utf-8")

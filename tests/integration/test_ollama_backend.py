@@ -117,15 +117,12 @@ def test_answer_streams_from_ollama_and_cites_the_excerpt(
     assert "keine Angabe" not in system["content"] + user["content"]
     assert user["role"] == "user"
     assert f"Frage: {QUESTION}" in user["content"]
-    from pipelines.excerpts import focus
-    from pipelines.german_terms import expand_suspended_compounds
+    from pipelines.excerpts import as_shown
 
     def as_read(doc: Document) -> str:
         # as the model reads it: suspended compounds written out ("Einwegdose, -becher" -> "Einwegbecher"),
         # and of a long chunk the passage around the question's words (generator.excerpt_chars)
-        text = focus(
-            QUESTION, expand_suspended_compounds(doc.content or ""), settings.generator.excerpt_chars
-        )
+        text = as_shown(QUESTION, doc, settings.generator.excerpt_chars)
         assert len(text) <= settings.generator.excerpt_chars + 4
         return text[:200]
 
