@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from pipelines.question_kinds import MONTHS
+
 
 @dataclass
 class EvalCase:
@@ -107,28 +109,14 @@ def load_cases(path: Path) -> list[EvalCase]:
     return cases
 
 
-_MONTHS = (
-    "januar",
-    "februar",
-    "märz",
-    "april",
-    "mai",
-    "juni",
-    "juli",
-    "august",
-    "september",
-    "oktober",
-    "november",
-    "dezember",
-)
-_MONTH_DATE = re.compile(r"\b(\d{1,2})\.\s*(" + "|".join(_MONTHS) + r")\b(?:\s+(\d{4}))?")
+_MONTH_DATE = re.compile(r"\b(\d{1,2})\.\s*(" + "|".join(MONTHS) + r")\b(?:\s+(\d{4}))?")
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})?")
 
 
 def _normalise(text: str) -> str:
     """Lower case, no spaces, "1.500" as "1500", and a date however written as "01.07.2025"."""
     text = text.lower().replace("\u00a0", " ").replace("maerz", "märz")
-    text = _MONTH_DATE.sub(lambda m: f"{int(m[1]):02d}.{_MONTHS.index(m[2]) + 1:02d}.{m[3] or ''}", text)
+    text = _MONTH_DATE.sub(lambda m: f"{int(m[1]):02d}.{MONTHS.index(m[2]) + 1:02d}.{m[3] or ''}", text)
     text = _NUMERIC_DATE.sub(lambda m: f"{int(m[1]):02d}.{int(m[2]):02d}.{m[3] or ''}", text)
     text = re.sub(r"(?<=\d)\.(?=\d{3}\b)", "", text)  # 1.500 -> 1500
     return re.sub(r"\s+", "", text)

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
+from pipelines.question_kinds import MONTHS
+
 DOC_TYPES = (
     "Satzung",
     "Verordnung",
@@ -94,26 +96,7 @@ _PREAMBLE = re.compile(
 
 _ISO_IN_NAME = re.compile(r"(20\d\d|19\d\d)-(\d\d)-(\d\d)")
 _GERMAN_DATE = re.compile(r"\b(\d{1,2})\.\s?(\d{1,2})\.\s?((?:19|20)\d\d)\b")
-_MONTHS = {
-    m: i
-    for i, m in enumerate(
-        [
-            "januar",
-            "februar",
-            "märz",
-            "april",
-            "mai",
-            "juni",
-            "juli",
-            "august",
-            "september",
-            "oktober",
-            "november",
-            "dezember",
-        ],
-        1,
-    )
-}
+_MONTHS = {m: i for i, m in enumerate(MONTHS, 1)}
 _LONG_DATE = re.compile(r"\b(\d{1,2})\.\s?(" + "|".join(_MONTHS) + r")\s+((?:19|20)\d\d)\b", re.I)
 _DECIDED = re.compile(
     r"(?:Sitzung|Besprechung|beschlossen|Beschluss)\D{0,40}?(\d{1,2}\.\s?(?:\d{1,2}\.|[A-Za-zä]+)\s?(?:19|20)\d\d)"

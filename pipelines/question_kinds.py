@@ -25,7 +25,10 @@ AMOUNT = re.compile(
 ASKS_DATE = re.compile(
     r"\b(?:wann|(?:ab|bis zu) welchem (?:datum|tag|zeitpunkt|termin)|welche[nrs]? frist|fällig\w*)\b", re.I
 )
-_MONTHS = "januar|februar|märz|april|mai|juni|juli|august|september|oktober|november|dezember"
+# German month names in order (metadata and the eval read dates with them too)
+MONTHS = ("januar", "februar", "märz", "april", "mai", "juni", "juli", "august", "september", "oktober",
+          "november", "dezember")  # fmt: skip
+_MONTHS = "|".join(MONTHS)
 DATE = re.compile(rf"\b\d{{1,2}}\.\s?(?:\d{{1,2}}\.(?:\s?\d{{2,4}})?|(?:{_MONTHS})\b)", re.I)
 # what answers "bis wann / wie lange / innerhalb welcher Frist": a date, a period ("8 Wochen", "sechs
 # Wochen", "fünfzehnten Tag") or a time of day ("18:00 Uhr")
