@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, NonNegativeInt, PositiveInt, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 CONFIG_DIR = Path(__file__).resolve().parent
@@ -86,6 +86,8 @@ class GeneratorSettings(_Section):
     # characters of each retrieved chunk the model reads: the sentences around the question's words
     # (pipelines/excerpts.py); 0 = whole chunks
     excerpt_chars: NonNegativeInt = 600
+    # how many of the best retrieved chunks the model reads (retrieval.top_k of them are found and listed)
+    excerpts: PositiveInt = 5
 
 
 class IndexingSettings(_Section):

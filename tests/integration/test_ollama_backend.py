@@ -27,7 +27,7 @@ from typer.testing import CliRunner
 
 from config.settings import load_settings
 from pipelines.query import QueryService
-from tests.integration.ollama_standin import OllamaStandIn
+from tests.integration.ollama_standin import OllamaStandIn, excerpts_of
 from ui.cli import app
 
 pytestmark = pytest.mark.integration
@@ -133,6 +133,31 @@ def test_answer_streams_from_ollama_and_cites_the_excerpt(
     best = as_read(answer.documents[0])
     assert user["content"].index(best) > max(user["content"].index(as_read(d)) for d in answer.documents[1:])
     assert len(answer.documents) >= 2, "the prompt should carry several excerpts, not only the answer"
+
+
+
+def test_the_model_reads_only_the_best_excerpts_the_settings_allow(
+    konstanz_index: Path, ollama: OllamaStandIn
+) -> None:
+    """generator.excerpts = 2: search still finds retrieval.top_k chunks, the prompt (sent to the Ollama
+    stand-in) carries the best two, and the answer's documents, which citations may point to, are those two."""
+    settings = load_settings(
+        "test",
+        data_dir=konstanz_index,
+        generator={"backend": "ollama", "url": ollama.url, "model": MODEL, "excerpts": 2},
+    )
+    service = QueryService(settings)
+    try:
+        found = service.search(QUESTION)
+        answer = service.answer(QUESTION)
+    finally:
+        service.close()
+    assert len(found) > 2
+    [body] = ollama.chat_requests()
+    user = body["messages"][-1]["content"]
+    assert sorted(excerpts_of(user)) == [1, 2]
+    assert [d.id for d in answer.documents] == [d.id for d in found[:2]]
+    assert "0,20 €" in answer.answer and not answer.refused
 
 
 def test_cli_ask_json_through_ollama(
