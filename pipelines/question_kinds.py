@@ -48,7 +48,7 @@ DEADLINE = re.compile(
 # questions whose answer is an amount or a date: an answer without a figure does not answer them
 ASKS_FOR_FIGURE = re.compile(
     r"\b(?:wie ?viele?|wie hoch|was kostet|was kosten|welche[nrs]? [\w-]*(?:betrag|hebesatz|gebühr|satz)|"
-    r"(?:ab|bis|seit) wann|wann)\b",
+    r"(?:ab|bis|seit) wann|wann|wie lange)\b",
     re.I,
 )
 # questions for a price: the answer must state an amount of money ("kostet 6 Jahre" does not answer it)

@@ -303,3 +303,34 @@ def test_a_paragraph_number_read_from_the_excerpt_label_is_not_invented() -> Non
     answer = _answer("Die Steuersätze stehen in Paragraph 5 der Hundesteuersatzung [2].")
     assert answer["refused"] is False and answer["citations"][0]["section"] == "§ 5"
     assert _answer("Die Steuersätze stehen in Paragraph 17 der Hundesteuersatzung [2].")["refused"] is True
+
+
+def test_a_period_in_words_is_a_figure_that_must_stand_in_a_sentence_about_the_question() -> None:
+    docs = [
+        Document(
+            content="Die Zuwendung ist zurückzuzahlen. Dies gilt nicht, wenn die Anlage bereits seit drei Jahren betrieben wurde.",
+            meta={"source": "zag/balkonsolar.md", "municipality": "Zell u.A."},
+        ),
+        Document(
+            content="Ein Kinderreisepass ist ein Jahr gültig, längstens bis zum zwölften Lebensjahr.",
+            meta={"source": "bund/passg.md", "section": "§ 5"},
+        ),
+    ]
+
+    def ask(query: str, reply: str) -> dict[str, Any]:
+        return CitedAnswerBuilder().run(
+            replies=[ChatMessage.from_assistant(reply)], documents=docs, query=query
+        )["answer"]
+
+    # "drei Jahre" stands only in a sentence about a solar grant: it is not the rest period of a grave
+    assert ask("Wie lange ist die Ruhezeit für ein Erdgrab?", "Die Ruhezeit ist drei Jahre [1].")["refused"] is True
+    assert ask("Wie lange ist die Ruhezeit für ein Erdgrab?", "Die Ruhezeit ist 3 Jahre [1].")["refused"] is True
+    # a period the excerpts do not state at all is invented
+    assert ask("Wie lange ist ein Kinderreisepass gültig?", "Er ist zwei Jahre gültig [2].")["refused"] is True
+    # the same period in words or digits, from the sentence about what was asked
+    kept = ask("Wie lange ist ein Kinderreisepass gültig?", "Ein Kinderreisepass ist 1 Jahr gültig [2].")
+    assert kept["refused"] is False and kept["citations"][0]["source"] == "bund/passg.md"
+    kept = ask("Wie lange ist ein Kinderreisepass gültig?", "Ein Kinderreisepass ist ein Jahr gültig [2].")
+    assert kept["refused"] is False and "ein Jahr" in kept["answer"]
+    # asked how long, answered without any period
+    assert ask("Wie lange ist ein Kinderreisepass gültig?", "Er ist gültig [2].")["refused"] is True
