@@ -87,7 +87,7 @@ class GeneratorSettings(_Section):
     # (pipelines/excerpts.py); 0 = whole chunks
     excerpt_chars: NonNegativeInt = 600
     # how many of the best retrieved chunks the model reads (retrieval.top_k of them are found and listed)
-    excerpts: PositiveInt = 5
+    excerpts: PositiveInt = 2
 
 
 class IndexingSettings(_Section):

@@ -139,12 +139,13 @@ def test_answer_streams_from_ollama_and_cites_the_excerpt(
 def test_the_model_reads_only_the_best_excerpts_the_settings_allow(
     konstanz_index: Path, ollama: OllamaStandIn
 ) -> None:
-    """generator.excerpts = 2: search still finds retrieval.top_k chunks, the prompt (sent to the Ollama
-    stand-in) carries the best two, and the answer's documents, which citations may point to, are those two."""
+    """generator.excerpts = 3 (default 2): search still finds retrieval.top_k chunks, the prompt (sent to the
+    Ollama stand-in) carries the best three, and the answer's documents, which citations may point to, are
+    those three."""
     settings = load_settings(
         "test",
         data_dir=konstanz_index,
-        generator={"backend": "ollama", "url": ollama.url, "model": MODEL, "excerpts": 2},
+        generator={"backend": "ollama", "url": ollama.url, "model": MODEL, "excerpts": 3},
     )
     service = QueryService(settings)
     try:
@@ -152,11 +153,11 @@ def test_the_model_reads_only_the_best_excerpts_the_settings_allow(
         answer = service.answer(QUESTION)
     finally:
         service.close()
-    assert len(found) > 2
+    assert len(found) > 3
     [body] = ollama.chat_requests()
     user = body["messages"][-1]["content"]
-    assert sorted(excerpts_of(user)) == [1, 2]
-    assert [d.id for d in answer.documents] == [d.id for d in found[:2]]
+    assert sorted(excerpts_of(user)) == [1, 2, 3]
+    assert [d.id for d in answer.documents] == [d.id for d in found[:3]]
     assert "0,20 €" in answer.answer and not answer.refused
 
 
