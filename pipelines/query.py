@@ -250,9 +250,10 @@ class QueryService:
             return Answer(r["answer"], r["citations"], True, documents=documents)
         if self._answer_pipeline is None:
             self._answer_pipeline = build_answer_pipeline(self.settings, self._generator)
+        # the model reads only the best few (generator.excerpts; README *Evaluation*)
+        evidence = evidence[: self.settings.generator.excerpts]
         # numbered as the model reads them; a 1.5B model picks the right line far more often when the best
         # excerpt stands right before the question (measured with benchmarks/quality.py)
-        evidence = evidence[: self.settings.generator.excerpts]
         numbered = evidence[::-1] if self.settings.generator.excerpt_order == "best_last" else evidence
         # the model reads suspended compounds written out and only the passage of each chunk around the
         # question (pipelines/excerpts.py); citations and quotes are checked against the chunks as stored

@@ -45,7 +45,26 @@ DEADLINE = re.compile(
     re.I,
 )
 
-# questions whose answer is an amount or a date: an answer without a figure does not answer them
+_NUMBER_WORDS = {
+    "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "zwei": 2, "drei": 3, "vier": 4,
+    "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,
+    "fünfzehn": 15, "zwanzig": 20, "dreißig": 30,
+}  # fmt: skip
+# a period with its count in digits or words (stricter than DEADLINE, which only chooses a passage)
+_PERIOD = re.compile(
+    r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+(stunde|tag|woche|monat|jahr)(?:e|en|es|n|s)?\b", re.I
+)
+
+
+def periods(text: str) -> set[str]:
+    """The periods of ``text`` as facts: "drei Jahre" and "3 Jahren" are both "3 jahr"."""
+    return {
+        f"{count if count.isdigit() else _NUMBER_WORDS[count.lower()]} {unit.lower()}"
+        for count, unit in _PERIOD.findall(text)
+    }
+
+
+# questions whose answer is an amount, a date or a period: an answer without a figure does not answer them
 ASKS_FOR_FIGURE = re.compile(
     r"\b(?:wie ?viele?|wie hoch|was kostet|was kosten|welche[nrs]? [\w-]*(?:betrag|hebesatz|gebühr|satz)|"
     r"(?:ab|bis|seit) wann|wann|wie lange)\b",

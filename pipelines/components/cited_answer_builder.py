@@ -11,7 +11,7 @@ from haystack.dataclasses import ChatMessage
 
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import fold, terms
-from pipelines.question_kinds import ASKS_FOR_FIGURE, ASKS_FOR_PRICE, ASKS_FOR_PROVISION, MONEY
+from pipelines.question_kinds import ASKS_FOR_FIGURE, ASKS_FOR_PRICE, ASKS_FOR_PROVISION, MONEY, periods
 
 logger = logging.getLogger(__name__)
 
@@ -27,24 +27,9 @@ _FACT = re.compile(r"§+\s*\d+[a-z]?|\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
 
 
-_NUMBER_WORDS = {
-    "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "zwei": 2, "drei": 3, "vier": 4, "fünf": 5,
-    "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12, "fünfzehn": 15,
-    "zwanzig": 20, "dreißig": 30,
-}  # fmt: skip
-# a period, in digits or words: "drei Jahre" and "3 Jahren" are the same fact "3 jahr"
-_PERIOD = re.compile(
-    r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+(stunde|tag|woche|monat|jahr)(?:e|en|es|n|s)?\b", re.I
-)
-
-
 def _facts(text: str) -> set[str]:
     """Amounts, dates, § numbers and periods ("zwei Wochen" = "2 Wochen") of ``text``, normalised."""
-    found = {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)}
-    for count, unit in _PERIOD.findall(text):
-        number = count if count.isdigit() else _NUMBER_WORDS[count.lower()]
-        found.add(f"{number} {unit.lower()}")
-    return found
+    return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)} | periods(text)
 
 
 def _label_facts(doc: Document) -> set[str]:
@@ -175,8 +160,8 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
         if _echo(bare, query):
             return "the answer repeats the question"
         asks_for_figure = ASKS_FOR_FIGURE.search(query)
-        if asks_for_figure and not (re.search(r"\d", bare) or _PERIOD.search(bare)):
-            # asked "wie viel" or "wann", answered without any figure: the excerpts did not have it
+        if asks_for_figure and not _facts(bare):
+            # asked "wie viel", "wann" or "wie lange", answered without any figure: the excerpts did not have it
             return "asked for a figure, none given"
         if ASKS_FOR_PRICE.search(query) and not MONEY.search(bare):
             return "asked for a price, no amount of money given"

@@ -135,7 +135,6 @@ def test_answer_streams_from_ollama_and_cites_the_excerpt(
     assert len(answer.documents) >= 2, "the prompt should carry several excerpts, not only the answer"
 
 
-
 def test_the_model_reads_only_the_best_excerpts_the_settings_allow(
     konstanz_index: Path, ollama: OllamaStandIn
 ) -> None:

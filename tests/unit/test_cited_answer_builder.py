@@ -249,20 +249,22 @@ def test_an_amount_from_a_sentence_about_something_else_is_refused() -> None:
         ),
     ]
 
-    def ask(query: str, reply: str) -> dict[str, Any]:
-        return CitedAnswerBuilder().run(
-            replies=[ChatMessage.from_assistant(reply)], documents=docs, query=query
-        )["answer"]
-
     # the nearest amount of any excerpt is not the price of a passport
-    assert ask("Was kostet ein neuer Reisepass?", "Ein Reisepass kostet 1,50 Euro [1].")["refused"] is True
+    assert (
+        _asked("Was kostet ein neuer Reisepass?", "Ein Reisepass kostet 1,50 Euro [1].", docs)["refused"]
+        is True
+    )
     # the same amount where its sentence is about what was asked
     assert (
-        ask("Wie hoch ist der Eigenanteil je Schultag?", "Der Eigenanteil beträgt 1,50 Euro [1].")["refused"]
+        _asked("Wie hoch ist der Eigenanteil je Schultag?", "Der Eigenanteil beträgt 1,50 Euro [1].", docs)[
+            "refused"
+        ]
         is False
     )
     # a compound of the question whose head the sentence names ("Zweitwohnungssteuer" / "Steuer")
-    kept = ask("Wie hoch ist die Zweitwohnungssteuer in Konstanz?", "Sie beträgt 35 vom Hundert [2].")
+    kept = _asked(
+        "Wie hoch ist die Zweitwohnungssteuer in Konstanz?", "Sie beträgt 35 vom Hundert [2].", docs
+    )
     assert kept["refused"] is False and "35 vom Hundert" in kept["answer"]
 
 
@@ -317,20 +319,32 @@ def test_a_period_in_words_is_a_figure_that_must_stand_in_a_sentence_about_the_q
         ),
     ]
 
-    def ask(query: str, reply: str) -> dict[str, Any]:
-        return CitedAnswerBuilder().run(
-            replies=[ChatMessage.from_assistant(reply)], documents=docs, query=query
-        )["answer"]
-
     # "drei Jahre" stands only in a sentence about a solar grant: it is not the rest period of a grave
-    assert ask("Wie lange ist die Ruhezeit für ein Erdgrab?", "Die Ruhezeit ist drei Jahre [1].")["refused"] is True
-    assert ask("Wie lange ist die Ruhezeit für ein Erdgrab?", "Die Ruhezeit ist 3 Jahre [1].")["refused"] is True
+    assert (
+        _asked("Wie lange ist die Ruhezeit für ein Erdgrab?", "Die Ruhezeit ist drei Jahre [1].", docs)[
+            "refused"
+        ]
+        is True
+    )
+    assert (
+        _asked("Wie lange ist die Ruhezeit für ein Erdgrab?", "Die Ruhezeit ist 3 Jahre [1].", docs)[
+            "refused"
+        ]
+        is True
+    )
     # a period the excerpts do not state at all is invented
-    assert ask("Wie lange ist ein Kinderreisepass gültig?", "Er ist zwei Jahre gültig [2].")["refused"] is True
+    assert (
+        _asked("Wie lange ist ein Kinderreisepass gültig?", "Er ist zwei Jahre gültig [2].", docs)["refused"]
+        is True
+    )
     # the same period in words or digits, from the sentence about what was asked
-    kept = ask("Wie lange ist ein Kinderreisepass gültig?", "Ein Kinderreisepass ist 1 Jahr gültig [2].")
+    kept = _asked(
+        "Wie lange ist ein Kinderreisepass gültig?", "Ein Kinderreisepass ist 1 Jahr gültig [2].", docs
+    )
     assert kept["refused"] is False and kept["citations"][0]["source"] == "bund/passg.md"
-    kept = ask("Wie lange ist ein Kinderreisepass gültig?", "Ein Kinderreisepass ist ein Jahr gültig [2].")
+    kept = _asked(
+        "Wie lange ist ein Kinderreisepass gültig?", "Ein Kinderreisepass ist ein Jahr gültig [2].", docs
+    )
     assert kept["refused"] is False and "ein Jahr" in kept["answer"]
     # asked how long, answered without any period
-    assert ask("Wie lange ist ein Kinderreisepass gültig?", "Er ist gültig [2].")["refused"] is True
+    assert _asked("Wie lange ist ein Kinderreisepass gültig?", "Er ist gültig [2].", docs)["refused"] is True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_DEADLINE, DEADLINE
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_DEADLINE, DEADLINE, periods
 
 
 @pytest.mark.parametrize(
@@ -47,3 +47,9 @@ def test_dates_periods_and_times_answer_a_deadline_question(text: str) -> None:
 @pytest.mark.parametrize("text", ["110,00 Euro", "2.600 €", "EUR 15", "5 Prozent", "10 v. H."])
 def test_amounts(text: str) -> None:
     assert AMOUNT.search(text) and not DEADLINE.search(text)
+
+
+def test_a_period_is_the_same_fact_in_words_or_digits() -> None:
+    assert periods("seit drei Jahren") == periods("3 Jahre") == {"3 jahr"}
+    assert periods("innerhalb eines Monats, spätestens nach 6 Wochen") == {"1 monat", "6 woche"}
+    assert periods("Die Steuer beträgt 110,00 Euro im Jahr.") == set()
