@@ -63,6 +63,13 @@ def _town_pattern(town: str) -> re.Pattern[str]:
     return re.compile(r"\b" + r"\s*".join(parts) + r"(?:(?<=e)r|er|s)?(?!\w)", re.I)
 
 
+def without_towns(text: str, towns: set[str]) -> str:
+    """``text`` with the names of ``towns`` (and their adjectives: "Karlsruher") blanked out."""
+    for town in sorted(towns, key=len, reverse=True):
+        text = _town_pattern(town).sub(" ", text)
+    return text
+
+
 def named_towns(query: str, towns: set[str]) -> set[str]:
     """The towns the question names; a name inside a longer one ("Aichelberg" in "Zell unter
     Aichelberg") does not count."""

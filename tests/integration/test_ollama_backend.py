@@ -160,6 +160,28 @@ def test_the_model_reads_only_the_best_excerpts_the_settings_allow(
     assert "0,20 €" in answer.answer and not answer.refused
 
 
+def test_excerpts_that_name_nothing_the_question_asks_about_are_refused_before_the_model(
+    konstanz_index: Path, ollama: OllamaStandIn
+) -> None:
+    """Asked about an indoor pool, search still finds Konstanz statutes (the town matches), but none names
+    a "Hallenbad" or an "Eintritt": the refusal comes without a request to the model (the stand-in
+    records every /api/chat it gets), where the 1.5B model answers with a figure of the nearest statute."""
+    settings = load_settings(
+        "test", data_dir=konstanz_index, generator={"backend": "ollama", "url": ollama.url, "model": MODEL}
+    )
+    service = QueryService(settings)
+    try:
+        found = service.search("Was kostet in Konstanz der Eintritt ins Hallenbad?")
+        refused = service.answer("Was kostet in Konstanz der Eintritt ins Hallenbad?")
+        answered = service.answer(QUESTION)
+    finally:
+        service.close()
+    assert found and all(d.meta.get("municipality") == "Konstanz" for d in found)
+    assert refused.refused and refused.answer == "Dazu enthalten die Dokumente keine Angabe."
+    assert len(ollama.chat_requests()) == 1, "only the answerable question reaches the model"
+    assert "0,20 €" in answered.answer
+
+
 def test_cli_ask_json_through_ollama(
     konstanz_index: Path, ollama: OllamaStandIn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from haystack import Document
 
-from pipelines.evidence import levies_asked, select_evidence
+from pipelines.evidence import about_the_question, levies_asked, question_nouns, select_evidence
 
 TOWNS = {"Bad Boll", "Erlangen", "Büchenbach", "Göppingen", "Konstanz", "Karlsruhe"}
 
@@ -90,3 +90,41 @@ def test_a_levy_is_not_found_in_parts_of_other_words() -> None:
         "Die Verpackungssteuer beträgt für jede Einwegdose, -becher 0,50 Euro.", municipality="Konstanz"
     )
     assert select_evidence("Was kostet ein Einwegbecher an Verpackungssteuer?", [becher], TOWNS) == [becher]
+
+
+ESCHENBACH_DOG_TAX = _doc(
+    "Die Steuer beträgt für einen Kampfhund 600 Euro, für die Hundesteuermarke 7,50 €.",
+    title="Satzung über die Erhebung der Hundesteuer",
+    municipality="Eschenbach",
+)
+
+
+def test_excerpts_naming_nothing_the_question_is_about_do_not_answer_it() -> None:
+    # the measured failure: asked about a gym, the model answered with the dog-tax statute's 7,50 €
+    question = "Was zahlt ein Verein in Eschenbach für die Nutzung der Turnhalle?"
+    assert question_nouns(question, TOWNS | {"Eschenbach"}) == {"verein", "nutzung", "turnhalle"}
+    assert not about_the_question(question, [ESCHENBACH_DOG_TAX], TOWNS | {"Eschenbach"})
+    # one noun named is enough: "Kampfhund" in the excerpt
+    assert about_the_question(
+        "Wie hoch ist in Eschenbach die Steuer für einen Kampfhund?", [ESCHENBACH_DOG_TAX], TOWNS
+    )
+
+
+def test_a_noun_counts_as_named_in_another_form_or_by_a_part_of_its_compound() -> None:
+    glass = _doc("Altglasbehälter dürfen werktags von 7 bis 19 Uhr benutzt werden.", municipality="Bad Boll")
+    # inflection ("Altglascontainern"), the compound's first part ("Altglas…"), its last part ("…reisepass")
+    assert about_the_question("Wann darf ich Flaschen in die Altglascontainern werfen?", [glass], TOWNS)
+    passport = _doc("Ein Reisepass für Personen unter 24 Jahren ist sechs Jahre gültig.", title="Paßgesetz")
+    assert about_the_question("Wie lange gilt ein Kinderreisepass?", [passport], TOWNS)
+    # title and section count: the chunk's words need not repeat them
+    assert about_the_question("Wie hoch ist die Hundesteuer in Bad Boll?", [BAD_BOLL_DOG_TAX], TOWNS)
+
+
+def test_town_names_and_words_every_statute_shares_are_not_what_a_question_is_about() -> None:
+    # "Karlsruher" and "Satzung" stand in every Karlsruhe statute: they must not make it an answer
+    question = "Welche Gebühr verlangt die Karlsruher Satzung für das Standgeld?"
+    assert question_nouns(question, TOWNS) == {"gebuhr", "standgeld"}
+    statute = _doc("Die Satzung der Stadt Karlsruhe tritt am 1. Januar in Kraft.", municipality="Karlsruhe")
+    assert not about_the_question(question, [statute], TOWNS)
+    # a question without any such noun is not refused by this rule
+    assert about_the_question("Was gilt da?", [statute], TOWNS)
