@@ -32,6 +32,12 @@ def _facts(text: str) -> set[str]:
     return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)} | periods(text)
 
 
+def _checkable_facts(text: str) -> set[str]:
+    """The facts of ``text`` a chunk can be checked against: a lone digit ("Absatz 4", "1 Jahr") occurs in
+    nearly every chunk and proves nothing."""
+    return {f for f in _facts(text) if not re.fullmatch(r"\d", f)}
+
+
 def _label_facts(doc: Document) -> set[str]:
     """The § / TOP label of a chunk as facts, with and without "§": the model writes "Absatz 17" or
     "Paragraph 17" for the "§ 17" it read in the excerpt's header."""
@@ -81,7 +87,7 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
     (1,50 Euro of a school-bus statute). A figure answers the question only where it stands in a sentence
     (or under a heading) that shares a word with the question, or a long compound part ("Einwegbecher" /
     "Einweggetränkeverpackung"); the town's name does not count."""
-    figures = {f for f in _facts(answer) - _facts(query) if not re.fullmatch(r"\d", f)}
+    figures = _checkable_facts(answer) - _facts(query)
     if not figures:
         return True
     towns = set().union(*(_topic_terms(str(d.meta.get("municipality") or "")) for d in documents))
@@ -130,7 +136,7 @@ def _without_trailing_refusal(text: str) -> str:
 
 def _supports(doc: Document, claim: str) -> bool:
     """A chunk supports a claim when every amount, date or § number the claim states occurs in it."""
-    facts = {f for f in _facts(claim) if not re.fullmatch(r"\d", f)}
+    facts = _checkable_facts(claim)
     if not facts:
         return True
     content = _facts(doc.content or "") | _label_facts(doc)
@@ -167,7 +173,7 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
             return "asked for a price, no amount of money given"
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
             return "its figures stand in no excerpt sentence about the question"
-    stated = {f for f in _facts(bare) if not re.fullmatch(r"\d", f)}
+    stated = _checkable_facts(bare)
     given = set().union(*(_facts(d.content or "") | _label_facts(d) for d in documents))
     if stated and not stated & given:
         # every amount, date and § the answer states is missing from all excerpts: invented
