@@ -18,7 +18,7 @@ import re
 from haystack import Document
 
 from pipelines.components.municipal_ranker import named_towns, without_towns
-from pipelines.german_terms import expand_suspended_compounds, fold
+from pipelines.german_terms import expand_suspended_compounds, fold, stem
 
 _LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
 _LINKING_S = re.compile(rf"s(?={_LEVY_ENDING})")
@@ -77,24 +77,14 @@ _NOUN = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{5,}\b")
 _GENERIC_NOUNS = frozenset(
     "welche welcher welches welchen welchem gemeinde landkreis satzung gesetz paragraph paragraphen vorschrift".split()
 )
-_ENDINGS = ("ungen", "en", "er", "es", "e", "n", "s")
-
-
-def _stem(word: str) -> str:
-    """A folded noun without its inflection ending ("altglascontainern" -> "altglascontain")."""
-    word = _levy_text(word)
-    for ending in _ENDINGS:
-        if word.endswith(ending) and len(word) - len(ending) >= 5:
-            return word[: -len(ending)]
-    return word
 
 
 def _names(text: str, noun: str) -> bool:
-    """``text`` (folded) names ``noun``: its stem occurs, or, for a long compound, its first seven or last
-    six letters ("Altglascontainer" / "Altglas"; "Kinderreisepass" / "Reisepass"), a compound split
-    without a dictionary."""
-    stem = _stem(noun)
-    return stem in text or (len(stem) >= 12 and (stem[:7] in text or stem[-6:] in text))
+    """``text`` (folded) names ``noun``: its Snowball stem occurs ("Turnhallen" -> "turnhall"), or, for a
+    long compound, its first seven or last six letters ("Altglascontainer" / "Altglas"; "Kinderreisepass"
+    / "Reisepass"), a compound split without a dictionary."""
+    root = stem(_levy_text(noun))
+    return root in text or (len(root) >= 12 and (root[:7] in text or root[-6:] in text))
 
 
 def question_nouns(question: str, towns: set[str]) -> set[str]:

@@ -41,7 +41,8 @@ def fold(text: str) -> str:
     return text.lower().translate(_FOLD)
 
 
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """The Snowball German stem of a folded word ("turnhalle" -> "turnhall")."""
     return str(_stemmer.stemWord(word))
 
 
@@ -65,7 +66,7 @@ def terms(text: str) -> Counter[str]:
         if len(word) < 2 or word in _STOP:
             continue
         folded = word.translate(_FOLD)
-        counts[_stem(folded)] += 1
+        counts[stem(folded)] += 1
         if len(folded) >= 9:
             for i in range(len(folded) - 4):
                 counts[f"~{folded[i : i + 5]}"] += 1
