@@ -246,9 +246,9 @@ class QueryService:
         # a question about another town or a levy no chunk names, and excerpts that name nothing the
         # question is about ("Turnhalle" asked, the same town's dog tax found), in a fraction of a second
         # instead of after a 15 s generation. The model reads only the best few (generator.excerpts).
-        evidence = select_evidence(question, evidence, self.municipalities())
-        evidence = evidence[: self.settings.generator.excerpts]
-        if not evidence or not about_the_question(question, evidence, self.municipalities()):
+        towns = self.municipalities()
+        evidence = select_evidence(question, evidence, towns)[: self.settings.generator.excerpts]
+        if not evidence or not about_the_question(question, evidence, towns):
             r = refusal()
             return Answer(r["answer"], r["citations"], True, documents=documents)
         if self._answer_pipeline is None:
