@@ -32,10 +32,12 @@ def _facts(text: str) -> set[str]:
     return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)} | periods(text)
 
 
-def _checkable_facts(text: str) -> set[str]:
+def _checkable_facts(text: str, query: str | None = None) -> set[str]:
     """The facts of ``text`` a chunk can be checked against: a lone digit ("Absatz 4", "1 Jahr") occurs in
-    nearly every chunk and proves nothing."""
-    return {f for f in _facts(text) if not re.fullmatch(r"\d", f)}
+    nearly every chunk and proves nothing, and a figure the question gave ("im Januar 2020") is the
+    question's, not a claim the excerpt must carry (minutes name their month in the metadata only)."""
+    asked = _facts(query) if query else set()
+    return {f for f in _facts(text) if not re.fullmatch(r"\d", f)} - asked
 
 
 def _label_facts(doc: Document) -> set[str]:
@@ -87,7 +89,7 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
     (1,50 Euro of a school-bus statute). A figure answers the question only where it stands in a sentence
     (or under a heading) that shares a word with the question, or a long compound part ("Einwegbecher" /
     "Einweggetränkeverpackung"); the town's name does not count."""
-    figures = _checkable_facts(answer) - _facts(query)
+    figures = _checkable_facts(answer, query)
     if not figures:
         return True
     towns = set().union(*(_topic_terms(str(d.meta.get("municipality") or "")) for d in documents))
@@ -134,9 +136,9 @@ def _without_trailing_refusal(text: str) -> str:
     return " ".join(kept).replace(" \n ", "\n").strip()
 
 
-def _supports(doc: Document, claim: str) -> bool:
+def _supports(doc: Document, claim: str, query: str | None = None) -> bool:
     """A chunk supports a claim when every amount, date or § number the claim states occurs in it."""
-    facts = _checkable_facts(claim)
+    facts = _checkable_facts(claim, query)
     if not facts:
         return True
     content = _facts(doc.content or "") | _label_facts(doc)
@@ -173,7 +175,7 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
             return "asked for a price, no amount of money given"
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
             return "its figures stand in no excerpt sentence about the question"
-    stated = _checkable_facts(bare)
+    stated = _checkable_facts(bare, query)
     given = set().union(*(_facts(d.content or "") | _label_facts(d) for d in documents))
     if stated and not stated & given:
         # every amount, date and § the answer states is missing from all excerpts: invented
@@ -221,17 +223,18 @@ class CitedAnswerBuilder:
             cited = [int(n) for group in _CITE.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
             claim = _CITE_WITH_SPACE.sub("", sentence).strip()
             valid = [n for n in dict.fromkeys(cited) if 1 <= n <= len(documents)]
-            if valid and claim and not _facts(claim):
+            claimed = _checkable_facts(claim, query)
+            if valid and claim and not claimed:
                 valid = _closest_in_words(claim, valid, documents)
-            supported = [n for n in valid if _supports(documents[n - 1], claim)]
+            supported = [n for n in valid if _supports(documents[n - 1], claim, query)]
             if valid and not supported:
                 alternatives = [
-                    i + 1 for i, d in enumerate(documents) if _facts(claim) and _supports(d, claim)
+                    i + 1 for i, d in enumerate(documents) if claimed and _supports(d, claim, query)
                 ]
                 supported = alternatives[:1]
                 unverified = unverified or not supported
-            if not cited and _facts(claim) and claim:
-                alternatives = [i + 1 for i, d in enumerate(documents) if _supports(d, claim)]
+            if not cited and claimed and claim:
+                alternatives = [i + 1 for i, d in enumerate(documents) if _supports(d, claim, query)]
                 supported = alternatives[:1]
             marks = ""
             for n in supported:

@@ -348,3 +348,22 @@ def test_a_period_in_words_is_a_figure_that_must_stand_in_a_sentence_about_the_q
     assert kept["refused"] is False and "ein Jahr" in kept["answer"]
     # asked how long, answered without any period
     assert _asked("Wie lange ist ein Kinderreisepass gültig?", "Er ist gültig [2].", docs)["refused"] is True
+
+
+def test_a_figure_the_answer_repeats_from_the_question_need_not_stand_in_the_excerpt() -> None:
+    # minutes carry their meeting month in the metadata; the text does not say "Januar 2020"
+    docs = [
+        Document(
+            content="Der Stadtteilbeirat beantragt eine Trassenführung der StUB über den Adenauerring.",
+            meta={"source": "erl/2020-01.pdf", "municipality": "Erlangen"},
+        )
+    ]
+    question = "Welche Trassenführung für die StUB hat der Stadtteilbeirat im Januar 2020 beantragt?"
+    answer = _asked(
+        question, "Der Stadtteilbeirat hat im Januar 2020 eine Trassenführung über den Adenauerring beantragt [1].", docs
+    )
+    assert answer["refused"] is False and answer["unverified"] is False
+    assert "Adenauerring" in answer["answer"] and answer["citations"][0]["source"] == "erl/2020-01.pdf"
+    # a figure of its own that no excerpt carries is still invented
+    invented = _asked(question, "Der Stadtteilbeirat hat im Januar 2020 die Trasse über 2,5 km beantragt [1].", docs)
+    assert invented["refused"] is True
