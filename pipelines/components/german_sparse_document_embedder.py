@@ -8,13 +8,14 @@ from typing import Any
 from haystack import Document, component
 from haystack.dataclasses import SparseEmbedding
 
+from pipelines.components import CHUNK_CONTEXT_FIELDS
 from pipelines.german_terms import sparse_vector
 
 
 @component
 class GermanSparseDocumentEmbedder:
     """
-    Adds a sparse keyword vector to each chunk, built from its title, heading path and text, so that
+    Adds a sparse keyword vector to each chunk, built from its title, municipality, heading path and text, so that
     exact terms ("Zweitwohnungsteuer", "§ 4 Abs. 2", "0,20") are found even where the dense model blurs them.
 
     Usage example:
@@ -25,7 +26,7 @@ class GermanSparseDocumentEmbedder:
 
     def __init__(self, meta_fields_to_embed: list[str] | None = None) -> None:
         self.meta_fields_to_embed = (
-            meta_fields_to_embed if meta_fields_to_embed is not None else ["title", "heading"]
+            meta_fields_to_embed if meta_fields_to_embed is not None else list(CHUNK_CONTEXT_FIELDS)
         )
 
     @component.output_types(documents=list[Document])

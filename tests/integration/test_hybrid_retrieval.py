@@ -10,7 +10,7 @@ import pytest
 from config.settings import load_settings
 from ingest.runner import ingest
 from pipelines.query import QueryService
-from tests.conftest import CORPUS
+from tests.conftest import CORPUS, SHARED_CORPUS
 
 pytestmark = pytest.mark.integration
 
@@ -44,3 +44,25 @@ def test_keyword_side_finds_exact_terms_and_compounds(tmp_path: Path) -> None:
         )
     assert dense_only.search("Grillplatz", top_k=1)[0].meta["source"].endswith("KON_Satzung_Grillplaetze.md")
     dense_only.close()
+
+
+def test_the_town_a_question_names_finds_its_own_statute_among_near_identical_ones(tmp_path: Path) -> None:
+    # four towns' dog-tax statutes, section for section alike; "§ 5 Steuersatz" names no town in its text
+    folder = tmp_path / "hundesteuer"
+    folder.mkdir()
+    for path in (
+        *(SHARED_CORPUS / "ragsource-bw").glob("*_Satzung_Hundesteuer.md"),
+        CORPUS / "bad-boll" / "BBO_Satzung_Erhebung_Hundesteuer.md",
+    ):
+        shutil.copy(path, folder)
+    # Qdrant's fused order alone (no reordering by the town named): the chunk's own vectors must carry its town
+    settings = load_settings("test", retrieval={"hybrid": True, "rerank": False})
+    report = ingest(settings, [str(folder)])
+    assert report.failed == [] and len(report.added) == 4
+    service = QueryService(settings)
+    try:
+        for town in ("Hattenhofen", "Zell u.A.", "Eschenbach", "Bad Boll"):
+            hits = service.search(f"Wie viel Hundesteuer zahlt man in {town} für einen Hund?", top_k=3)
+            assert [h.meta["municipality"] for h in hits] == [town] * 3, town
+    finally:
+        service.close()
