@@ -15,8 +15,9 @@ from pipelines.german_terms import sparse_vector
 @component
 class GermanSparseDocumentEmbedder:
     """
-    Adds a sparse keyword vector to each chunk, built from its title, municipality, heading path and text, so that
-    exact terms ("Zweitwohnungsteuer", "§ 4 Abs. 2", "0,20") are found even where the dense model blurs them.
+    Adds a sparse keyword vector to each chunk, built from its title, municipality, heading path and
+    text, so that exact terms ("Zweitwohnungsteuer", "§ 4 Abs. 2", "0,20") are found even where the dense
+    model blurs them.
 
     Usage example:
     ```python
