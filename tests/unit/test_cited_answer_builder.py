@@ -360,10 +360,14 @@ def test_a_figure_the_answer_repeats_from_the_question_need_not_stand_in_the_exc
     ]
     question = "Welche Trassenführung für die StUB hat der Stadtteilbeirat im Januar 2020 beantragt?"
     answer = _asked(
-        question, "Der Stadtteilbeirat hat im Januar 2020 eine Trassenführung über den Adenauerring beantragt [1].", docs
+        question,
+        "Der Stadtteilbeirat hat im Januar 2020 eine Trassenführung über den Adenauerring beantragt [1].",
+        docs,
     )
     assert answer["refused"] is False and answer["unverified"] is False
     assert "Adenauerring" in answer["answer"] and answer["citations"][0]["source"] == "erl/2020-01.pdf"
     # a figure of its own that no excerpt carries is still invented
-    invented = _asked(question, "Der Stadtteilbeirat hat im Januar 2020 die Trasse über 2,5 km beantragt [1].", docs)
+    invented = _asked(
+        question, "Der Stadtteilbeirat hat im Januar 2020 die Trasse über 2,5 km beantragt [1].", docs
+    )
     assert invented["refused"] is True

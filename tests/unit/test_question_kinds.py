@@ -44,7 +44,9 @@ def test_dates_periods_and_times_answer_a_deadline_question(text: str) -> None:
     assert DEADLINE.search(text)
 
 
-@pytest.mark.parametrize("text", ["110,00 Euro", "2.600 €", "EUR 15", "5 Prozent", "10 v. H.", "140.- €", "25,- Euro"])
+@pytest.mark.parametrize(
+    "text", ["110,00 Euro", "2.600 €", "EUR 15", "5 Prozent", "10 v. H.", "140.- €", "25,- Euro"]
+)
 def test_amounts(text: str) -> None:
     assert AMOUNT.search(text) and not DEADLINE.search(text)
 
