@@ -47,6 +47,18 @@ DEADLINE = re.compile(
     re.I,
 )
 
+_MONTH_DAY = re.compile(rf"\b(\d{{1,2}})\.\s?({_MONTHS})\b", re.I)
+_NUMERIC_DAY = re.compile(r"(?<![\d.])(\d{1,2})\.(\d{1,2})\.")
+
+
+def days(text: str) -> set[str]:
+    """The calendar days of ``text`` as facts, however written: "2. Mai", "02.05." and "2.5.2026" are all
+    "02.05." (a lone "2" of "2. Mai" proves nothing; the day does)."""
+    found = {f"{int(d):02d}.{MONTHS.index(m.lower()) + 1:02d}." for d, m in _MONTH_DAY.findall(text)}
+    found |= {f"{int(d):02d}.{int(m):02d}." for d, m in _NUMERIC_DAY.findall(text) if 1 <= int(m) <= 12}
+    return {f for f in found if 1 <= int(f[:2]) <= 31}
+
+
 _NUMBER_WORDS = {
     "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "zwei": 2, "drei": 3, "vier": 4,
     "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,

@@ -11,7 +11,7 @@ from haystack.dataclasses import ChatMessage
 
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import fold, terms
-from pipelines.question_kinds import ASKS_FOR_FIGURE, ASKS_FOR_PRICE, ASKS_FOR_PROVISION, MONEY, periods
+from pipelines.question_kinds import ASKS_FOR_FIGURE, ASKS_FOR_PRICE, ASKS_FOR_PROVISION, MONEY, days, periods
 
 logger = logging.getLogger(__name__)
 
@@ -28,8 +28,9 @@ _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
 
 
 def _facts(text: str) -> set[str]:
-    """Amounts, dates, § numbers and periods ("zwei Wochen" = "2 Wochen") of ``text``, normalised."""
-    return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)} | periods(text)
+    """Amounts, dates, § numbers, periods ("zwei Wochen" = "2 Wochen") and calendar days ("2. Mai" =
+    "02.05.") of ``text``, normalised."""
+    return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)} | periods(text) | days(text)
 
 
 def _checkable_facts(text: str, query: str | None = None) -> set[str]:

@@ -371,3 +371,24 @@ def test_a_figure_the_answer_repeats_from_the_question_need_not_stand_in_the_exc
         question, "Der Stadtteilbeirat hat im Januar 2020 die Trasse über 2,5 km beantragt [1].", docs
     )
     assert invented["refused"] is True
+
+
+def test_a_calendar_day_is_checked_as_a_whole_however_it_is_written() -> None:
+    minutes = [
+        Document(
+            content="Der Vorsitzende eröffnet die 2. öffentliche Sitzung des Stadtteilbeirates im Jahr 2023.",
+            meta={"source": "erl/2023-2.pdf", "municipality": "Büchenbach"},
+        )
+    ]
+    question = "Wann ist die erste Sitzung des Stadtteilbeirats im Jahr 2026?"
+    # "2026" is the question's, the lone "2" proves nothing: the day "2. Mai" stands in no excerpt
+    invented = _asked(question, "Die erste Sitzung im Jahr 2026 findet am 2. Mai 2026 statt [1].", minutes)
+    assert invented["refused"] is True
+    statute = [
+        Document(
+            content="Die Steuer wird jeweils zum 01.07. eines jeden Jahres fällig.",
+            meta={"source": "lin/hundesteuer.pdf", "municipality": "Linsengericht"},
+        )
+    ]
+    answer = _asked("Wann ist die Hundesteuer fällig?", "Die Hundesteuer ist am 1. Juli fällig [1].", statute)
+    assert answer["refused"] is False and answer["citations"][0]["source"] == "lin/hundesteuer.pdf"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_DEADLINE, DEADLINE, periods
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_DEADLINE, DEADLINE, days, periods
 
 
 @pytest.mark.parametrize(
@@ -55,3 +55,8 @@ def test_a_period_is_the_same_fact_in_words_or_digits() -> None:
     assert periods("seit drei Jahren") == periods("3 Jahre") == {"3 jahr"}
     assert periods("innerhalb eines Monats, spätestens nach 6 Wochen") == {"1 monat", "6 woche"}
     assert periods("Die Steuer beträgt 110,00 Euro im Jahr.") == set()
+
+
+def test_a_calendar_day_is_the_same_fact_however_it_is_written() -> None:
+    assert days("am 2. Mai 2026") == days("02.05.2026") == days("bis zum 2.5.") == {"02.05."}
+    assert days("1.500,00 Euro, Satz 2.5") == set()
