@@ -32,6 +32,8 @@ MONTHS = ("januar", "februar", "märz", "april", "mai", "juni", "juli", "august"
           "november", "dezember")  # fmt: skip
 _MONTHS = "|".join(MONTHS)
 DATE = re.compile(rf"\b\d{{1,2}}\.\s?(?:\d{{1,2}}\.(?:\s?\d{{2,4}})?|(?:{_MONTHS})\b)", re.I)
+# what answers "wann" besides a date: a time of day ("von 10 bis 22 Uhr", "bis 7.00 Uhr"; opening hours)
+WHEN = re.compile(DATE.pattern + r"|\b\d{1,2}(?:[:.]\d{2})?\s*uhr\b", re.I)
 # what answers "bis wann / wie lange / innerhalb welcher Frist": a date, a period ("8 Wochen", "sechs
 # Wochen", "fünfzehnten Tag") or a time of day ("18:00 Uhr")
 ASKS_DEADLINE = re.compile(

@@ -10,7 +10,7 @@ from typing import Any
 
 from haystack import Document, component
 
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, DATE
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, WHEN
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # the question asks about an earlier state: "vor der Erhöhung", "früher", "ursprüngliche Fassung", "bis Ende 2025"
@@ -95,7 +95,8 @@ class MunicipalRanker:
       move down (six towns have near-identical dog-tax statutes; the answer step does not use them
       either); documents without a known town keep their place (measured: boosting the named town
       pushed better unattributed hits out of the top 5);
-    * a question that asks for an amount ("wie hoch", "was kostet") or a date ("wann", "Frist") moves
+    * a question that asks for an amount ("wie hoch", "was kostet") or a date ("wann", "Frist"; a time of
+      day counts: opening hours) moves
       chunks holding one up (measured with benchmarks/quality.py: the answering chunk reaches the top 5
       more often);
     * of several versions of one statute (Satzung, Verordnung, Gesetz; minutes and council papers have
@@ -141,7 +142,7 @@ class MunicipalRanker:
         asks_for_the_past = bool(_PAST.search(query))
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
-        wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, DATE)) if q.search(query)]
+        wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN)) if q.search(query)]
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}

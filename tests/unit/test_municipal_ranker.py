@@ -74,6 +74,15 @@ def test_asked_for_an_amount_or_a_date_chunks_holding_one_move_up() -> None:
     assert order("Wer muss die Hundesteuer in Schwieberdingen zahlen?", chunks) == [d.content for d in chunks]
 
 
+def test_asked_when_a_time_of_day_counts_like_a_date() -> None:
+    # opening hours answer "wann" too; a chunk with a date must not pass the one with the hours
+    chunks = [
+        doc("Die Grillplätze am Seerhein sind ganzjährig von 10 bis 22 Uhr geöffnet.", "Konstanz"),
+        doc("Die Steuerschuld entsteht am 1. Januar des Kalenderjahres.", "Konstanz"),
+    ]
+    assert order("Wann sind die Grillplätze geöffnet?", chunks)[0].startswith("Die Grillplätze")
+
+
 def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> None:
     old = doc("old", "Karlsruhe", valid_from="2019-01-01", title="Hundesteuersatzung")
     new = doc("new", "Karlsruhe", valid_from="2026-01-01", title="Hundesteuersatzung")
