@@ -1,10 +1,11 @@
 """What a German question asks for, and whether a text holds such a thing (regular expressions).
 
 One place for the patterns the retrieval and answer steps share: the ranker moves chunks holding an
-amount or a date up for questions that want one (``ASKS_AMOUNT`` / ``AMOUNT``, ``ASKS_DATE`` / ``DATE``);
+amount or a date up for questions that want one (``ASKS_AMOUNT`` / ``AMOUNT``, ``ASKS_DATE`` / ``WHEN``:
+a date or a time of day);
 the passage of a chunk shown to the model prefers the sentence with the amount, date or period asked for
 (``ASKS_DEADLINE`` / ``DEADLINE`` add periods and times of day: pipelines/excerpts.py); the answer builder refuses replies that do not give what was asked (``ASKS_FOR_FIGURE``,
-``ASKS_FOR_PRICE`` / ``MONEY``; ``periods`` reads "drei Jahre" as "3 Jahren") and names the provision when asked for it
+``ASKS_FOR_PRICE`` / ``MONEY``; ``periods`` reads "drei Jahre" as "3 Jahren", ``days`` "2. Mai" as "02.05.") and names the provision when asked for it
 (``ASKS_FOR_PROVISION``).
 The patterns differ on purpose: moving a chunk up or choosing a passage is cheap when wrong, refusing an
 answer is not, so the refusal patterns are the narrower ones (measured with benchmarks/quality.py).

@@ -96,9 +96,8 @@ class MunicipalRanker:
       either); documents without a known town keep their place (measured: boosting the named town
       pushed better unattributed hits out of the top 5);
     * a question that asks for an amount ("wie hoch", "was kostet") or a date ("wann", "Frist"; a time of
-      day counts: opening hours) moves
-      chunks holding one up (measured with benchmarks/quality.py: the answering chunk reaches the top 5
-      more often);
+      day counts: opening hours) moves chunks holding one up (measured with benchmarks/quality.py: the
+      answering chunk reaches the top 5 more often);
     * of several versions of one statute (Satzung, Verordnung, Gesetz; minutes and council papers have
       no versions), the one in force (latest ``valid_from`` not in the future) wins, unless the
       question names a year (then that year's version wins) or asks about the past ("vor der
