@@ -28,9 +28,10 @@ _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
 
 
 def _facts(text: str) -> set[str]:
-    """Amounts, dates, § numbers, periods ("zwei Wochen" = "2 Wochen") and calendar days ("2. Mai" =
-    "02.05.") of ``text``, normalised."""
-    return {re.sub(r"\s+", "", f).rstrip(".,") for f in _FACT.findall(text)} | periods(text) | days(text)
+    """Amounts, dates, § numbers ("§§ 30 - 34" names § 30), periods ("zwei Wochen" = "2 Wochen") and
+    calendar days ("2. Mai" = "02.05.") of ``text``, normalised."""
+    found = {re.sub(r"\s+", "", f).replace("§§", "§").rstrip(".,") for f in _FACT.findall(text)}
+    return found | periods(text) | days(text)
 
 
 def _checkable_facts(text: str, query: str | None = None) -> set[str]:

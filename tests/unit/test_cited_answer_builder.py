@@ -392,3 +392,19 @@ def test_a_calendar_day_is_checked_as_a_whole_however_it_is_written() -> None:
     ]
     answer = _asked("Wann ist die Hundesteuer fällig?", "Die Hundesteuer ist am 1. Juli fällig [1].", statute)
     assert answer["refused"] is False and answer["citations"][0]["source"] == "lin/hundesteuer.pdf"
+
+
+def test_a_paragraph_named_in_a_range_of_paragraphs_stands_in_the_excerpt() -> None:
+    docs = [
+        Document(
+            content="(3) Im Innenbereich (§§ 30 - 34 Baugesetzbuch) sind auf öffentlichen Straßen Hunde an der Leine zu führen.",
+            meta={"source": "bbo/polizeiverordnung.md", "section": "§ 13"},
+        )
+    ]
+
+    answer = _asked(
+        "Gibt es eine Leinenpflicht für Hunde, und in welchem Paragraphen steht sie?",
+        "Hunde sind im Innenbereich nach § 30 Baugesetzbuch an der Leine zu führen [1].",
+        docs,
+    )
+    assert answer["refused"] is False and answer["citations"][0]["section"] == "§ 13"
