@@ -7,13 +7,14 @@ few sentences around the words of the question it picks the right figure more of
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Collection
 
 from haystack import Document
 
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import expand_suspended_compounds, terms
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DEADLINE, DEADLINE
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DEADLINE, DEADLINE, MONTHS
 
 ELLIPSIS = "…"
 # a sentence holding what the question asks for (an amount, a date or period) counts as much as this many
@@ -21,6 +22,9 @@ ELLIPSIS = "…"
 ANSWER_TYPE_WEIGHT = 2.0
 # words the whole chunk is about (its title, its town) tell little about which of its sentences answers
 KNOWN_WEIGHT = 0.25
+
+
+_MONTH_STEMS = frozenset(t for month in MONTHS for t in terms(month))
 
 
 def _units(text: str) -> list[tuple[str, bool]]:
@@ -34,7 +38,10 @@ def _units(text: str) -> list[tuple[str, bool]]:
 
 def _weight(term: str, known: Collection[str] = ()) -> float:
     weight = 0.3 if term.startswith("~") else 1.0  # character 5-grams: compounds count a little
-    return weight * KNOWN_WEIGHT if term in known else weight
+    # the question's own dates and numbers ("am 21. Oktober 2025") name the document, found already; in
+    # minutes they stand in the header, not in the sentence that answers
+    dated = term.startswith("#") or term in _MONTH_STEMS
+    return weight * KNOWN_WEIGHT if term in known or dated else weight
 
 
 def focus(question: str, text: str, max_chars: int | None = 600, about: str = "") -> str:
@@ -50,10 +57,14 @@ def focus(question: str, text: str, max_chars: int | None = 600, about: str = ""
     known = set(terms(about)) if about else set()
     asked = {t: _weight(t, known) for t in terms(question)}
     wanted = [p for asks, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DEADLINE, DEADLINE)) if asks.search(question)]
+    unit_terms = [set(terms(sentence)) & asked.keys() for sentence, _ in units]
+    # a word of the question found in one sentence of the chunk points there; one found in every sentence
+    # ("Beförderungskosten" all through a statute on them) does not: it counts 1 / sentences holding it
+    spread = Counter(t for found in unit_terms for t in found)
     scores = [
-        sum(asked.get(t, 0.0) for t in terms(sentence))
+        sum(asked[t] / spread[t] for t in found)
         + (ANSWER_TYPE_WEIGHT if any(p.search(sentence) for p in wanted) else 0.0)
-        for sentence, _ in units
+        for found, (sentence, _) in zip(unit_terms, units, strict=True)
     ]
     best = max(range(len(units)), key=lambda i: (scores[i], -i))
     first = last = best

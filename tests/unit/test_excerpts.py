@@ -79,3 +79,40 @@ def test_words_of_the_title_and_town_count_little() -> None:
     question = "Wie viel Hundesteuer zahlt man in Linsengericht für den ersten Hund?"
     about = "Satzung über die Erhebung einer Hundesteuer Linsengericht"
     assert "60,00 EUR" in focus(question, text, max_chars=120, about=about)
+
+
+# shaped like § 13 of the Göppingen school-transport statute (shared corpus): "Beförderungskosten" and
+# "Schuljahr" stand all through it, "Schulkindergärten" only in the line that answers
+CAPS = "\n".join(
+    [
+        "(1) Die notwendigen Beförderungskosten werden bis zu folgenden Höchstbeträgen je Schüler und Schuljahr erstattet:",
+        "- 3.600 € für Kinder in Schulkindergärten",
+        "- 1.300 € für die übrigen Schüler",
+        "(2) Mit Zustimmung des Landratsamtes kann von den Höchstbeträgen in begründeten Einzelfällen abgewichen werden.",
+        "(3) Für Schüler der SBBZ gelten keine Höchstbeträge. Übersteigen bei Schülern von SBBZ die "
+        "Beförderungskosten 2.600 € im Schuljahr, kann der Landkreis den übersteigenden Betrag zu 75 v. H. von "
+        "dem Stadt- oder Landkreis geltend machen, in dem der Schüler wohnt. Die Beförderungskosten werden für "
+        "jeden Schüler entsprechend seinem Anteil an der Fahrtstrecke berechnet.",
+    ]
+)
+
+
+def test_a_word_found_in_one_sentence_of_the_chunk_points_there_more_than_one_found_all_through() -> None:
+    question = "Bis zu welchem Betrag pro Schuljahr erstattet der Landkreis Beförderungskosten für Kinder in Schulkindergärten?"
+    about = "Satzung über die Erstattung der Schülerbeförderungskosten des Landkreises Göppingen Landkreis Göppingen"
+    passage = focus(question, CAPS, max_chars=60, about=about)
+    assert "3.600 €" in passage and "2.600" not in passage
+
+
+def test_the_questions_own_date_points_to_the_minutes_header_less_than_to_the_answer() -> None:
+    minutes = "\n".join(
+        [
+            "Niederschrift der Plenarsitzung des Gemeinderates",
+            "21. Oktober 2025, 15:30 Uhr, Bürgersaal. Punkt 7 der Tagesordnung:",
+            "Satzung zur Änderung der Hundesteuersatzung.",
+            "Beschluss: Der Gemeinderat beschließt die Änderung der Hundesteuersatzung.",
+            "Abstimmungsergebnis: Mehrheitliche Zustimmung (41 Ja, 6 Nein)",
+        ]
+    )
+    question = "Wie ist im Gemeinderat am 21. Oktober 2025 über die Hundesteuer abgestimmt worden?"
+    assert "41 Ja" in focus(question, minutes, max_chars=140)
