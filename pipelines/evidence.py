@@ -19,6 +19,7 @@ from haystack import Document
 
 from pipelines.components.municipal_ranker import named_towns, without_towns
 from pipelines.german_terms import expand_suspended_compounds, fold, stem
+from pipelines.question_kinds import MONTHS
 
 _LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
 _LINKING_S = re.compile(rf"s(?={_LEVY_ENDING})")
@@ -109,3 +110,16 @@ def about_the_question(question: str, documents: list[Document], towns: set[str]
         for d in documents
     ]
     return any(_names(text, noun) for noun in nouns for text in texts)
+
+
+_FIRST_WORD = re.compile(r"(?:^|(?<=[.?!:]))\s*\S+")
+
+
+def names_most_of(question: str, text: str, towns: set[str]) -> bool:
+    """``text`` names more than half of the nouns of ``question``: what a verbatim passage must do to be
+    given as the answer ("Brauche ich eine Genehmigung, um eine Eiche auf meinem Grundstück zu fällen?" is
+    not answered by a sentence on grave markers that shares "Genehmigung"). The first word of each
+    sentence ("Brauche", "Zahlen") and month names are not nouns here."""
+    nouns = question_nouns(_FIRST_WORD.sub(" ", question), towns) - set(MONTHS)
+    folded = _levy_text(expand_suspended_compounds(text))
+    return bool(nouns) and 2 * sum(_names(folded, noun) for noun in nouns) > len(nouns)

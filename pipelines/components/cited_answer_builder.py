@@ -4,18 +4,22 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from haystack import Document, component
 from haystack.dataclasses import ChatMessage
 
 from pipelines.components.municipal_splitter import split_sentences
+from pipelines.evidence import names_most_of
+from pipelines.excerpts import focus
 from pipelines.german_terms import fold, terms
 from pipelines.question_kinds import ASKS_FOR_FIGURE, ASKS_FOR_PRICE, ASKS_FOR_PROVISION, MONEY, days, periods
 
 logger = logging.getLogger(__name__)
 
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
+ECHO = "the answer repeats the question"
 _REFUSAL_HINTS = re.compile(
     r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
     r"|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|lässt sich (?:den Auszügen )?nicht entnehmen",
@@ -94,19 +98,28 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
     figures = _checkable_facts(answer, query)
     if not figures:
         return True
-    towns = set().union(*(_topic_terms(str(d.meta.get("municipality") or "")) for d in documents))
-    asked = _topic_terms(query) - towns
-    compounds = {w for w in (fold(w) for w in _WORD.findall(query)) if len(w) >= 8}
+    on_topic = _on_topic(query, documents)
     for doc in documents:
         heading = str(doc.meta.get("heading") or "")
         for sentence in split_sentences((doc.content or "").replace("\n", " \n ")):
-            if figures & _facts(sentence):
-                text = f"{heading}\n{sentence}"
-                shared = asked & _topic_terms(text)
-                grams = sum(1 for t in shared if t.startswith("~"))
-                if len(shared) > grams or grams >= 5 or _shares_a_head(compounds, text):
-                    return True
+            if figures & _facts(sentence) and on_topic(f"{heading}\n{sentence}"):
+                return True
     return False
+
+
+def _on_topic(query: str, documents: list[Document]) -> Callable[[str], bool]:
+    """Whether a text is about the question: it shares a word with it (not the excerpts' town), five
+    5-grams of a compound, or a compound's head ("Zweitwohnungssteuer" / "Die Steuer beträgt")."""
+    towns = set().union(*(_topic_terms(str(d.meta.get("municipality") or "")) for d in documents))
+    asked = _topic_terms(query) - towns
+    compounds = {w for w in (fold(w) for w in _WORD.findall(query)) if len(w) >= 8}
+
+    def on_topic(text: str) -> bool:
+        shared = asked & _topic_terms(text)
+        grams = sum(1 for t in shared if t.startswith("~"))
+        return len(shared) > grams or grams >= 5 or _shares_a_head(compounds, text)
+
+    return on_topic
 
 
 def _shares_a_head(compounds: set[str], text: str) -> bool:
@@ -124,6 +137,31 @@ def _is_source_label(line: str) -> bool:
     """A line "Beleg [3]: § 7 (Konstanz) [2]" echoes the prompt's excerpt header; the citations show it."""
     m = _SOURCE_LABEL.match(line)
     return m is not None and len(_WORD.findall(_CITE.sub("", m.group(1)))) < 3
+
+
+_YES_OR_NO = re.compile(r"^\W*(?:ja|nein)\b", re.I)
+QUOTE_CHARS = 420  # the passage a yes/no question is answered with (two or three sentences)
+
+
+def _quoted_answer(query: str, documents: list[Document]) -> tuple[str, int] | None:
+    """Asked "Zahlen Kinder auch die Übernachtungsteuer?", the 1.5B model echoes "Ja, Kinder zahlen …"
+    whatever the excerpt says. Instead of that echo: the passage of the excerpts around the question's
+    words, verbatim ("Ausgenommen … ist die Beherbergung von Kindern … bis zum vollendeten 18.
+    Lebensjahr."), when it (with its document's title) names most of the question's nouns. Returns the answer and the number of the
+    excerpt quoted, or None."""
+    towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
+    asked = _topic_terms(query)
+    best: tuple[int, int, str] | None = None  # (shared words, excerpt number, passage)
+    for number, doc in enumerate(documents, 1):
+        about = f"{doc.meta.get('title') or ''} {doc.meta.get('municipality') or ''}"
+        passage = re.sub(r"\s+", " ", focus(query, doc.content or "", QUOTE_CHARS, about=about)).strip()
+        shared = len(asked & _topic_terms(passage))
+        label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
+        if names_most_of(query, f"{label} {passage}", towns) and (best is None or shared >= best[0]):
+            best = (shared, number, passage)  # ties: the later excerpt, read closest to the question
+    if best is None:
+        return None
+    return f"Die Dokumente sagen dazu: „{best[2]}“", best[1]
 
 
 def _without_trailing_refusal(text: str) -> str:
@@ -168,7 +206,7 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
         return "no usable content or the model says the excerpts are silent"
     if query:
         if _echo(bare, query):
-            return "the answer repeats the question"
+            return ECHO
         asks_for_figure = ASKS_FOR_FIGURE.search(query)
         if asks_for_figure and not _facts(bare):
             # asked "wie viel", "wann" or "wie lange", answered without any figure: the excerpts did not have it
@@ -216,7 +254,27 @@ class CitedAnswerBuilder:
         text = _without_trailing_refusal(raw)
         bare = _CITE.sub("", text)
         if reason := _refusal_reason(bare, query, documents):
-            return {"answer": refusal(reason)}
+            quoted = (
+                _quoted_answer(query, documents)
+                if query and reason == ECHO and _YES_OR_NO.match(bare)
+                else None
+            )
+            if quoted is None:
+                return {"answer": refusal(reason)}
+            logger.debug("yes/no echo %r replaced by a quote", bare)
+            passage, number = quoted
+            doc = documents[number - 1]
+            citations = [citation_of(doc, _best_quote(doc, passage))]
+            note = provision_note(citations) if ASKS_FOR_PROVISION.search(query) else ""
+            answer_text = "\n\n".join(x for x in (f"{passage} [1]", note, version_note(citations)) if x)
+            return {
+                "answer": {
+                    "answer": answer_text,
+                    "citations": citations,
+                    "refused": False,
+                    "unverified": False,
+                }
+            }
         sentences = split_sentences(text.replace("\n", " \n ")) or [text]
         order: list[int] = []
         unverified = False

@@ -192,7 +192,7 @@ def test_an_answer_that_only_repeats_the_question_is_refused() -> None:
         )
     ]
     question = "Zahlen Kinder in Karlsruhe auch die Übernachtungsteuer?"
-    echo = _asked(question, "Ja, Kinder in Karlsruhe zahlen auch die Übernachtungsteuer [1].", docs)
+    echo = _asked(question, "Kinder in Karlsruhe zahlen auch die Übernachtungsteuer [1].", docs)
     assert echo["refused"] and echo["answer"] == REFUSAL
     answer = _asked(question, "Nein, Kinder bis zum vollendeten 18. Lebensjahr sind befreit [1].", docs)
     assert not answer["refused"] and "18. Lebensjahr" in answer["answer"]
@@ -408,3 +408,44 @@ def test_a_paragraph_named_in_a_range_of_paragraphs_stands_in_the_excerpt() -> N
         docs,
     )
     assert answer["refused"] is False and answer["citations"][0]["section"] == "§ 13"
+
+
+def test_a_yes_or_no_that_only_repeats_the_question_gives_way_to_the_excerpts_own_words() -> None:
+    docs = [
+        Document(content="Die Stadtbibliothek ist montags geschlossen.", meta={"source": "ka/bibliothek.md"}),
+        Document(
+            content="(3) Als Beherbergung gilt nicht das Unterkommen in Krankenhäusern.\n(4) Ausgenommen von der "
+            "Besteuerung ist die Beherbergung von Kindern und Jugendlichen bis zum vollendeten 18. Lebensjahr.",
+            meta={
+                "source": "ka/uebernachtungsteuer.md",
+                "title": "Übernachtungsteuersatzung",
+                "section": "§ 2",
+                "municipality": "Karlsruhe",
+            },
+        ),
+    ]
+    question = "Zahlen Kinder in Karlsruhe auch die Übernachtungsteuer?"
+
+    answer = _asked(question, "Ja, Kinder in Karlsruhe zahlen auch die Übernachtungsteuer [2].", docs)
+
+    # the echoed "Ja" is not repeated; the excerpt's sentence is quoted verbatim and cited
+    assert answer["refused"] is False and not answer["answer"].startswith("Ja")
+    assert "bis zum vollendeten 18. Lebensjahr" in answer["answer"]
+    assert [c["source"] for c in answer["citations"]] == ["ka/uebernachtungsteuer.md"]
+    assert answer["citations"][0]["quote"] in docs[1].content
+    # excerpts about something else: still the refusal
+    off_topic = _asked(question, "Ja, Kinder in Karlsruhe zahlen auch die Übernachtungsteuer [1].", docs[:1])
+    assert off_topic["refused"] is True and off_topic["answer"] == REFUSAL
+    # a passage naming one of the question's two nouns ("Genehmigung", not "Grundstück") is not quoted
+    graves = [
+        Document(
+            content="Ohne Genehmigung sind provisorische Grabmale als Holztafeln bis zur Größe von 15 mal 30 cm zulässig.",
+            meta={"source": "bbo/friedhof.md", "title": "Friedhofssatzung", "municipality": "Bad Boll"},
+        )
+    ]
+    felling = _asked(
+        "Brauche ich in Bad Boll eine Genehmigung, um eine große Eiche auf meinem Grundstück zu fällen?",
+        "Ja, ich brauche eine Genehmigung, um eine große Eiche auf meinem Grundstück zu fällen [1].",
+        graves,
+    )
+    assert felling["refused"] is True
