@@ -93,7 +93,8 @@ def build_retrieval_pipeline(settings: Settings, document_store: Any, hybrid: bo
             document_store=document_store, top_k=r.candidates, return_embedding=True
         )
         pipeline.add_component("retriever", retriever)
-    boosts = {} if r.rerank else {"town_boost": 0.0, "version_penalty": 0.0, "answer_type_boost": 0.0}
+    off = ("town_boost", "version_penalty", "answer_type_boost", "rate_heading_boost")
+    boosts = {} if r.rerank else dict.fromkeys(off, 0.0)
     pipeline.add_component("ranker", MunicipalRanker(top_k=r.top_k, **boosts))
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
     pipeline.connect("embedder.embedding", "ranker.query_embedding")

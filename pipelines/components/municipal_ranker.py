@@ -18,6 +18,8 @@ _PAST = re.compile(
     r"\b(vor der|vor dem|vorher|früher|bisher|bis ende|bis zum|ursprünglich\w*|alte[nrs]?|damals|galt|gegolten)\b",
     re.I,
 )
+# a heading that ends naming the rate itself: "§ 4 Steuersatz", "§ 5 Gebührenhöhe", "Gebührentarif", "Beträge"
+_RATE_HEADING = re.compile(r"(?:satz|sätze|höhe|tarif\w*|beträge?|gebühren)\s*$", re.I)
 _BEFORE = re.compile(r"\b(vor der|vor dem|bis ende|bis zum)\b", re.I)
 # only normative texts have versions that replace each other; minutes and council papers do not
 _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
@@ -97,7 +99,9 @@ class MunicipalRanker:
       pushed better unattributed hits out of the top 5);
     * a question that asks for an amount ("wie hoch", "was kostet") or a date ("wann", "Frist"; a time of
       day counts: opening hours) moves chunks holding one up (measured with benchmarks/quality.py: the
-      answering chunk reaches the top 5 more often);
+      answering chunk reaches the top 5 more often); asked for an amount, a chunk whose own heading names
+      the rate ("§ 4 Steuersatz", "§ 5 Gebührenhöhe") moves up a little more: "§ 2 Steuerpflicht" holds
+      amounts too (measured: answering chunk first or second 112 -> 113 of 134);
     * of several versions of one statute (Satzung, Verordnung, Gesetz; minutes and council papers have
       no versions), the one in force (latest ``valid_from`` not in the future) wins, unless the
       question names a year (then that year's version wins) or asks about the past ("vor der
@@ -118,11 +122,13 @@ class MunicipalRanker:
         town_boost: float = 0.5,
         version_penalty: float = 0.3,
         answer_type_boost: float = 0.3,
+        rate_heading_boost: float = 0.2,
     ) -> None:
         self.top_k = top_k
         self.town_boost = town_boost
         self.version_penalty = version_penalty
         self.answer_type_boost = answer_type_boost
+        self.rate_heading_boost = rate_heading_boost
 
     @component.output_types(documents=list[Document])
     def run(
@@ -142,6 +148,7 @@ class MunicipalRanker:
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
         wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN)) if q.search(query)]
+        asks_amount = bool(ASKS_AMOUNT.search(query))
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
@@ -171,6 +178,9 @@ class MunicipalRanker:
             if wanted and any(p.search(doc.content or "") for p in wanted):
                 # asked "wie hoch" / "wann": a chunk with an amount / a date can answer, "§ 1 Steuergegenstand" not
                 score += self.answer_type_boost
+            own_heading = str(doc.meta.get("heading") or "").rsplit(">", 1)[-1].strip()
+            if asks_amount and _RATE_HEADING.search(own_heading):
+                score += self.rate_heading_boost
             dense = _cosine(query_embedding, doc.embedding) if query_embedding else (doc.score or 0.0)
             meta = {**doc.meta, "dense_score": round(dense, 4)}
             scored.append(replace(doc, score=round(score, 4), meta=meta, embedding=None))

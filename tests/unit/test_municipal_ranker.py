@@ -74,6 +74,20 @@ def test_asked_for_an_amount_or_a_date_chunks_holding_one_move_up() -> None:
     assert order("Wer muss die Hundesteuer in Schwieberdingen zahlen?", chunks) == [d.content for d in chunks]
 
 
+def test_asked_for_an_amount_the_chunk_headed_with_the_rate_passes_one_that_only_holds_amounts() -> None:
+    chunks = [
+        doc(
+            "Die Steuer wird mit 10 Euro Mahngebühr beigetrieben.", "Konstanz", heading="§ 1 Steuergegenstand"
+        ),
+        doc("Bemessen wird der Mietaufwand von 1.000 Euro und mehr.", "Konstanz", heading="§ 3 Bemessung"),
+        doc("Die Steuer beträgt 35 vom Hundert.", "Konstanz", heading="Zweitwohnungsteuer > § 4 Steuersatz"),
+    ]
+    ranked = order("Wie hoch ist die Zweitwohnungsteuer in Konstanz?", chunks)
+    assert ranked[1].startswith("Die Steuer beträgt"), ranked
+    # only for amounts: asked who pays, the fused order stands
+    assert order("Wer muss in Konstanz Zweitwohnungsteuer zahlen?", chunks) == [d.content for d in chunks]
+
+
 def test_asked_when_a_time_of_day_counts_like_a_date() -> None:
     # opening hours answer "wann" too; a chunk with a date must not pass the one with the hours
     chunks = [
