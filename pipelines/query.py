@@ -248,9 +248,16 @@ class QueryService:
         # question is about ("Turnhalle" asked, the same town's dog tax found), in a fraction of a second
         # instead of after a 15 s generation. The model reads only the best few (generator.excerpts).
         towns = self.municipalities()
+        close = len(evidence)
         evidence = select_evidence(question, evidence, towns)[: self.settings.generator.excerpts]
         if not evidence or not about_the_question(question, evidence, towns):
-            r = refusal()
+            if not close:
+                reason = f"no chunk is close enough (best similarity {best:.3f}, needed {floor + 0.04:.2f})"
+            elif not evidence:
+                reason = f"none of the {close} close chunks is about the town or levy asked for"
+            else:
+                reason = "the excerpts name nothing the question is about"
+            r = refusal(reason)
             return Answer(r["answer"], r["citations"], True, documents=documents)
         if self._answer_pipeline is None:
             self._answer_pipeline = build_answer_pipeline(self.settings, self._generator)

@@ -23,6 +23,12 @@ app = typer.Typer(
 )
 
 JsonFlag = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of text.")]
+WhyFlag = Annotated[
+    bool,
+    typer.Option(
+        "--why", help="Also print on stderr why: the model's own reply and the reason for a refusal."
+    ),
+]
 TypeFilter = Annotated[
     str | None, typer.Option("--type", help="Only this document type, e.g. Satzung, Niederschrift.")
 ]
@@ -87,6 +93,17 @@ def _log_to_file(settings: Any) -> None:
         logger = logging.getLogger(name)
         logger.setLevel(logging.INFO)
         logger.addHandler(handler)
+
+
+def _explain_on_stderr() -> None:
+    """``ask --why``: the answer step's own account (model reply, why a reply was refused) on stderr."""
+    import logging
+
+    handler = logging.StreamHandler()
+    handler.setFormatter(logging.Formatter("why: %(message)s"))
+    logger = logging.getLogger("pipelines")
+    logger.setLevel(logging.DEBUG)
+    logger.addHandler(handler)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -349,6 +366,7 @@ def ask(
     until: UntilFilter = None,
     role: RoleOption = None,
     as_json: JsonFlag = False,
+    why: WhyFlag = False,
 ) -> None:
     """Answer a question from the indexed documents, with numbered sources (the answer streams as it is written)."""
     from rich.console import Console
@@ -359,6 +377,8 @@ def ask(
     from pipelines.query import QueryService
 
     settings = _run(_settings)
+    if why:
+        _explain_on_stderr()
     filters = _run(
         lambda: _role_filters(
             settings, role, doc_type=doc_type, municipality=municipality, body=body, since=since, until=until

@@ -64,7 +64,7 @@ try:
 except OSError as e:
     print('blocked', e.errno)" > outside.txt
 "$PY" -m ui.cli ingest "$DOCS" --access public --json > ingest.json 2> ingest.err
-"$PY" -m ui.cli ask "$QUESTION" --role desk --json > ask.json 2> ask.err
+"$PY" -m ui.cli ask "$QUESTION" --role desk --json --why > ask.json 2> ask.err
 set -m
 "$PY" -m ui.cli ui --port 8765 > ui.log 2>&1 &
 ui=$!
@@ -110,7 +110,7 @@ def test_ingest_ask_and_ui_work_inside_a_network_namespace_with_loopback_only(
     ingest = json.loads(read("ingest.json"))
     assert len(ingest["added"]) == 2 and ingest["failed"] == [], read("ingest.err")
     answer = json.loads(read("ask.json"))
-    assert answer["refused"] is False and "0,20" in answer["answer"], answer
+    assert answer["refused"] is False and "0,20" in answer["answer"], (answer, read("ask.err"))
     assert any(c["source"].endswith("KON_Satzung_Verpackungssteuer.md") for c in answer["citations"])
     assert "Traceback" not in read("ask.err")
 

@@ -75,14 +75,25 @@ def test_ask_json_contract(konstanz_index: Path) -> None:
         "ask",
         "Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?",
         "--json",
+        "--why",
         env={"AUSKUNFT_DATA_DIR": str(konstanz_index)},
     )
     assert result.returncode == 0, result.stderr
+    assert "why: model reply: " in result.stderr  # --why goes to stderr; stdout stays one JSON document
     answer = json.loads(result.stdout)
     assert set(answer) >= {"answer", "citations", "refused"}
     assert "0,20" in answer["answer"] and answer["refused"] is False
     assert any(c["source"].endswith("KON_Satzung_Verpackungssteuer.md") for c in answer["citations"])
     assert all(set(c) >= {"source", "title", "page", "quote"} for c in answer["citations"])
+
+
+def test_ask_why_says_why_a_question_was_refused(konstanz_index: Path) -> None:
+    env = {"AUSKUNFT_DATA_DIR": str(konstanz_index)}
+    result = auskunft("ask", "Wann hat die Turnhalle am Wochenende geöffnet?", "--why", env=env)
+    assert result.returncode == 0, result.stderr
+    assert "Dazu enthalten die Dokumente keine Angabe." in result.stdout
+    assert "why: refused: no chunk is close enough" in result.stderr, result.stderr
+    assert "why:" not in auskunft("ask", "Wann hat die Turnhalle am Wochenende geöffnet?", env=env).stderr
 
 
 @pytest.mark.parametrize(
