@@ -148,7 +148,7 @@ class MunicipalRanker:
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
         wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN)) if q.search(query)]
-        asks_amount = bool(ASKS_AMOUNT.search(query))
+        asks_amount = AMOUNT in wanted
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
