@@ -265,7 +265,7 @@ class CitedAnswerBuilder:
             passage, number = quoted
             doc = documents[number - 1]
             citations = [citation_of(doc, _best_quote(doc, passage))]
-            note = provision_note(citations) if ASKS_FOR_PROVISION.search(query) else ""
+            note = provision_note(citations) if ASKS_FOR_PROVISION.search(query or "") else ""
             answer_text = "\n\n".join(x for x in (f"{passage} [1]", note, version_note(citations)) if x)
             return {
                 "answer": {
