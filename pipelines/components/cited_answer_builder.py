@@ -85,8 +85,14 @@ _GENERIC_TERMS = frozenset(
 )
 
 
+# units a tariff writes short and a question in full ("Fahrpreis pro km 1,60 €" / "pro Kilometer")
+_UNIT_ABBREVIATIONS = ((re.compile(r"\bkm\b"), "Kilometer"), (re.compile(r"\bqm\b|\bm²"), "Quadratmeter"))
+
+
 def _topic_terms(text: str) -> set[str]:
     """Word stems and compound 5-grams of ``text`` (no numbers, § or dates): what it is about."""
+    for abbreviation, word in _UNIT_ABBREVIATIONS:
+        text = abbreviation.sub(word, text)
     return {t for t in terms(text) if t[0] not in "#§" and not t[0].isdigit()} - _GENERIC_TERMS
 
 
@@ -112,22 +118,34 @@ def _on_topic(query: str, documents: list[Document]) -> Callable[[str], bool]:
     5-grams of a compound, or a compound's head ("Zweitwohnungssteuer" / "Die Steuer beträgt")."""
     towns = set().union(*(_topic_terms(str(d.meta.get("municipality") or "")) for d in documents))
     asked = _topic_terms(query) - towns
-    compounds = {w for w in (fold(w) for w in _WORD.findall(query)) if len(w) >= 8}
+    words = {fold(w) for w in _WORD.findall(query)}
 
     def on_topic(text: str) -> bool:
         shared = asked & _topic_terms(text)
         grams = sum(1 for t in shared if t.startswith("~"))
-        return len(shared) > grams or grams >= 5 or _shares_a_head(compounds, text)
+        return len(shared) > grams or grams >= 5 or _shares_a_head(words, text)
 
     return on_topic
 
 
-def _shares_a_head(compounds: set[str], text: str) -> bool:
-    """A compound of the question ends with a word of ``text`` or the other way round ("Zweitwohnungssteuer"
-    / "Die Steuer beträgt"; "Hundesteuer" / "Zwingerhundesteuer"); heads shorter than 5 letters
-    ("Büro") say too little."""
+# heads that every levy or tariff sentence carries: "Gebühr" asked does not make "Benutzungsgebühr" the topic
+_GENERIC_HEADS = frozenset(
+    fold(w)
+    for w in ("gebühr", "gebühren", "steuer", "betrag", "beträge", "preis", "preise", "kosten", "entgelt")
+)
+
+
+def _shares_a_head(question_words: set[str], text: str) -> bool:
+    """A compound of the question ends with a word of ``text`` ("Zweitwohnungssteuer" / "Die Steuer
+    beträgt"), or a word of the question ends a compound of ``text`` ("Gewerbe" / "Gaststättengewerbe",
+    "Hundesteuer" / "Zwingerhundesteuer"), not with a head every tariff has ("Gebühr"); heads shorter than
+    5 letters ("Büro") say too little."""
     words = {fold(w) for w in _WORD.findall(text) if len(w) >= 5}
-    return any(q != w and (q.endswith(w) or w.endswith(q)) for q in compounds for w in words)
+    compounds = {q for q in question_words if len(q) >= 8}
+    heads = {q for q in question_words if len(q) >= 5} - _GENERIC_HEADS
+    return any(q != w and q.endswith(w) for q in compounds for w in words) or any(
+        q != w and w.endswith(q) for q in heads for w in words
+    )
 
 
 _SOURCE_LABEL = re.compile(r"^\s*(?:Belege?|Quellen?|Auszug|Fundstelle)\s*(?:\[\d+\])?\s*:(.*)$", re.I | re.S)
@@ -202,7 +220,9 @@ def _closest_in_words(claim: str, cited: list[int], documents: list[Document]) -
 def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> str | None:
     """Why the reply (without its [n] marks) must become the fixed refusal, or None: the refusals decided
     in code after generation (the shipped 1.5B model does not refuse by itself)."""
-    if not documents or len(_WORD.findall(bare)) < 2 or _REFUSAL_HINTS.search(bare):
+    # "Der Tageshöchstsatz ist 50,00 €." is content: one long word and a figure
+    words = len(_WORD.findall(bare)) + (1 if _checkable_facts(bare, query) else 0)
+    if not documents or words < 2 or _REFUSAL_HINTS.search(bare):
         return "no usable content or the model says the excerpts are silent"
     if query:
         if _echo(bare, query):

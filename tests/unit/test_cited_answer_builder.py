@@ -449,3 +449,44 @@ def test_a_yes_or_no_that_only_repeats_the_question_gives_way_to_the_excerpts_ow
         graves,
     )
     assert felling["refused"] is True
+
+
+def test_a_short_reply_of_one_word_and_a_figure_is_an_answer() -> None:
+    docs = [
+        Document(
+            content="Die Gebühr für den Busparkplatz Klein Venedig beträgt je angefangene Stunde 6,00 €, "
+            "der Tageshöchstsatz 50,00 €.",
+            meta={"source": "kon/parkgebuehren.md", "municipality": "Konstanz"},
+        )
+    ]
+    question = "Was ist auf dem Busparkplatz Klein Venedig der Tageshöchstsatz?"
+    kept = _asked(question, "Der Tageshöchstsatz ist 50,00 € [1].", docs)
+    assert kept["refused"] is False and "50,00 €" in kept["answer"]
+    assert _asked(question, "Der Tageshöchstsatz [1].", docs)["refused"] is True  # one word, no figure
+
+
+def test_a_figure_under_an_abbreviated_unit_or_in_a_compound_of_the_questions_word_is_on_topic() -> None:
+    tariff = Document(
+        content="1. Der Grundpreis beträgt 2,50 €\n2. Der Fahrpreis pro km 1,60 €",
+        meta={"source": "lin/taxiverordnung.pdf", "municipality": "Linsengericht", "heading": "§ 2 Entgelte"},
+    )
+    law = Document(
+        content="Wer ein stehendes Gaststättengewerbe betreiben will, hat dies mindestens sechs Wochen vor "
+        "Beginn des Betriebs anzuzeigen.",
+        meta={"source": "bw/lgastg.md", "heading": "§ 2 Anzeigepflicht"},
+    )
+    fees = Document(
+        content="Die Benutzungsgebühr für das Herstellen einer Grabstätte beträgt 890,00 €.",
+        meta={"source": "bbo/friedhof.md", "municipality": "Bad Boll"},
+    )
+    taxi = _asked("Was kostet eine Taxifahrt pro Kilometer?", "Pro Kilometer kostet sie 1,60 € [1].", [tariff])
+    assert taxi["refused"] is False
+    cafe = _asked(
+        "Wie lange vor der Eröffnung eines Cafés muss ich das Gewerbe anzeigen?",
+        "Mindestens sechs Wochen vor Beginn des Betriebs [1].",
+        [law],
+    )
+    assert cafe["refused"] is False
+    # "Gebühr" ends every fee's compound: the grave's fee is not the church-leaving fee asked for
+    asked_fee = "Welche Gebühr verlangt die Gemeinde für den Kirchenaustritt?"
+    assert _asked(asked_fee, "Die Gemeinde verlangt 890,00 € [1].", [fees])["refused"] is True
