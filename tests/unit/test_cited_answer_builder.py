@@ -479,7 +479,9 @@ def test_a_figure_under_an_abbreviated_unit_or_in_a_compound_of_the_questions_wo
         content="Die Benutzungsgebühr für das Herstellen einer Grabstätte beträgt 890,00 €.",
         meta={"source": "bbo/friedhof.md", "municipality": "Bad Boll"},
     )
-    taxi = _asked("Was kostet eine Taxifahrt pro Kilometer?", "Pro Kilometer kostet sie 1,60 € [1].", [tariff])
+    taxi = _asked(
+        "Was kostet eine Taxifahrt pro Kilometer?", "Pro Kilometer kostet sie 1,60 € [1].", [tariff]
+    )
     assert taxi["refused"] is False
     cafe = _asked(
         "Wie lange vor der Eröffnung eines Cafés muss ich das Gewerbe anzeigen?",
