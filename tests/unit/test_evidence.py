@@ -120,6 +120,18 @@ def test_a_noun_counts_as_named_in_another_form_or_by_a_part_of_its_compound() -
     assert about_the_question("Wie hoch ist die Hundesteuer in Bad Boll?", [BAD_BOLL_DOG_TAX], TOWNS)
 
 
+def test_the_citizens_name_of_the_office_counts_where_the_law_names_the_authority() -> None:
+    law = _doc(
+        "Wer eine Wohnung bezieht, hat sich innerhalb von zwei Wochen nach dem Einzug bei der "
+        "Meldebehörde anzumelden.",
+        title="Bundesmeldegesetz",
+    )
+    assert about_the_question("Wie viel Zeit habe ich, mich beim Bürgerbüro anzumelden?", [law], TOWNS)
+    assert about_the_question("Muss ich mich beim Einwohnermeldeamt anmelden?", [law], TOWNS)
+    # only the registration authority: the office is not a word that any excerpt answers
+    assert not about_the_question("Wann hat das Bürgerbüro samstags geöffnet?", [BAD_BOLL_DOG_TAX], TOWNS)
+
+
 def test_town_names_and_words_every_statute_shares_are_not_what_a_question_is_about() -> None:
     # "Karlsruher" and "Satzung" stand in every Karlsruhe statute: they must not make it an answer
     question = "Welche Gebühr verlangt die Karlsruher Satzung für das Standgeld?"
