@@ -10,7 +10,7 @@ from typing import Any
 
 from haystack import Document, component
 
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, WHEN
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, MONTHS, WHEN
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # the question asks about an earlier state: "vor der Erhöhung", "früher", "ursprüngliche Fassung", "bis Ende 2025"
@@ -20,6 +20,9 @@ _PAST = re.compile(
 )
 # a heading that ends naming the rate itself: "§ 4 Steuersatz", "§ 5 Gebührenhöhe", "Gebührentarif", "Beträge"
 _RATE_HEADING = re.compile(r"(?:satz|sätze|höhe|tarif\w*|beträge?|gebühren)\s*$", re.I)
+# the month of a meeting a question names: "im Januar 2020", "vom April 2021", "am 22.01.2020"
+_MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})\s+(\d{{4}})\b", re.I)
+_NUMERIC_DATE = re.compile(r"\b\d{1,2}\.(\d{1,2})\.(\d{4})\b")
 _BEFORE = re.compile(r"\b(vor der|vor dem|bis ende|bis zum)\b", re.I)
 # only normative texts have versions that replace each other; minutes and council papers do not
 _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
@@ -47,6 +50,12 @@ def _version_date(doc: Document) -> str:
     if str(doc.meta.get("doc_type", "")).lower() not in _VERSIONED_TYPES:
         return ""
     return str(doc.meta.get("valid_from") or doc.meta.get("date") or "")
+
+
+def meeting_months(query: str) -> set[str]:
+    """The months a question dates its meeting by, as "YYYY-MM": "im Januar 2020" -> {"2020-01"}."""
+    named = {f"{y}-{MONTHS.index(m.lower()) + 1:02d}" for m, y in _MONTH_YEAR.findall(query)}
+    return named | {f"{y}-{int(m):02d}" for m, y in _NUMERIC_DATE.findall(query) if 1 <= int(m) <= 12}
 
 
 def _town_pattern(town: str) -> re.Pattern[str]:
@@ -106,6 +115,9 @@ class MunicipalRanker:
       no versions), the one in force (latest ``valid_from`` not in the future) wins, unless the
       question names a year (then that year's version wins) or asks about the past ("vor der
       Erhöhung", "ursprünglich", "bis Ende 2025": then no version is preferred);
+    * a question that dates a meeting ("in der Sitzung im Januar 2020", "im Juli 2025") moves minutes and
+      council papers of that month up (measured: the January 2020 minutes stood sixth, under minutes of
+      other months of the same body);
     * each document gets ``meta["dense_score"]``, the cosine similarity of question and chunk, which
       the answer step uses as evidence strength (fused scores are ranks, not similarities).
 
@@ -123,12 +135,14 @@ class MunicipalRanker:
         version_penalty: float = 0.3,
         answer_type_boost: float = 0.3,
         rate_heading_boost: float = 0.2,
+        meeting_month_boost: float = 0.5,
     ) -> None:
         self.top_k = top_k
         self.town_boost = town_boost
         self.version_penalty = version_penalty
         self.answer_type_boost = answer_type_boost
         self.rate_heading_boost = rate_heading_boost
+        self.meeting_month_boost = meeting_month_boost
 
     @component.output_types(documents=list[Document])
     def run(
@@ -149,6 +163,7 @@ class MunicipalRanker:
         asks_for_before = bool(_BEFORE.search(query))
         wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN)) if q.search(query)]
         asks_amount = AMOUNT in wanted
+        months = meeting_months(query)
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
@@ -178,6 +193,10 @@ class MunicipalRanker:
             if wanted and any(p.search(doc.content or "") for p in wanted):
                 # asked "wie hoch" / "wann": a chunk with an amount / a date can answer, "§ 1 Steuergegenstand" not
                 score += self.answer_type_boost
+            if months and not version and str(doc.meta.get("date") or "")[:7] in months:
+                score += (
+                    self.meeting_month_boost
+                )  # minutes and papers have no versions: their date is the meeting's
             own_heading = str(doc.meta.get("heading") or "").rsplit(">", 1)[-1].strip()
             if asks_amount and _RATE_HEADING.search(own_heading):
                 score += self.rate_heading_boost

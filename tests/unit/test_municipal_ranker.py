@@ -109,3 +109,16 @@ def test_minutes_are_not_versions_of_each_other() -> None:
     first = doc("jan", "Erlangen", "Niederschrift", date="2020-01-22", title="Niederschrift")
     later = doc("oct", "Erlangen", "Niederschrift", date="2020-10-20", title="Niederschrift")
     assert order("Wer hat im Stadtteilbeirat berichtet?", [first, later]) == ["jan", "oct"]
+
+
+def test_a_meeting_dated_by_the_question_moves_its_minutes_up() -> None:
+    october = doc("oct", "Erlangen", "Niederschrift", date="2020-10-20", title="Niederschrift")
+    november = doc("nov", "Erlangen", "Niederschrift", date="2024-11-19", title="Niederschrift")
+    january = doc("jan", "Erlangen", "Niederschrift", date="2020-01-22", title="Niederschrift")
+    chunks = [october, november, january]
+    assert order("Wer hat in der Sitzung im Januar 2020 über die StUB berichtet?", chunks)[0] == "jan"
+    assert order("Was wurde in der Sitzung am 22.01.2020 beschlossen?", chunks)[0] == "jan"
+    # a year alone dates no meeting, and a statute's date is its version's (see the version rules)
+    assert order("Was hat der Stadtteilbeirat 2020 berichtet?", chunks) == ["oct", "nov", "jan"]
+    statute = doc("statute", "Erlangen", valid_from="2020-01-01", date="2020-01-15", title="Satzung")
+    assert order("Was galt im Januar 2020?", [october, statute])[0] == "oct"
