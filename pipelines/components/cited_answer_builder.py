@@ -20,6 +20,7 @@ logger = logging.getLogger(__name__)
 
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 ECHO = "the answer repeats the question"
+NO_FIGURE = "asked for a figure, none given"
 _REFUSAL_HINTS = re.compile(
     r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
     r"|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|lässt sich (?:den Auszügen )?nicht entnehmen",
@@ -161,12 +162,15 @@ _YES_OR_NO = re.compile(r"^\W*(?:ja|nein)\b", re.I)
 QUOTE_CHARS = 420  # the passage a yes/no question is answered with (two or three sentences)
 
 
-def _quoted_answer(query: str, documents: list[Document]) -> tuple[str, int] | None:
+def _quoted_answer(
+    query: str, documents: list[Document], with_figure: bool = False
+) -> tuple[str, int] | None:
     """Asked "Zahlen Kinder auch die Übernachtungsteuer?", the 1.5B model echoes "Ja, Kinder zahlen …"
     whatever the excerpt says. Instead of that echo: the passage of the excerpts around the question's
     words, verbatim ("Ausgenommen … ist die Beherbergung von Kindern … bis zum vollendeten 18.
-    Lebensjahr."), when it (with its document's title) names most of the question's nouns. Returns the answer and the number of the
-    excerpt quoted, or None."""
+    Lebensjahr."), when it (with its document's title) names most of the question's nouns, and, for a
+    question asking for a figure (``with_figure``), holds one it did not give itself. Returns the answer
+    and the number of the excerpt quoted, or None."""
     towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
     asked = _topic_terms(query)
     best: tuple[int, int, str] | None = None  # (shared words, excerpt number, passage)
@@ -175,6 +179,10 @@ def _quoted_answer(query: str, documents: list[Document]) -> tuple[str, int] | N
         passage = re.sub(r"\s+", " ", focus(query, doc.content or "", QUOTE_CHARS, about=about)).strip()
         shared = len(asked & _topic_terms(passage))
         label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
+        if with_figure and not (
+            _checkable_facts(passage, query) and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
+        ):
+            continue
         if names_most_of(query, f"{label} {passage}", towns) and (best is None or shared >= best[0]):
             best = (shared, number, passage)  # ties: the later excerpt, read closest to the question
     if best is None:
@@ -230,7 +238,7 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
         asks_for_figure = ASKS_FOR_FIGURE.search(query)
         if asks_for_figure and not _facts(bare):
             # asked "wie viel", "wann" or "wie lange", answered without any figure: the excerpts did not have it
-            return "asked for a figure, none given"
+            return NO_FIGURE
         if ASKS_FOR_PRICE.search(query) and not MONEY.search(bare):
             return "asked for a price, no amount of money given"
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
@@ -274,14 +282,18 @@ class CitedAnswerBuilder:
         text = _without_trailing_refusal(raw)
         bare = _CITE.sub("", text)
         if reason := _refusal_reason(bare, query, documents):
-            quoted = (
-                _quoted_answer(query, documents)
-                if query and reason == ECHO and _YES_OR_NO.match(bare)
-                else None
-            )
+            # the model echoed the question or gave no figure: the excerpts' own words, where they answer
+            if not query:
+                quoted = None
+            elif reason == ECHO and _YES_OR_NO.match(bare):
+                quoted = _quoted_answer(query, documents)
+            elif reason in (ECHO, NO_FIGURE) and ASKS_FOR_FIGURE.search(query):
+                quoted = _quoted_answer(query, documents, with_figure=True)
+            else:
+                quoted = None
             if quoted is None:
                 return {"answer": refusal(reason)}
-            logger.debug("yes/no echo %r replaced by a quote", bare)
+            logger.debug("reply %r (%s) replaced by a quote", bare, reason)
             passage, number = quoted
             doc = documents[number - 1]
             citations = [citation_of(doc, _best_quote(doc, passage))]

@@ -492,3 +492,22 @@ def test_a_figure_under_an_abbreviated_unit_or_in_a_compound_of_the_questions_wo
     # "Gebühr" ends every fee's compound: the grave's fee is not the church-leaving fee asked for
     asked_fee = "Welche Gebühr verlangt die Gemeinde für den Kirchenaustritt?"
     assert _asked(asked_fee, "Die Gemeinde verlangt 890,00 € [1].", [fees])["refused"] is True
+
+
+def test_asked_for_a_figure_a_reply_without_one_gives_way_to_the_excerpt_that_holds_it() -> None:
+    closing = Document(
+        content="(1) Abweichend von § 1 wird der Beginn der Sperrzeit für Schank- und Speisewirtschaften in der "
+        "Konstanzer Altstadt allgemein auf 1,00 Uhr, in der Nacht zum Samstag auf 3,00 Uhr festgesetzt.",
+        meta={"source": "kon/sperrzeit.md", "municipality": "Konstanz", "heading": "§ 2 Altstadt"},
+    )
+    question = "Wann beginnt unter der Woche die Sperrzeit für Kneipen in der Konstanzer Altstadt?"
+    looping = "Die Sperrzeit beginnt im Innenbereich bei Gaststätten im ganzen Stadtgebiet [1]."
+    quoted = _asked(question, looping, [closing])
+    assert quoted["refused"] is False and "1,00 Uhr" in quoted["answer"]
+    assert quoted["citations"][0]["source"] == "kon/sperrzeit.md"
+    # an excerpt on the topic without any figure answers no "wann": the refusal stands
+    rule = Document(
+        content="Die Sperrzeit in der Altstadt kann bei besonderen Anlässen aufgehoben werden.",
+        meta={"source": "kon/sperrzeit.md", "municipality": "Konstanz"},
+    )
+    assert _asked(question, looping, [rule])["refused"] is True
