@@ -14,13 +14,23 @@ from pipelines.components.municipal_splitter import split_sentences
 from pipelines.evidence import names_most_of
 from pipelines.excerpts import focus
 from pipelines.german_terms import fold, terms
-from pipelines.question_kinds import ASKS_FOR_FIGURE, ASKS_FOR_PRICE, ASKS_FOR_PROVISION, MONEY, days, periods
+from pipelines.question_kinds import (
+    AMOUNT,
+    ASKS_FOR_FIGURE,
+    ASKS_FOR_PRICE,
+    ASKS_FOR_PROVISION,
+    ASKS_FOR_SUM,
+    MONEY,
+    days,
+    periods,
+)
 
 logger = logging.getLogger(__name__)
 
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 ECHO = "the answer repeats the question"
 NO_FIGURE = "asked for a figure, none given"
+NO_SUM = "asked for a sum of money or a rate, none given"
 _REFUSAL_HINTS = re.compile(
     r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
     r"|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|lässt sich (?:den Auszügen )?nicht entnehmen",
@@ -180,7 +190,9 @@ def _quoted_answer(
         shared = len(asked & _topic_terms(passage))
         label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
         if with_figure and not (
-            _checkable_facts(passage, query) and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
+            _checkable_facts(passage, query)
+            and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
+            and (AMOUNT.search(passage) or not ASKS_FOR_SUM.search(query))
         ):
             continue
         if names_most_of(query, f"{label} {passage}", towns) and (best is None or shared >= best[0]):
@@ -241,6 +253,8 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
             return NO_FIGURE
         if ASKS_FOR_PRICE.search(query) and not MONEY.search(bare):
             return "asked for a price, no amount of money given"
+        if ASKS_FOR_SUM.search(query) and not AMOUNT.search(bare):
+            return NO_SUM  # "bis zu welchem Jahresbetrag" answered "bis zum 31.07."
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
             return "its figures stand in no excerpt sentence about the question"
     stated = _checkable_facts(bare, query)
@@ -287,7 +301,7 @@ class CitedAnswerBuilder:
                 quoted = None
             elif reason == ECHO and _YES_OR_NO.match(bare):
                 quoted = _quoted_answer(query, documents)
-            elif reason in (ECHO, NO_FIGURE) and ASKS_FOR_FIGURE.search(query):
+            elif reason in (ECHO, NO_FIGURE, NO_SUM) and ASKS_FOR_FIGURE.search(query):
                 quoted = _quoted_answer(query, documents, with_figure=True)
             else:
                 quoted = None

@@ -511,3 +511,18 @@ def test_asked_for_a_figure_a_reply_without_one_gives_way_to_the_excerpt_that_ho
         meta={"source": "kon/sperrzeit.md", "municipality": "Konstanz"},
     )
     assert _asked(question, looping, [rule])["refused"] is True
+
+
+def test_asked_for_a_sum_a_reply_with_only_dates_is_no_answer() -> None:
+    rules = Document(
+        content="Anstelle der Mobilitätspauschale werden Parkgebühren bis zu einem Jahresbetrag von 300 Euro "
+        "erstattet. Die Belege sind jeweils bis zum 31.07. und zum 31.12. eines Jahres einzureichen.",
+        meta={"source": "ka/entschaedigung.txt", "municipality": "Karlsruhe"},
+    )
+    question = "Bis zu welchem Jahresbetrag bekommen Karlsruher Stadträte ihre Parkgebühren erstattet?"
+    dates = "Sie erhalten ihre Parkgebühren erstattet bis zum 31.07. und zum 31.12. eines Jahres [1]."
+    answer = _asked(question, dates, [rules])
+    assert answer["refused"] is False and "300 Euro" in answer["answer"]  # the excerpt's own words
+    assert "Die Dokumente sagen dazu" in answer["answer"]
+    no_sum = Document(content="Die Belege sind bis zum 31.07. einzureichen.", meta={"source": "ka/x.txt"})
+    assert _asked(question, dates, [no_sum])["refused"] is True

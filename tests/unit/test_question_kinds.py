@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_DEADLINE, DEADLINE, days, periods
+from pipelines.question_kinds import (
+    AMOUNT,
+    ASKS_AMOUNT,
+    ASKS_DATE,
+    ASKS_DEADLINE,
+    ASKS_FOR_FIGURE,
+    ASKS_FOR_SUM,
+    DEADLINE,
+    days,
+    periods,
+)
 
 
 @pytest.mark.parametrize(
@@ -60,3 +70,20 @@ def test_a_period_is_the_same_fact_in_words_or_digits() -> None:
 def test_a_calendar_day_is_the_same_fact_however_it_is_written() -> None:
     assert days("am 2. Mai 2026") == days("02.05.2026") == days("bis zum 2.5.") == {"02.05."}
     assert days("1.500,00 Euro, Satz 2.5") == set()
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_for_a_sum"),
+    [
+        ("Bis zu welchem Jahresbetrag bekommen Stadträte ihre Parkgebühren erstattet?", True),
+        ("Welche Gebühr verlangt die Gemeinde für den Kirchenaustritt?", True),
+        ("Wie hoch ist die Hundesteuer in Karlsruhe?", True),
+        ("Wie hoch ist der Hebesatz der Grundsteuer B?", False),  # a rate may stand without a unit: "380"
+        ("Welcher Absatz regelt die Anmeldung?", False),
+        ("Bis wann muss ich die Steuer anmelden?", False),
+    ],
+)
+def test_what_asks_for_a_sum_of_money_or_a_rate(question: str, asks_for_a_sum: bool) -> None:
+    assert bool(ASKS_FOR_SUM.search(question)) is asks_for_a_sum
+    if asks_for_a_sum:
+        assert ASKS_FOR_FIGURE.search(question)
