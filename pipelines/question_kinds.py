@@ -96,6 +96,19 @@ ASKS_FOR_SUM = re.compile(
     r"\bwie hoch (?:ist|sind|war|waren) (?:die|der|das) [\w-]*(?:steuer|gebühr|gebühren|beitrag|betrag|entgelt|preis)\b",
     re.I,
 )
+# questions for the outcome of a vote: "wie ist … abgestimmt worden", "mit welchem Ergebnis", "Stimmenverhältnis",
+# "wie hat der Gemeinderat … entschieden", "was ist aus dem Antrag geworden"
+ASKS_FOR_VOTE = re.compile(
+    r"abgestimmt|stimmenverhältnis|abstimmungsergebnis|mit welchem ergebnis|\bentschieden\b|"
+    r"was ist .{0,120}\bgeworden\b",
+    re.I,
+)
+# what answers it: counts of votes, "einstimmig", "mehrheitlich", or the outcome itself
+VOTE = re.compile(
+    r"\d+\s*(?:ja|nein)\b|\d+\s*(?:ja-|gegen)?stimmen|einstimmig\w*|mehrheitlich\w*|ohne gegenstimme\w*|"
+    r"vertagt|zurückgestellt|zurückgezogen|abgelehnt|zugestimmt|angenommen|zustimmung|ablehnung",
+    re.I,
+)
 MONEY = re.compile(r"\d(?:[\d.,]*\d)?(?:,-|\.-)?\s*(?:€|euro\b|eur\b)|(?:€|EUR)\s*\d", re.I)
 # questions that ask where a rule stands: "in welchem Paragraphen", "Bitte mit Paragraph", "welche Vorschrift"
 ASKS_FOR_PROVISION = re.compile(

@@ -20,7 +20,9 @@ from pipelines.question_kinds import (
     ASKS_FOR_PRICE,
     ASKS_FOR_PROVISION,
     ASKS_FOR_SUM,
+    ASKS_FOR_VOTE,
     MONEY,
+    VOTE,
     days,
     periods,
 )
@@ -31,6 +33,7 @@ REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 ECHO = "the answer repeats the question"
 NO_FIGURE = "asked for a figure, none given"
 NO_SUM = "asked for a sum of money or a rate, none given"
+NO_VOTE = "asked how a vote went, no result given"
 _REFUSAL_HINTS = re.compile(
     r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
     r"|nicht (?:in den|aus den) (?:Auszügen|Dokumenten)|lässt sich (?:den Auszügen )?nicht entnehmen",
@@ -173,13 +176,14 @@ QUOTE_CHARS = 420  # the passage a yes/no question is answered with (two or thre
 
 
 def _quoted_answer(
-    query: str, documents: list[Document], with_figure: bool = False
+    query: str, documents: list[Document], with_figure: bool = False, with_vote: bool = False
 ) -> tuple[str, int] | None:
     """Asked "Zahlen Kinder auch die Übernachtungsteuer?", the 1.5B model echoes "Ja, Kinder zahlen …"
     whatever the excerpt says. Instead of that echo: the passage of the excerpts around the question's
     words, verbatim ("Ausgenommen … ist die Beherbergung von Kindern … bis zum vollendeten 18.
     Lebensjahr."), when it (with its document's title) names most of the question's nouns, and, for a
-    question asking for a figure (``with_figure``), holds one it did not give itself. Returns the answer
+    question asking for a figure (``with_figure``), holds one it did not give itself, or, asked how a
+    vote went (``with_vote``), holds its result ("Mehrheitliche Zustimmung (41 Ja, 6 Nein)"). Returns the answer
     and the number of the excerpt quoted, or None."""
     towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
     asked = _topic_terms(query)
@@ -189,6 +193,8 @@ def _quoted_answer(
         passage = re.sub(r"\s+", " ", focus(query, doc.content or "", QUOTE_CHARS, about=about)).strip()
         shared = len(asked & _topic_terms(passage))
         label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
+        if with_vote and not VOTE.search(passage):
+            continue
         if with_figure and not (
             _checkable_facts(passage, query)
             and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
@@ -255,6 +261,8 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
             return "asked for a price, no amount of money given"
         if ASKS_FOR_SUM.search(query) and not AMOUNT.search(bare):
             return NO_SUM  # "bis zu welchem Jahresbetrag" answered "bis zum 31.07."
+        if ASKS_FOR_VOTE.search(query) and not VOTE.search(bare):
+            return NO_VOTE  # "Die Erhöhung wurde am 21. Oktober 2025 über die Vorbemerkung Kenntnis und beschließt"
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
             return "its figures stand in no excerpt sentence about the question"
     stated = _checkable_facts(bare, query)
@@ -303,6 +311,8 @@ class CitedAnswerBuilder:
                 quoted = _quoted_answer(query, documents)
             elif reason in (ECHO, NO_FIGURE, NO_SUM) and ASKS_FOR_FIGURE.search(query):
                 quoted = _quoted_answer(query, documents, with_figure=True)
+            elif reason == NO_VOTE or (reason == ECHO and ASKS_FOR_VOTE.search(query)):
+                quoted = _quoted_answer(query, documents, with_vote=True)
             else:
                 quoted = None
             if quoted is None:

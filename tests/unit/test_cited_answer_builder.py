@@ -526,3 +526,25 @@ def test_asked_for_a_sum_a_reply_with_only_dates_is_no_answer() -> None:
     assert "Die Dokumente sagen dazu" in answer["answer"]
     no_sum = Document(content="Die Belege sind bis zum 31.07. einzureichen.", meta={"source": "ka/x.txt"})
     assert _asked(question, dates, [no_sum])["refused"] is True
+
+
+def test_asked_how_a_vote_went_a_reply_without_its_result_gives_way_to_the_minutes_words() -> None:
+    minutes = Document(
+        content="Punkt 7 der Tagesordnung: Satzung zur Änderung der Hundesteuersatzung. Beschluss: Der "
+        "Gemeinderat nimmt von der Vorbemerkung Kenntnis und beschließt die Änderung der Hundesteuersatzung. "
+        "Abstimmungsergebnis: Mehrheitliche Zustimmung (41 Ja, 6 Nein).",
+        meta={"source": "ka/protokoll.txt", "municipality": "Karlsruhe", "doc_type": "Niederschrift"},
+    )
+    question = "Wie ist im Karlsruher Gemeinderat über die Erhöhung der Hundesteuer abgestimmt worden?"
+    garbled = "Die Erhöhung der Hundesteuer wurde über die Vorbemerkung Kenntnis und beschließt [1]."
+    answer = _asked(question, garbled, [minutes])
+    assert answer["refused"] is False and "41 Ja, 6 Nein" in answer["answer"]
+    # a reply that gives the result stands as the model wrote it
+    kept = _asked(question, "Mit Mehrheit: 41 Ja, 6 Nein [1].", [minutes])
+    assert kept["answer"].startswith("Mit Mehrheit: 41 Ja, 6 Nein")
+    # minutes without a result: the refusal stands
+    agenda = Document(
+        content="Punkt 7 der Tagesordnung: Änderung der Hundesteuersatzung. Die Erhöhung wird erläutert.",
+        meta={"source": "ka/einladung.txt", "municipality": "Karlsruhe"},
+    )
+    assert _asked(question, garbled, [agenda])["refused"] is True
