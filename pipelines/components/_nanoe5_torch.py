@@ -335,7 +335,7 @@ class TorchE5:
         return vectors
 
     def _spot_check(self, texts: list[str], vectors: np.ndarray) -> bool:
-        """Every call's shortest passage is embedded by the C engine too (a few ms): the kernels that passed
+        """Every call's shortest passage is embedded by the C engine too (one passage per call, not timed): the kernels that passed
         the probe at load must still agree. If not, this and all further passages go to the C engine."""
         shortest = min(range(len(texts)), key=lambda i: len(texts[i]))
         if not np.isfinite(vectors[shortest]).all():

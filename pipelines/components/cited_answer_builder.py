@@ -176,15 +176,14 @@ QUOTE_CHARS = 420  # the passage a yes/no question is answered with (two or thre
 
 
 def _quoted_answer(
-    query: str, documents: list[Document], with_figure: bool = False, with_vote: bool = False
+    query: str, documents: list[Document], holds: Callable[[str], bool] | None = None
 ) -> tuple[str, int] | None:
     """Asked "Zahlen Kinder auch die Übernachtungsteuer?", the 1.5B model echoes "Ja, Kinder zahlen …"
     whatever the excerpt says. Instead of that echo: the passage of the excerpts around the question's
     words, verbatim ("Ausgenommen … ist die Beherbergung von Kindern … bis zum vollendeten 18.
-    Lebensjahr."), when it (with its document's title) names most of the question's nouns, and, for a
-    question asking for a figure (``with_figure``), holds one it did not give itself, or, asked how a
-    vote went (``with_vote``), holds its result ("Mehrheitliche Zustimmung (41 Ja, 6 Nein)"). Returns the answer
-    and the number of the excerpt quoted, or None."""
+    Lebensjahr."), when it (with its document's title) names most of the question's nouns and ``holds``
+    what was asked (:func:`_holds_a_figure`, :func:`_holds_a_vote`). Returns the answer and the number of
+    the excerpt quoted, or None."""
     towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
     asked = _topic_terms(query)
     best: tuple[int, int, str] | None = None  # (shared words, excerpt number, passage)
@@ -193,19 +192,29 @@ def _quoted_answer(
         passage = re.sub(r"\s+", " ", focus(query, doc.content or "", QUOTE_CHARS, about=about)).strip()
         shared = len(asked & _topic_terms(passage))
         label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
-        if with_vote and not VOTE.search(passage):
-            continue
-        if with_figure and not (
-            _checkable_facts(passage, query)
-            and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
-            and (AMOUNT.search(passage) or not ASKS_FOR_SUM.search(query))
-        ):
+        if holds is not None and not holds(passage):
             continue
         if names_most_of(query, f"{label} {passage}", towns) and (best is None or shared >= best[0]):
             best = (shared, number, passage)  # ties: the later excerpt, read closest to the question
     if best is None:
         return None
     return f"Die Dokumente sagen dazu: „{best[2]}“", best[1]
+
+
+def _holds_a_figure(query: str) -> Callable[[str], bool]:
+    """A passage answers a figure question when it holds a figure the question did not give: money if a
+    price was asked, money or a percentage if a sum was."""
+    return lambda passage: bool(
+        _checkable_facts(passage, query)
+        and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
+        and (AMOUNT.search(passage) or not ASKS_FOR_SUM.search(query))
+    )
+
+
+def _holds_a_vote(passage: str) -> bool:
+    """A passage answers "wie ist abgestimmt worden" when it holds a result ("Mehrheitliche Zustimmung (41 Ja,
+    6 Nein)", "vertagt")."""
+    return bool(VOTE.search(passage))
 
 
 def _without_trailing_refusal(text: str) -> str:
@@ -310,9 +319,9 @@ class CitedAnswerBuilder:
             elif reason == ECHO and _YES_OR_NO.match(bare):
                 quoted = _quoted_answer(query, documents)
             elif reason in (ECHO, NO_FIGURE, NO_SUM) and ASKS_FOR_FIGURE.search(query):
-                quoted = _quoted_answer(query, documents, with_figure=True)
+                quoted = _quoted_answer(query, documents, _holds_a_figure(query))
             elif reason == NO_VOTE or (reason == ECHO and ASKS_FOR_VOTE.search(query)):
-                quoted = _quoted_answer(query, documents, with_vote=True)
+                quoted = _quoted_answer(query, documents, _holds_a_vote)
             else:
                 quoted = None
             if quoted is None:
