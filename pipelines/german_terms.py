@@ -121,3 +121,20 @@ def expand_suspended_compounds(text: str) -> str:
         return m.group(1) + tails
 
     return _SUSPENDED.sub(expand, text)
+
+
+# words of a § heading that say nothing about what its § rules
+_HEADING_NOISE = frozenset(
+    stem(w)
+    for w in "abschnitt vorschrift vorschriften satzung gesetz welche welcher paragraph paragraphen".split()
+)
+
+
+def _content_stems(text: str) -> set[str]:
+    words = (w for w in re.findall(r"[a-zäöüß]{5,}", text.lower()) if w not in _STOP)
+    return {stem(fold(w)) for w in words} - _HEADING_NOISE
+
+
+def heading_overlap(query: str, heading: str) -> int:
+    """How many words of a chunk's own heading ("§ 17 Anmeldung, Abmeldung") the question shares, by stem."""
+    return len(_content_stems(query) & _content_stems(re.sub(r"§+\s*\d+\w*", " ", heading)))

@@ -101,7 +101,13 @@ _LONG_DATE = re.compile(r"\b(\d{1,2})\.\s?(" + "|".join(_MONTHS) + r")\s+((?:19|
 _DECIDED = re.compile(
     r"(?:Sitzung|Besprechung|beschlossen|Beschluss)\D{0,40}?(\d{1,2}\.\s?(?:\d{1,2}\.|[A-Za-zä]+)\s?(?:19|20)\d\d)"
 )
-_IN_FORCE = re.compile(r"tritt\s+(?:am|mit Wirkung vom|zum)\s+(.{6,30}?)\s+in\s+Kraft", re.I)
+# "tritt am 1. Januar 2025 in Kraft"; the header of a consolidated version: "In Kraft getreten am 01.05.2026",
+# "Inkrafttreten: 01.05.2026"
+_IN_FORCE = re.compile(
+    r"tritt\s+(?:am|mit Wirkung vom|zum)\s+(.{6,30}?)\s+in\s+Kraft"
+    r"|(?:in\s+kraft\s+getreten|in-kraft-treten|inkrafttreten)\s*(?:am\b|:)\s*(.{6,25})",
+    re.I,
+)
 _REFERENCE = re.compile(
     r"\b(?:Drucksache|Vorlage|Vorlagen-?Nr\.?|Drs\.)\s*(?:Nr\.?\s*)?:?\s*(\d{2,4}/\d{2,5}(?:/\d+)?)", re.I
 )
@@ -143,8 +149,11 @@ def guess_dates(text: str, path: str = "") -> dict[str, str]:
         found = (parse_german_date(decided.group(1)) if decided else None) or parse_german_date(text[:3000])
         if found:
             dates["date"] = found
-    if (m := _IN_FORCE.search(text)) and (found := parse_german_date(m.group(1))):
-        dates["valid_from"] = found
+    for m in _IN_FORCE.finditer(text):
+        # the first statement with a date ("tritt am Tage nach ihrer Bekanntmachung in Kraft" has none)
+        if found := parse_german_date(m.group(1) or m.group(2)):
+            dates["valid_from"] = found
+            break
     return dates
 
 

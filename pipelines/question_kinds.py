@@ -110,8 +110,10 @@ VOTE = re.compile(
     re.I,
 )
 MONEY = re.compile(r"\d(?:[\d.,]*\d)?(?:,-|\.-)?\s*(?:€|euro\b|eur\b)|(?:€|EUR)\s*\d", re.I)
-# questions that ask where a rule stands: "in welchem Paragraphen", "Bitte mit Paragraph", "welche Vorschrift"
+# questions that ask where a rule stands: "in welchem Paragraphen", "Bitte mit Paragraph", "welche Vorschrift",
+# "Wo in der GemO steht, dass …"
 ASKS_FOR_PROVISION = re.compile(
-    r"paragra(?:ph|f)\w*|§|vorschrift\w*|rechtsgrundlage\w*|wo (?:steht|ist) (?:das|dies)\w*|welche[mnrs]? (?:gesetz|satzung|artikel)",
+    r"paragra(?:ph|f)\w*|§|vorschrift\w*|rechtsgrundlage\w*|wo (?:steht|ist) (?:das|dies)\w*|welche[mnrs]? (?:gesetz|satzung|artikel)|"
+    r"\bwo (?:in|im) [^?.,]{0,60}\b(?:steht|stehen|geregelt)\b",
     re.I,
 )

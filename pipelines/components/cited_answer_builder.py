@@ -13,7 +13,7 @@ from haystack.dataclasses import ChatMessage
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.evidence import names_most_of
 from pipelines.excerpts import focus
-from pipelines.german_terms import fold, terms
+from pipelines.german_terms import fold, heading_overlap, terms
 from pipelines.question_kinds import (
     AMOUNT,
     ASKS_FOR_FIGURE,
@@ -176,14 +176,18 @@ QUOTE_CHARS = 420  # the passage a yes/no question is answered with (two or thre
 
 
 def _quoted_answer(
-    query: str, documents: list[Document], holds: Callable[[str], bool] | None = None
+    query: str,
+    documents: list[Document],
+    holds: Callable[[str], bool] | None = None,
+    in_a_section: bool = False,
 ) -> tuple[str, int] | None:
     """Asked "Zahlen Kinder auch die Übernachtungsteuer?", the 1.5B model echoes "Ja, Kinder zahlen …"
     whatever the excerpt says. Instead of that echo: the passage of the excerpts around the question's
     words, verbatim ("Ausgenommen … ist die Beherbergung von Kindern … bis zum vollendeten 18.
     Lebensjahr."), when it (with its document's title) names most of the question's nouns and ``holds``
-    what was asked (:func:`_holds_a_figure`, :func:`_holds_a_vote`). Returns the answer and the number of
-    the excerpt quoted, or None."""
+    what was asked (:func:`_holds_a_figure`, :func:`_holds_a_vote`); ``in_a_section``: only chunks labelled
+    with their § / Artikel (asked where a rule stands, the answer's "Fundstelle" names it). Returns the
+    answer and the number of the excerpt quoted, or None."""
     towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
     asked = _topic_terms(query)
     best: tuple[int, int, str] | None = None  # (shared words, excerpt number, passage)
@@ -192,7 +196,7 @@ def _quoted_answer(
         passage = re.sub(r"\s+", " ", focus(query, doc.content or "", QUOTE_CHARS, about=about)).strip()
         shared = len(asked & _topic_terms(passage))
         label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
-        if holds is not None and not holds(passage):
+        if (holds is not None and not holds(passage)) or (in_a_section and not doc.meta.get("section")):
             continue
         if names_most_of(query, f"{label} {passage}", towns) and (best is None or shared >= best[0]):
             best = (shared, number, passage)  # ties: the later excerpt, read closest to the question
@@ -240,14 +244,34 @@ def _supports(doc: Document, claim: str, query: str | None = None) -> bool:
 
 def _closest_in_words(claim: str, cited: list[int], documents: list[Document]) -> list[int]:
     """A claim without figures ("Ein Kinderreisepass ist ein Jahr gültig") cites the excerpt that shares
-    its words: a cited excerpt sharing less than half the words the best excerpt shares gives way to it."""
+    its words: a cited excerpt sharing less than half the words the best excerpt shares gives way to it.
+    An excerpt's words include its title and heading: a chunk that repeats its page header ("Satzung über die
+    Erhebung einer Hundesteuer im Gebiet der Gemeinde Linsengericht") must not win by the header alone over
+    the chunk "§ 10 Meldepflicht" the model cited."""
     words = {fold(w) for w in _WORD.findall(claim)}
 
     def shared(n: int) -> int:
-        return len(words & {fold(w) for w in _WORD.findall(documents[n - 1].content or "")})
+        doc = documents[n - 1]
+        text = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''} {doc.content or ''}"
+        return len(words & {fold(w) for w in _WORD.findall(text)})
 
     best = max(range(1, len(documents) + 1), key=shared)
     if all(2 * shared(n) < shared(best) for n in cited):
+        return [best]
+    return cited
+
+
+def _headed_as_asked(query: str, cited: list[int], documents: list[Document]) -> list[int]:
+    """Asked where a rule stands ("In welchem Paragraphen ... ist die Meldepflicht geregelt?"), a claim
+    without a figure cites the excerpt whose own heading names what was asked ("§ 10 Meldepflicht") when
+    the cited ones' headings name less of it (the 1.5B model cites [1], whichever excerpt that is)."""
+
+    def overlap(n: int) -> int:
+        heading = str(documents[n - 1].meta.get("heading") or "").rsplit(">", 1)[-1]
+        return heading_overlap(query, heading) if documents[n - 1].meta.get("section") else 0
+
+    best = max(range(1, len(documents) + 1), key=overlap)
+    if overlap(best) > max(overlap(n) for n in cited):
         return [best]
     return cited
 
@@ -317,7 +341,7 @@ class CitedAnswerBuilder:
             if not query:
                 quoted = None
             elif reason == ECHO and _YES_OR_NO.match(bare):
-                quoted = _quoted_answer(query, documents)
+                quoted = _quoted_answer(query, documents, in_a_section=bool(ASKS_FOR_PROVISION.search(query)))
             elif reason in (ECHO, NO_FIGURE, NO_SUM) and ASKS_FOR_FIGURE.search(query):
                 quoted = _quoted_answer(query, documents, _holds_a_figure(query))
             elif reason == NO_VOTE or (reason == ECHO and ASKS_FOR_VOTE.search(query)):
@@ -351,6 +375,8 @@ class CitedAnswerBuilder:
             claimed = _checkable_facts(claim, query)
             if valid and claim and not claimed:
                 valid = _closest_in_words(claim, valid, documents)
+                if query and ASKS_FOR_PROVISION.search(query):
+                    valid = _headed_as_asked(query, valid, documents)
             supported = [n for n in valid if _supports(documents[n - 1], claim, query)]
             if valid and not supported:
                 alternatives = [

@@ -10,7 +10,8 @@ from typing import Any
 
 from haystack import Document, component
 
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, MONTHS, WHEN
+from pipelines.german_terms import fold, heading_overlap
+from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_FOR_PROVISION, MONTHS, WHEN
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # the question asks about an earlier state: "vor der Erhöhung", "früher", "ursprüngliche Fassung", "bis Ende 2025"
@@ -29,6 +30,35 @@ _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
 _FAMILY_NOISE = re.compile(
     r"[\d.§()\-–,/]+|\b(ab|vom|stand|fassung|neufassung|änderung|zur|der|die|des|über)\b", re.I
 )
+
+
+# how a question names a law: its abbreviation ("KAG", "GemO", "BauNVO") or the compound its title starts
+# with ("Bundesmeldegesetz", "Landesbauordnung", "Baugesetzbuch"); not "Gesetz" or "Satzung" alone
+_LAW_TYPES = {"gesetz", "verordnung"}
+_ABBREVIATION = re.compile(r"\(([A-ZÄÖÜ][\wäöüß]*[A-ZÄÖÜ][\wäöüß]*)\b")
+_LAW_COMPOUND = re.compile(r"^([A-ZÄÖÜ][a-zäöüß]{3,}(?:gesetz|gesetzbuch|ordnung))\b")
+
+
+def law_names(doc: Document) -> tuple[str, ...]:
+    """How a question may name the law ``doc`` belongs to: ("KAG", "kommunalabgabengesetz") for
+    "Kommunalabgabengesetz Baden-Württemberg (KAG BW)"; () for a town's statute or minutes."""
+    if str(doc.meta.get("doc_type", "")).lower() not in _LAW_TYPES:
+        return ()
+    title = str(doc.meta.get("title") or "")
+    names = [m.group(1) for m in _ABBREVIATION.finditer(title)]
+    if m := _LAW_COMPOUND.match(title):
+        names.append(fold(m.group(1)))
+    return tuple(names)
+
+
+def names_law(query: str, names: tuple[str, ...]) -> bool:
+    """The question names the law: its abbreviation as a word, case and all ("im KAG"), or its title's
+    compound in any case form ("des Bundesmeldegesetzes")."""
+    folded = fold(query)
+    return any(
+        re.search(rf"\b{re.escape(n)}\b", query) if n != fold(n) else re.search(rf"\b{re.escape(n)}", folded)
+        for n in names
+    )
 
 
 def _cosine(a: list[float] | None, b: list[float] | None) -> float:
@@ -118,6 +148,11 @@ class MunicipalRanker:
     * a question that dates a meeting ("in der Sitzung im Januar 2020", "im Juli 2025") moves minutes and
       council papers of that month up (measured: the January 2020 minutes stood sixth, under minutes of
       other months of the same body);
+    * a question that names a law by its abbreviation or title ("im KAG", "des Bundesmeldegesetzes") moves
+      that law's chunks up (a town's statute citing "§ 9 Abs. 3 KAG" stood first for "Welche Vorschrift im
+      KAG ..."); asked where a rule stands ("in welchem Paragraphen"), a § whose own heading shares words
+      with the question moves up a little per word shared, at most two ("§ 4 Allgemeine Wohngebiete" over
+      "§ 3 Reine Wohngebiete");
     * each document gets ``meta["dense_score"]``, the cosine similarity of question and chunk, which
       the answer step uses as evidence strength (fused scores are ranks, not similarities).
 
@@ -136,6 +171,8 @@ class MunicipalRanker:
         answer_type_boost: float = 0.3,
         rate_heading_boost: float = 0.2,
         meeting_month_boost: float = 0.5,
+        named_law_boost: float = 0.3,
+        provision_heading_boost: float = 0.3,
     ) -> None:
         self.top_k = top_k
         self.town_boost = town_boost
@@ -143,6 +180,8 @@ class MunicipalRanker:
         self.answer_type_boost = answer_type_boost
         self.rate_heading_boost = rate_heading_boost
         self.meeting_month_boost = meeting_month_boost
+        self.named_law_boost = named_law_boost
+        self.provision_heading_boost = provision_heading_boost
 
     @component.output_types(documents=list[Document])
     def run(
@@ -164,6 +203,7 @@ class MunicipalRanker:
         wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN)) if q.search(query)]
         asks_amount = AMOUNT in wanted
         months = meeting_months(query)
+        asks_for_provision = bool(ASKS_FOR_PROVISION.search(query))
         today = datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
@@ -200,6 +240,13 @@ class MunicipalRanker:
             own_heading = str(doc.meta.get("heading") or "").rsplit(">", 1)[-1].strip()
             if asks_amount and _RATE_HEADING.search(own_heading):
                 score += self.rate_heading_boost
+            if names_law(query, law_names(doc)):
+                score += (
+                    self.named_law_boost
+                )  # "Welche Vorschrift im KAG ...": the KAG, not a statute citing it
+            if asks_for_provision and doc.meta.get("section"):
+                # "In welchem Paragraphen steht die Pflicht zur Anmeldung": "§ 17 Anmeldung, Abmeldung"
+                score += self.provision_heading_boost * min(2, heading_overlap(query, own_heading))
             dense = _cosine(query_embedding, doc.embedding) if query_embedding else (doc.score or 0.0)
             meta = {**doc.meta, "dense_score": round(dense, 4)}
             scored.append(replace(doc, score=round(score, 4), meta=meta, embedding=None))

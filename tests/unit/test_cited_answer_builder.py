@@ -548,3 +548,53 @@ def test_asked_how_a_vote_went_a_reply_without_its_result_gives_way_to_the_minut
         meta={"source": "ka/einladung.txt", "municipality": "Karlsruhe"},
     )
     assert _asked(question, garbled, [agenda])["refused"] is True
+
+
+def test_asked_where_a_rule_stands_an_echoed_yes_gives_way_to_the_passage_of_a_numbered_section() -> None:
+    satzung = Document(
+        content="Auf Grund von § 4 der Gemeindeordnung sowie §§ 2, 8 Abs. 2 und 9 Abs. 3 des KAG hat der Gemeinderat "
+        "die Satzung über die Hundesteuer beschlossen. Die Gemeinden erheben die Hundesteuer.",
+        meta={"source": "bbo/hundesteuer.md", "title": "Hundesteuersatzung", "municipality": "Bad Boll"},
+    )
+    kag = Document(
+        content="(2) Die Gemeinden können Steuern erheben. (3) Die Gemeinden erheben eine Hundesteuer.",
+        meta={"source": "bw/kag.md", "title": "Kommunalabgabengesetz (KAG)", "section": "§ 9"},
+    )
+    question = (
+        "Müssen Gemeinden in Baden-Württemberg eine Hundesteuer erheben? Welche Vorschrift im KAG sagt das?"
+    )
+    reply = "Ja, Gemeinden müssen in Baden-Württemberg eine Hundesteuer erheben [2]. Die Vorschrift im KAG sagt das [1]."
+
+    answer = _asked(question, reply, [kag, satzung])
+
+    # the statute's preamble names the question's nouns too, but has no § of its own to name
+    assert answer["refused"] is False and "erheben eine Hundesteuer" in answer["answer"]
+    assert answer["answer"].endswith("Fundstelle: Kommunalabgabengesetz (KAG), § 9 [1].")
+    assert [c["source"] for c in answer["citations"]] == ["bw/kag.md"]
+
+
+def test_asked_where_a_rule_stands_a_claim_without_figures_cites_the_section_headed_with_it() -> None:
+    title = "Satzung über die Erhebung einer Hundesteuer"
+    header = "Satzung über die Erhebung einer Hundesteuer im Gebiet der Gemeinde Linsengericht"
+    offences = Document(
+        content=f"Ordnungswidrig handelt, wer entgegen § 10 der Satzung gegen die Meldepflicht verstößt. {header}",
+        meta={"source": "lin/hundesteuer.pdf", "title": title, "section": "§ 15",
+              "heading": "§ 15 Ordnungswidrigkeiten"},
+    )  # fmt: skip
+    duty = Document(
+        content="Der Hundehalter hat einen Hund innerhalb von zwei Wochen bei der Gemeinde anzumelden.",
+        meta={
+            "source": "lin/hundesteuer.pdf",
+            "title": title,
+            "section": "§ 10",
+            "heading": "§ 10 Meldepflicht",
+        },
+    )
+    reply = f"Die Meldepflicht ist geregelt in Abs. 2 und 4 der {header} [1]."
+
+    asked = _asked("In welchem Paragraphen der Hundesteuersatzung ist die Meldepflicht geregelt?", reply,
+                   [offences, duty])  # fmt: skip
+    assert asked["answer"].endswith(f"Fundstelle: {title}, § 10 [1].")
+    # not asked where it stands: the model's citation stays
+    kept = _asked("Was gilt für die Meldepflicht in Linsengericht?", reply, [offences, duty])
+    assert kept["citations"][0]["section"] == "§ 15"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipelines.metadata import DOC_TYPES, guess_doc_type, guess_municipality, title_from_text
+from pipelines.metadata import DOC_TYPES, guess_dates, guess_doc_type, guess_municipality, title_from_text
 
 
 @pytest.mark.parametrize(
@@ -66,3 +66,18 @@ def test_title_over_several_lines_and_not_a_hyphenated_word() -> None:
     assert (
         title_from_text("Text der Rechtsver-\nordnung erlassen: .\n§ 1", "taxiverordnung") == "taxiverordnung"
     )
+
+
+def test_in_force_from_the_statute_text_or_the_header_of_a_consolidated_version() -> None:
+    assert guess_dates("§ 9 Diese Satzung tritt am 1. Januar 2025 in Kraft.")["valid_from"] == "2025-01-01"
+    # Erlangen's consolidated statute: the header names the date, § 8 only "am Tage nach ihrer Bekanntmachung"
+    header = (
+        "Inkrafttreten: 01.05.2026\nSatzung der Stadt Erlangen über Orts- und Stadtteilbeiräte vom 20.02.2020 "
+        "i. d. F. vom 26.02.2026 / In Kraft getreten am 01.05.2026\n§ 8 Inkrafttreten\nDiese Satzung tritt am "
+        "Tage nach ihrer Bekanntmachung in Kraft."
+    )
+    assert guess_dates(header)["valid_from"] == "2026-05-01"
+    assert guess_dates("§ 8 Diese Satzung tritt am Tage nach ihrer Bekanntmachung in Kraft. In Kraft getreten "
+                       "am 06.03.2020")["valid_from"] == "2020-03-06"  # fmt: skip
+    # a table of contents line is no date in force
+    assert "valid_from" not in guess_dates("§ 8 Inkrafttreten ........ 3")

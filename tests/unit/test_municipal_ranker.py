@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from haystack import Document
 
-from pipelines.components.municipal_ranker import MunicipalRanker, named_towns
+from pipelines.components.municipal_ranker import MunicipalRanker, law_names, named_towns
+from pipelines.german_terms import heading_overlap
 
 
 def doc(
@@ -122,3 +123,33 @@ def test_a_meeting_dated_by_the_question_moves_its_minutes_up() -> None:
     assert order("Was hat der Stadtteilbeirat 2020 berichtet?", chunks) == ["oct", "nov", "jan"]
     statute = doc("statute", "Erlangen", valid_from="2020-01-01", date="2020-01-15", title="Satzung")
     assert order("Was galt im Januar 2020?", [october, statute])[0] == "oct"
+
+
+def test_a_law_the_question_names_passes_a_statute_that_cites_it() -> None:
+    satzung = doc("satzung", "Bad Boll", title="Hundesteuersatzung der Gemeinde Bad Boll")
+    kag = doc("kag", None, "Gesetz", title="Kommunalabgabengesetz Baden-Württemberg (KAG BW)", section="§ 9")
+    bmg = doc("bmg", None, "Gesetz", title="Bundesmeldegesetz (BMG)", section="§ 17")
+    assert law_names(kag) == ("KAG", "kommunalabgabengesetz") and law_names(satzung) == ()
+    assert order("Welche Vorschrift im KAG sagt das?", [satzung, kag])[0] == "kag"
+    assert order("Was sagt das Kommunalabgabengesetz dazu?", [satzung, kag])[0] == "kag"
+    assert order("Steht das im Bundesmeldegesetzes?", [satzung, bmg])[0] == "bmg"
+    # an abbreviation counts only as written: "kag" inside a word or lower case names nothing
+    assert order("Wie hoch ist die Hundesteuer in Bad Boll? kag", [satzung, kag])[0] == "satzung"
+
+
+def test_asked_where_a_rule_stands_the_section_headed_with_the_questions_words_moves_up() -> None:
+    law = {"doc_type": "Gesetz", "title": "Bundesmeldegesetz (BMG)"}
+    wohnungsgeber = doc(
+        "§ 19", None, heading="BMG > § 19 Mitwirkung des Wohnungsgebers", section="§ 19", **law
+    )
+    anmeldung = doc("§ 17", None, heading="BMG > § 17 Anmeldung, Abmeldung", section="§ 17", **law)
+    question = (
+        "In welchem Paragraphen des Bundesmeldegesetzes steht die Pflicht zur Anmeldung nach dem Einzug?"
+    )
+    assert heading_overlap(question, "§ 17 Anmeldung, Abmeldung") == 1
+    assert order(question, [wohnungsgeber, anmeldung])[0] == "§ 17"
+    # not asked for a provision: the retrieval order stands
+    assert (
+        order("Wer muss bei der Anmeldung nach dem Einzug mitwirken?", [wohnungsgeber, anmeldung])[0]
+        == "§ 19"
+    )

@@ -10,6 +10,7 @@ from pipelines.question_kinds import (
     ASKS_DATE,
     ASKS_DEADLINE,
     ASKS_FOR_FIGURE,
+    ASKS_FOR_PROVISION,
     ASKS_FOR_SUM,
     DEADLINE,
     days,
@@ -87,3 +88,20 @@ def test_what_asks_for_a_sum_of_money_or_a_rate(question: str, asks_for_a_sum: b
     assert bool(ASKS_FOR_SUM.search(question)) is asks_for_a_sum
     if asks_for_a_sum:
         assert ASKS_FOR_FIGURE.search(question)
+
+
+@pytest.mark.parametrize(
+    ("question", "asks_where"),
+    [
+        ("In welchem Paragraphen des Bundesmeldegesetzes steht die Pflicht zur Anmeldung?", True),
+        ("Welche Vorschrift im KAG sagt das?", True),
+        ("Wo in der GemO BW steht, dass der Gemeinderat eine Einwohnerversammlung anberaumen soll?", True),
+        ("Wo ist das geregelt?", True),
+        ("Wo im Baugesetzbuch ist die Veränderungssperre geregelt?", True),
+        ("Wo steht die Mülltonne am Abholtag?", False),
+        ("Wo kann ich meinen Hund anmelden? Es steht im Amtsblatt.", False),
+        ("Wie hoch ist die Hundesteuer in Karlsruhe?", False),
+    ],
+)
+def test_what_asks_where_a_rule_stands(question: str, asks_where: bool) -> None:
+    assert bool(ASKS_FOR_PROVISION.search(question)) is asks_where
