@@ -151,7 +151,7 @@ class MunicipalRanker:
     * a question that names a law by its abbreviation or title ("im KAG", "des Bundesmeldegesetzes") moves
       that law's chunks up (a town's statute citing "§ 9 Abs. 3 KAG" stood first for "Welche Vorschrift im
       KAG ..."); asked where a rule stands ("in welchem Paragraphen"), a § whose own heading shares words
-      with the question moves up a little per word shared, at most two ("§ 4 Allgemeine Wohngebiete" over
+      with the question moves up per word shared (at most two words count) ("§ 4 Allgemeine Wohngebiete" over
       "§ 3 Reine Wohngebiete");
     * each document gets ``meta["dense_score"]``, the cosine similarity of question and chunk, which
       the answer step uses as evidence strength (fused scores are ranks, not similarities).
@@ -241,9 +241,8 @@ class MunicipalRanker:
             if asks_amount and _RATE_HEADING.search(own_heading):
                 score += self.rate_heading_boost
             if names_law(query, law_names(doc)):
-                score += (
-                    self.named_law_boost
-                )  # "Welche Vorschrift im KAG ...": the KAG, not a statute citing it
+                # "Welche Vorschrift im KAG ...": the KAG, not a statute citing it
+                score += self.named_law_boost
             if asks_for_provision and doc.meta.get("section"):
                 # "In welchem Paragraphen steht die Pflicht zur Anmeldung": "§ 17 Anmeldung, Abmeldung"
                 score += self.provision_heading_boost * min(2, heading_overlap(query, own_heading))
