@@ -16,13 +16,16 @@ from pipelines.excerpts import focus
 from pipelines.german_terms import fold, heading_overlap, terms
 from pipelines.question_kinds import (
     AMOUNT,
+    ASKS_DEADLINE,
     ASKS_FOR_FIGURE,
     ASKS_FOR_PRICE,
     ASKS_FOR_PROVISION,
     ASKS_FOR_SUM,
     ASKS_FOR_VOTE,
+    DEADLINE,
     MONEY,
     VOTE,
+    WHEN,
     days,
     periods,
 )
@@ -33,6 +36,10 @@ REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 ECHO = "the answer repeats the question"
 NO_FIGURE = "asked for a figure, none given"
 NO_SUM = "asked for a sum of money or a rate, none given"
+NO_PRICE = "asked for a price, no amount of money given"
+OFF_TOPIC_FIGURE = "its figures stand in no excerpt sentence about the question"
+# asked for a figure, the reply missed it: the excerpts' own passage with a figure may still answer
+_FIGURE_MISSED = (ECHO, NO_FIGURE, NO_SUM, NO_PRICE, OFF_TOPIC_FIGURE)
 NO_VOTE = "asked how a vote went, no result given"
 _REFUSAL_HINTS = re.compile(
     r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
@@ -205,13 +212,24 @@ def _quoted_answer(
     return f"Die Dokumente sagen dazu: „{best[2]}“", best[1]
 
 
+# "Wann ist die Sitzung?" asks for a day or an hour; "Bis wann", "wie lange", "Frist" may be answered by a period
+_AT_A_TIME = re.compile(r"^(?!.*\b(?:bis wann|wie lange|frist\w*|innerhalb)\b).*\bwann\b", re.I | re.S)
+
+
 def _holds_a_figure(query: str) -> Callable[[str], bool]:
     """A passage answers a figure question when it holds a figure the question did not give: money if a
-    price was asked, money or a percentage if a sum was."""
+    price was asked, money or a percentage if a sum was, a date or time of day if "wann" was, or a period
+    if "bis wann" / "wie lange" was ("die 2. Sitzung im Jahr 2023" or "innerhalb von acht Tagen" do not say
+    when a meeting is)."""
     return lambda passage: bool(
         _checkable_facts(passage, query)
         and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
         and (AMOUNT.search(passage) or not ASKS_FOR_SUM.search(query))
+        and (
+            WHEN.search(passage)
+            or not ASKS_DEADLINE.search(query)
+            or (DEADLINE.search(passage) and not _AT_A_TIME.search(query))
+        )
     )
 
 
@@ -291,13 +309,13 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
             # asked "wie viel", "wann" or "wie lange", answered without any figure: the excerpts did not have it
             return NO_FIGURE
         if ASKS_FOR_PRICE.search(query) and not MONEY.search(bare):
-            return "asked for a price, no amount of money given"
+            return NO_PRICE
         if ASKS_FOR_SUM.search(query) and not AMOUNT.search(bare):
             return NO_SUM  # "bis zu welchem Jahresbetrag" answered "bis zum 31.07."
         if ASKS_FOR_VOTE.search(query) and not VOTE.search(bare):
             return NO_VOTE  # "Die Erhöhung wurde am 21. Oktober 2025 über die Vorbemerkung Kenntnis und beschließt"
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
-            return "its figures stand in no excerpt sentence about the question"
+            return OFF_TOPIC_FIGURE  # "890,00 € für eine Grabstätte" asked about the church-leaving fee
     stated = _checkable_facts(bare, query)
     given = set().union(*(_facts(d.content or "") | _label_facts(d) for d in documents))
     if stated and not stated & given:
@@ -342,7 +360,7 @@ class CitedAnswerBuilder:
                 quoted = None
             elif reason == ECHO and _YES_OR_NO.match(bare):
                 quoted = _quoted_answer(query, documents, in_a_section=bool(ASKS_FOR_PROVISION.search(query)))
-            elif reason in (ECHO, NO_FIGURE, NO_SUM) and ASKS_FOR_FIGURE.search(query):
+            elif reason in _FIGURE_MISSED and ASKS_FOR_FIGURE.search(query):
                 quoted = _quoted_answer(query, documents, _holds_a_figure(query))
             elif reason == NO_VOTE or (reason == ECHO and ASKS_FOR_VOTE.search(query)):
                 quoted = _quoted_answer(query, documents, _holds_a_vote)

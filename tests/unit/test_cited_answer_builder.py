@@ -288,15 +288,18 @@ def test_a_claim_without_figures_cites_the_excerpt_that_shares_its_words() -> No
     assert [c["source"] for c in kept["citations"]] == ["a.md"]
 
 
-def test_asked_for_a_price_an_answer_without_money_is_refused() -> None:
-    def ask(reply: str) -> dict[str, Any]:
+def test_asked_for_a_price_an_answer_without_money_gives_way_to_the_passage_with_the_price() -> None:
+    def ask(reply: str, documents: list[Document] = DOCS) -> dict[str, Any]:
         return CitedAnswerBuilder().run(
             replies=[ChatMessage.from_assistant(reply)],
-            documents=DOCS,
+            documents=documents,
             query="Was kostet die Hundesteuer für den ersten Hund?",
         )["answer"]
 
-    assert ask("Die Hundesteuer für den ersten Hund kostet 6 Jahre [2].")["refused"] is True
+    # no money in the reply: not given as the answer; the excerpt's passage with the price is
+    quoted = ask("Die Hundesteuer für den ersten Hund kostet 6 Jahre [2].")
+    assert "6 Jahre" not in quoted["answer"] and "120,00 Euro" in quoted["answer"]
+    assert ask("Die Hundesteuer für den ersten Hund kostet 6 Jahre [2].", DOCS[:1])["refused"] is True
     assert ask("Für den ersten Hund kostet die Hundesteuer 120,00 Euro [2].")["refused"] is False
 
 
@@ -332,11 +335,12 @@ def test_a_period_in_words_is_a_figure_that_must_stand_in_a_sentence_about_the_q
         ]
         is True
     )
-    # a period the excerpts do not state at all is invented
-    assert (
-        _asked("Wie lange ist ein Kinderreisepass gültig?", "Er ist zwei Jahre gültig [2].", docs)["refused"]
-        is True
-    )
+    # a period the excerpts do not state at all is invented: not given; the excerpt's own sentence is
+    invented = _asked("Wie lange ist ein Kinderreisepass gültig?", "Er ist zwei Jahre gültig [2].", docs)
+    assert "zwei Jahre" not in invented["answer"] and "ein Jahr gültig" in invented["answer"]
+    assert _asked("Wie lange ist ein Kinderreisepass gültig?", "Er ist zwei Jahre gültig [1].", docs[:1])[
+        "refused"
+    ]
     # the same period in words or digits, from the sentence about what was asked
     kept = _asked(
         "Wie lange ist ein Kinderreisepass gültig?", "Ein Kinderreisepass ist 1 Jahr gültig [2].", docs
@@ -376,12 +380,15 @@ def test_a_figure_the_answer_repeats_from_the_question_need_not_stand_in_the_exc
 def test_a_calendar_day_is_checked_as_a_whole_however_it_is_written() -> None:
     minutes = [
         Document(
-            content="Der Vorsitzende eröffnet die 2. öffentliche Sitzung des Stadtteilbeirates im Jahr 2023.",
+            content="Wenn innerhalb von acht Tagen nach Zusendung der Niederschrift keine Einwände erhoben werden, "
+            "wird Einverständnis unterstellt. Der Vorsitzende eröffnet die 2. öffentliche Sitzung des "
+            "Stadtteilbeirates im Jahr 2023.",
             meta={"source": "erl/2023-2.pdf", "municipality": "Büchenbach"},
         )
     ]
     question = "Wann ist die erste Sitzung des Stadtteilbeirats im Jahr 2026?"
-    # "2026" is the question's, the lone "2" proves nothing: the day "2. Mai" stands in no excerpt
+    # "2026" is the question's, the lone "2" proves nothing: the day "2. Mai" stands in no excerpt; nor is
+    # the passage quoted instead: "acht Tage" is a period, not when a meeting is
     invented = _asked(question, "Die erste Sitzung im Jahr 2026 findet am 2. Mai 2026 statt [1].", minutes)
     assert invented["refused"] is True
     statute = [
