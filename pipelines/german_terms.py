@@ -136,5 +136,7 @@ def _content_stems(text: str) -> set[str]:
 
 
 def heading_overlap(query: str, heading: str) -> int:
-    """How many words of a chunk's own heading ("§ 17 Anmeldung, Abmeldung") the question shares, by stem."""
-    return len(_content_stems(query) & _content_stems(re.sub(r"§+\s*\d+\w*", " ", heading)))
+    """How many words of a chunk's own heading (the last part of "BMG > Abschnitt 3 > § 17 Anmeldung,
+    Abmeldung") the question shares, by stem."""
+    own = heading.rsplit(">", 1)[-1]
+    return len(_content_stems(query) & _content_stems(re.sub(r"§+\s*\d+\w*", " ", own)))

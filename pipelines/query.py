@@ -93,16 +93,8 @@ def build_retrieval_pipeline(settings: Settings, document_store: Any, hybrid: bo
             document_store=document_store, top_k=r.candidates, return_embedding=True
         )
         pipeline.add_component("retriever", retriever)
-    off = (
-        "town_boost",
-        "version_penalty",
-        "answer_type_boost",
-        "rate_heading_boost",
-        "meeting_month_boost",
-        "named_law_boost",
-        "provision_heading_boost",
-    )
-    boosts = {} if r.rerank else dict.fromkeys(off, 0.0)
+    # rerank off: every boost of the ranker is zero, the fused order stays
+    boosts = {} if r.rerank else {name: 0.0 for name in MunicipalRanker.boost_names()}
     pipeline.add_component("ranker", MunicipalRanker(top_k=r.top_k, **boosts))
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
     pipeline.connect("embedder.embedding", "ranker.query_embedding")

@@ -285,8 +285,8 @@ def _headed_as_asked(query: str, cited: list[int], documents: list[Document]) ->
     the cited ones' headings name less of it (the 1.5B model cites [1], whichever excerpt that is)."""
 
     def overlap(n: int) -> int:
-        heading = str(documents[n - 1].meta.get("heading") or "").rsplit(">", 1)[-1]
-        return heading_overlap(query, heading) if documents[n - 1].meta.get("section") else 0
+        meta = documents[n - 1].meta
+        return heading_overlap(query, str(meta.get("heading") or "")) if meta.get("section") else 0
 
     best = max(range(1, len(documents) + 1), key=overlap)
     if overlap(best) > max(overlap(n) for n in cited):

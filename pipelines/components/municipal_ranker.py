@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import inspect
 import math
 import re
 from dataclasses import replace
@@ -182,6 +183,13 @@ class MunicipalRanker:
         self.meeting_month_boost = meeting_month_boost
         self.named_law_boost = named_law_boost
         self.provision_heading_boost = provision_heading_boost
+
+    @staticmethod
+    def boost_names() -> list[str]:
+        """The constructor's score adjustments (every parameter but ``top_k``)."""
+        return [
+            n for n in inspect.signature(MunicipalRanker.__init__).parameters if n not in ("self", "top_k")
+        ]
 
     @component.output_types(documents=list[Document])
     def run(

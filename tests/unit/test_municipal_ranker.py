@@ -153,3 +153,16 @@ def test_asked_where_a_rule_stands_the_section_headed_with_the_questions_words_m
         order("Wer muss bei der Anmeldung nach dem Einzug mitwirken?", [wohnungsgeber, anmeldung])[0]
         == "§ 19"
     )
+
+
+def test_with_every_boost_zero_the_retrieval_order_stays() -> None:
+    # what `retrieval.rerank: false` builds (pipelines/query.py); a boost missing from boost_names() would move "kag"
+    ranker = MunicipalRanker(top_k=10, **dict.fromkeys(MunicipalRanker.boost_names(), 0.0))
+    satzung = doc("satzung", "Bad Boll", title="Hundesteuersatzung")
+    kag = doc(
+        "kag", None, "Gesetz", title="Kommunalabgabengesetz (KAG)", section="§ 9", heading="§ 9 Hundesteuer"
+    )
+    ranked = ranker.run(
+        query="In welchem Paragraphen im KAG steht die Hundesteuer?", documents=[satzung, kag]
+    )
+    assert [d.content for d in ranked["documents"]] == ["satzung", "kag"]
