@@ -6,6 +6,8 @@ nearest text, e.g. another town's dog tax. So the refusal is decided here, from 
 
 * the question names a municipality: other towns' chunks are not evidence (federal laws, district
   statutes and chunks whose title or body names the place stay);
+* the question names a German place the index does not know ("in Tübingen"): only federal and state law
+  and chunks that name the place stay (pipelines/places.py);
 * the question asks about a levy ("Hundesteuer", "Säumnisgebühr"): some remaining chunk must name it;
 * the excerpts the model will read must name at least one noun of the question (:func:`about_the_question`):
   asked about a "Turnhalle", the model otherwise answers with the dog tax of the same town.
@@ -19,6 +21,7 @@ from haystack import Document
 
 from pipelines.components.municipal_ranker import named_towns, without_towns
 from pipelines.german_terms import expand_suspended_compounds, fold, stem
+from pipelines.places import places_named
 from pipelines.question_kinds import MONTHS
 
 _LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
@@ -37,9 +40,19 @@ def levies_asked(question: str) -> set[str]:
     return set(_LEVY.findall(_levy_text(question)))
 
 
+def _is_federal_or_state(doc: Document) -> bool:
+    town = str(doc.meta.get("municipality") or "")
+    return not town or town.lower().startswith("bund")
+
+
 def _is_district_or_federal(doc: Document) -> bool:
     town = str(doc.meta.get("municipality") or "")
-    return not town or town.lower().startswith(("landkreis", "lkr", "kreis", "bund"))
+    return _is_federal_or_state(doc) or town.lower().startswith(("landkreis", "lkr", "kreis"))
+
+
+def _names_a_place(doc: Document, places: set[str]) -> bool:
+    text = fold(f"{doc.meta.get('title', '')} {doc.meta.get('body', '')} {doc.content or ''}")
+    return any(re.search(rf"\b{re.escape(fold(place))}\b", text) for place in places)
 
 
 def _belongs_to(doc: Document, towns: set[str]) -> bool:
@@ -61,6 +74,9 @@ def select_evidence(question: str, documents: list[Document], municipalities: se
     named = named_towns(question, towns)
     if named:
         documents = [d for d in documents if _belongs_to(d, named)]
+    elif elsewhere := places_named(question):
+        # a town the index does not know: no town's or district's statute answers for it
+        documents = [d for d in documents if _is_federal_or_state(d) or _names_a_place(d, elsewhere)]
     levies = levies_asked(question)
     if levies and documents:
         text = " ".join(
@@ -100,8 +116,9 @@ def _names(text: str, noun: str) -> bool:
 
 
 def question_nouns(question: str, towns: set[str]) -> set[str]:
-    """The nouns of ``question`` that say what it is about: no town names, no generic words."""
-    text = without_towns(question, towns)
+    """The nouns of ``question`` that say what it is about: no town or place names ("in Tübingen"), no
+    generic words."""
+    text = without_towns(question, towns | places_named(question))
     return {fold(w) for w in _NOUN.findall(text)} - _GENERIC_NOUNS
 
 

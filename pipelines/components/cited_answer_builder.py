@@ -14,6 +14,7 @@ from pipelines.components.municipal_splitter import split_sentences
 from pipelines.evidence import names_most_of
 from pipelines.excerpts import focus
 from pipelines.german_terms import fold, heading_overlap, terms
+from pipelines.places import places_named
 from pipelines.question_kinds import (
     AMOUNT,
     ASKS_DEADLINE,
@@ -126,12 +127,42 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
     if not figures:
         return True
     on_topic = _on_topic(query, documents)
+    places = places_named(query)
     for doc in documents:
         heading = str(doc.meta.get("heading") or "")
+        beside = _beside_other_places(doc, places)
         for sentence in split_sentences((doc.content or "").replace("\n", " \n ")):
-            if figures & _facts(sentence) and on_topic(f"{heading}\n{sentence}"):
+            stated_here = figures & _facts(sentence)
+            if (
+                stated_here
+                and on_topic(f"{heading}\n{sentence}")
+                and (beside is None or stated_here & beside)
+            ):
                 return True
     return False
+
+
+_BESIDE_A_PLACE = 60  # characters after a place's name that belong to it (a row of a comparison table)
+
+
+def _beside_other_places(doc: Document, places: set[str]) -> set[str] | None:
+    """Asked about Stuttgart, a Karlsruhe council paper answers only with its comparison table's row
+    "Stuttgart 108,00 Euro", not with Karlsruhe's own 144,00 Euro: the facts standing right after the
+    places the question names that are not the document's own town (None: no such place, or a law
+    without a town, which holds everywhere)."""
+    own = fold(
+        f"{doc.meta.get('municipality') or ''} {doc.meta.get('title') or ''} {doc.meta.get('body') or ''}"
+    )
+    other = [p for p in places if fold(p) not in own]
+    if not other or not doc.meta.get("municipality"):
+        return None
+    text = doc.content or ""
+    return {
+        fact
+        for place in other
+        for match in re.finditer(rf"\b{re.escape(place)}\b", text, re.I)
+        for fact in _facts(text[match.end() : match.end() + _BESIDE_A_PLACE])
+    }
 
 
 def _on_topic(query: str, documents: list[Document]) -> Callable[[str], bool]:

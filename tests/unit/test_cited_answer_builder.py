@@ -605,3 +605,50 @@ def test_asked_where_a_rule_stands_a_claim_without_figures_cites_the_section_hea
     # not asked where it stands: the model's citation stays
     kept = _asked("Was gilt für die Meldepflicht in Linsengericht?", reply, [offences, duty])
     assert kept["citations"][0]["section"] == "§ 15"
+
+
+def test_asked_about_another_town_a_towns_paper_answers_only_with_the_figure_beside_that_towns_name() -> None:
+    comparison = Document(
+        content="Die Hundesteuer für den ersten Hund soll auf 144,00 Euro steigen. "
+        "Der Vergleich der Hundesteuer stellt sich wie folgt dar:\n"
+        "Stadt Ersthund Zweithund\nKarlsruhe 144,00 Euro 288,00 Euro\nStuttgart 108,00 Euro\n5\n 216,00 Euro\n"
+        "Ulm 108,00 Euro 216,00 Euro",
+        meta={
+            "source": "ka/670277.txt",
+            "municipality": "Karlsruhe",
+            "title": "Beschlussvorlage Hundesteuer",
+        },
+    )
+    question = "Wie viel Hundesteuer zahlt man in Stuttgart für den ersten Hund?"
+    # the model read Karlsruhe's own row
+    wrong_row = _asked(question, "Es sind 144,00 Euro im Jahr [1].", [comparison])
+    assert "Es sind 144,00 Euro" not in wrong_row["answer"]
+    # instead: the table's passage, verbatim, with Stuttgart's row in it
+    assert wrong_row["answer"].startswith("Die Dokumente sagen dazu:")
+    assert "Stuttgart 108,00 Euro" in wrong_row["answer"]
+    # (no quote when neither the passage nor the title names the tax: the refusal)
+    hidden = Document(
+        content=comparison.content.replace("Hundesteuer", "Steuer"),
+        meta={**comparison.meta, "title": "Beschlussvorlage"},
+    )
+    assert _asked(question, "Es sind 144,00 Euro im Jahr [1].", [hidden])["refused"] is True
+    right_row = _asked(question, "In Stuttgart zahlt man 108,00 Euro für den ersten Hund [1].", [comparison])
+    assert right_row["refused"] is False and "108,00 Euro" in right_row["answer"]
+    # the town's own figure is its own: asked about Karlsruhe, 144,00 Euro is the answer
+    own = _asked(
+        "Wie viel Hundesteuer zahlt man in Karlsruhe für den ersten Hund?",
+        "In Karlsruhe zahlt man 144,00 Euro [1].",
+        [comparison],
+    )
+    assert own["refused"] is False
+    # a law without a town holds everywhere: "in Tübingen" does not need Tübingen in the text
+    law = Document(
+        content="Wer eine Wohnung bezieht, hat sich innerhalb von zwei Wochen nach dem Einzug anzumelden.",
+        meta={"source": "bund/bmg.md", "title": "Bundesmeldegesetz", "heading": "§ 17 Anmeldung"},
+    )
+    moving = _asked(
+        "Wie lange habe ich Zeit, mich in Tübingen anzumelden?",
+        "Man muss sich innerhalb von zwei Wochen anmelden [1].",
+        [law],
+    )
+    assert moving["refused"] is False

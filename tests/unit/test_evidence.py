@@ -42,6 +42,26 @@ def test_another_towns_chunks_are_no_evidence_when_the_question_names_a_town() -
     assert kept == [FEDERAL_LAW, DISTRICT]
 
 
+def test_a_town_the_index_does_not_know_is_answered_by_federal_and_state_law_only() -> None:
+    konstanz_cups = _doc("Die Steuer beträgt je Einweggetränkeverpackung 0,50 Euro.", municipality="Konstanz")
+    # Tübingen is no indexed town: Konstanz's statute does not answer for it (was answered 0,50 € before)
+    assert select_evidence("Was kostet in Tübingen ein Einwegbecher?", [konstanz_cups], TOWNS) == []
+    assert (
+        select_evidence("Wie hoch ist die Tübinger Hundesteuer?", [BAD_BOLL_DOG_TAX, DISTRICT], TOWNS) == []
+    )
+    # the federal law holds in Tübingen too, and a chunk that names the place speaks of it
+    tubingen_note = _doc("Die Partnerstadt Tübingen erhält einen Zuschuss.", municipality="Konstanz")
+    kept = select_evidence(
+        "Muss ich mich in Tübingen anmelden?", [konstanz_cups, FEDERAL_LAW, DISTRICT, tubingen_note], TOWNS
+    )
+    assert kept == [FEDERAL_LAW, tubingen_note]
+    # a question without a place keeps every chunk; an indexed town is handled as before
+    assert select_evidence("Was kostet ein Einwegbecher?", [konstanz_cups], TOWNS) == [konstanz_cups]
+    assert select_evidence("Was kostet in Konstanz ein Einwegbecher?", [konstanz_cups], TOWNS) == [
+        konstanz_cups
+    ]
+
+
 def test_a_town_part_named_in_the_body_counts_as_that_place() -> None:
     question = "Wer ist die Quartiersmanagerin des Stadtteilbeirats Büchenbach?"
     assert select_evidence(question, [ERLANGEN_MINUTES, BAD_BOLL_DOG_TAX], TOWNS) == [ERLANGEN_MINUTES]
@@ -140,3 +160,7 @@ def test_town_names_and_words_every_statute_shares_are_not_what_a_question_is_ab
     assert not about_the_question(question, [statute], TOWNS)
     # a question without any such noun is not refused by this rule
     assert about_the_question("Was gilt da?", [statute], TOWNS)
+    # nor is a place the index does not know what it is about: the federal law holds there too
+    moving = "Ich ziehe nach Tübingen um. Wie lange habe ich Zeit, mich in Tübingen anzumelden?"
+    assert question_nouns(moving, TOWNS) == set()
+    assert about_the_question(moving, [FEDERAL_LAW], TOWNS)

