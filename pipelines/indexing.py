@@ -24,8 +24,9 @@ if TYPE_CHECKING:
 # Raise by one with every change to conversion, metadata, cleaning or splitting that changes what is stored
 # for an unchanged file. The next ingest or nightly re-index then indexes every file again, so an upgrade
 # reaches indexes built before it. 2: federal laws' titles from their front matter; 3: titles set over
-# several lines; 4: each chunk's municipality embedded with it (pipelines/components CHUNK_CONTEXT_FIELDS).
-INDEXING_VERSION = 4
+# several lines; 4: each chunk's municipality embedded with it (pipelines/components CHUNK_CONTEXT_FIELDS);
+# 5: valid_from from "In Kraft getreten am" headers, no municipality guessed across a line end.
+INDEXING_VERSION = 5
 
 
 def indexing_fingerprint(settings: Settings) -> str:

@@ -28,8 +28,10 @@ _TYPE_PATTERNS: list[tuple[str, re.Pattern[str]]] = [
     ("Gesetz", re.compile(r"gesetz|\bG\b|[A-Z][a-zA-Z]*G$", re.I)),
 ]
 
+# "Stadt Konstanz" on one line: a line ending in "Stadt" and one starting with a noun are no town
+# ("Korridorthema: Grüne Stadt" / "Abstimmung mit städtischen Gesellschaften" in a Karlsruhe council form)
 _MUNICIPALITY = re.compile(
-    r"\b(?:Stadt|Gemeinde|Landkreis[es]*|Große Kreisstadt)\s+((?:Bad\s+|Sankt\s+|St\.\s?)?[A-ZÄÖÜ][\wäöüß.-]+(?:\s+(?:am|an der|im|u\.\s?A\.|unter)\s+[A-ZÄÖÜ][\wäöüß.-]+)?)"
+    r"\b(?:Stadt|Gemeinde|Landkreis[es]*|Große Kreisstadt)[ \t]+((?:Bad\s+|Sankt\s+|St\.\s?)?[A-ZÄÖÜ][\wäöüß.-]+(?:\s+(?:am|an der|im|u\.\s?A\.|unter)\s+[A-ZÄÖÜ][\wäöüß.-]+)?)"
 )
 _NOT_A_PLACE = {"Satzung", "Verwaltung", "Gebiet", "Finanzverwaltung", "Kämmerei", "Der", "Die", "Das"}
 
