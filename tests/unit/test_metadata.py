@@ -39,7 +39,10 @@ def test_gesetz_only_from_the_title() -> None:
         ("Die Stadt Frankfurt am Main erlässt", "Frankfurt am Main"),
         ("Die Verwaltung der Stadt Satzung, gez. Stadt Erlangen", "Erlangen"),  # skips non-places
         ("Kein Ort genannt.", None),
-        ("Korridorthema: Grüne Stadt \nAbstimmung mit städtischen Gesellschaften", None),  # no name over a line end
+        (
+            "Korridorthema: Grüne Stadt \nAbstimmung mit städtischen Gesellschaften",
+            None,
+        ),  # no name over a line end
     ],
 )
 def test_guess_municipality(text: str, expected: str | None) -> None:
