@@ -64,6 +64,11 @@ def _belongs_to(doc: Document, towns: set[str]) -> bool:
     return bool(named_towns(label, towns))
 
 
+def places_not_indexed(question: str, municipalities: set[str]) -> set[str]:
+    """The German places ``question`` names when it names none of ``municipalities`` ("in Tübingen")."""
+    return set() if named_towns(question, municipalities) else places_named(question)
+
+
 def select_evidence(question: str, documents: list[Document], municipalities: set[str]) -> list[Document]:
     """The chunks of ``documents`` that may answer ``question``; [] means the answer is a refusal.
 
@@ -74,7 +79,7 @@ def select_evidence(question: str, documents: list[Document], municipalities: se
     named = named_towns(question, towns)
     if named:
         documents = [d for d in documents if _belongs_to(d, named)]
-    elif elsewhere := places_named(question):
+    elif elsewhere := places_not_indexed(question, towns):
         # a town the index does not know: no town's or district's statute answers for it
         documents = [d for d in documents if _is_federal_or_state(d) or _names_a_place(d, elsewhere)]
     levies = levies_asked(question)

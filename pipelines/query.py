@@ -19,7 +19,7 @@ from pipelines.components.cited_answer_builder import CitedAnswerBuilder, refusa
 from pipelines.components.german_sparse_text_embedder import GermanSparseTextEmbedder
 from pipelines.components.municipal_ranker import MunicipalRanker
 from pipelines.embedders import build_text_embedder, embedder_id
-from pipelines.evidence import about_the_question, select_evidence
+from pipelines.evidence import about_the_question, places_not_indexed, select_evidence
 from pipelines.excerpts import as_shown
 from pipelines.generators import build_generator
 from pipelines.stores import (
@@ -251,13 +251,17 @@ class QueryService:
         close = len(evidence)
         evidence = select_evidence(question, evidence, towns)[: self.settings.generator.excerpts]
         if not evidence or not about_the_question(question, evidence, towns):
+            note = ""
             if not close:
                 reason = f"no chunk is close enough (best similarity {best:.3f}, needed {floor + 0.04:.2f})"
             elif not evidence:
                 reason = f"none of the {close} close chunks is about the town or levy asked for"
+                if elsewhere := places_not_indexed(question, towns):
+                    # the desk must see that the place is the reason, not a gap in the town's statutes
+                    note = f"Für {' und '.join(sorted(elsewhere))} sind keine eigenen Dokumente indexiert."
             else:
                 reason = "the excerpts name nothing the question is about"
-            r = refusal(reason)
+            r = refusal(reason, note)
             return Answer(r["answer"], r["citations"], True, documents=documents)
         if self._answer_pipeline is None:
             self._answer_pipeline = build_answer_pipeline(self.settings, self._generator)

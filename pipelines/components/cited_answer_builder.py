@@ -535,7 +535,9 @@ def citation_of(doc: Document, quote: str) -> dict[str, Any]:
     }
 
 
-def refusal(reason: str = "") -> dict[str, Any]:
+def refusal(reason: str = "", note: str = "") -> dict[str, Any]:
+    """The fixed refusal; ``note``: a sentence for the reader after it (why the documents are silent)."""
     if reason:
         logger.debug("refused: %s", reason)
-    return {"answer": REFUSAL, "citations": [], "refused": True, "unverified": False}
+    answer = f"{REFUSAL} {note}" if note else REFUSAL
+    return {"answer": answer, "citations": [], "refused": True, "unverified": False}

@@ -53,3 +53,12 @@ def test_question_the_documents_do_not_answer_is_refused(service: QueryService) 
     assert answer.refused
     assert answer.answer == "Dazu enthalten die Dokumente keine Angabe."
     assert answer.citations == []
+
+
+def test_a_town_the_index_does_not_know_is_refused_before_the_model_and_named(service: QueryService) -> None:
+    # only Konstanz is indexed: its 0,20 € must not answer for Tübingen (it did before the place gate)
+    answer = service.answer("Wie viel Verpackungssteuer zahlt man in Tübingen für ein Einwegbesteck?")
+    assert answer.refused and answer.citations == []
+    assert answer.answer == (
+        "Dazu enthalten die Dokumente keine Angabe. Für Tübingen sind keine eigenen Dokumente indexiert."
+    )

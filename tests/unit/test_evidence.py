@@ -4,7 +4,13 @@ from __future__ import annotations
 
 from haystack import Document
 
-from pipelines.evidence import about_the_question, levies_asked, question_nouns, select_evidence
+from pipelines.evidence import (
+    about_the_question,
+    levies_asked,
+    places_not_indexed,
+    question_nouns,
+    select_evidence,
+)
 
 TOWNS = {"Bad Boll", "Erlangen", "Büchenbach", "Göppingen", "Konstanz", "Karlsruhe"}
 
@@ -60,6 +66,13 @@ def test_a_town_the_index_does_not_know_is_answered_by_federal_and_state_law_onl
     assert select_evidence("Was kostet in Konstanz ein Einwegbecher?", [konstanz_cups], TOWNS) == [
         konstanz_cups
     ]
+
+
+def test_the_places_not_indexed_are_those_of_a_question_naming_no_indexed_town() -> None:
+    assert places_not_indexed("Was kostet in Tübingen ein Einwegbecher?", TOWNS) == {"Tübingen"}
+    assert places_not_indexed("Was kostet in Konstanz ein Einwegbecher?", TOWNS) == set()
+    # an indexed town named beside another place: the question is about the indexed one
+    assert places_not_indexed("Gilt die Karlsruher Satzung auch in Ettlingen?", TOWNS) == set()
 
 
 def test_a_town_part_named_in_the_body_counts_as_that_place() -> None:
