@@ -25,7 +25,8 @@ if TYPE_CHECKING:
 # for an unchanged file. The next ingest or nightly re-index then indexes every file again, so an upgrade
 # reaches indexes built before it. 2: federal laws' titles from their front matter; 3: titles set over
 # several lines; 4: each chunk's municipality embedded with it (pipelines/components CHUNK_CONTEXT_FIELDS);
-# 5: valid_from from "In Kraft getreten am" headers, no municipality guessed across a line end.
+# 5: valid_from from "In Kraft getreten am" headers, no municipality guessed across a line end, OParl
+# objects' municipality from their body's web address.
 INDEXING_VERSION = 5
 
 

@@ -28,6 +28,8 @@ _COMMON_NOUNS = frozenset(
     "Kirchen Küsten Lage Langen Mitte Nähe Norden Osten Platten Rech Schuld Schutz Sinn Speicher Stelle "
     "Wald Weiler Welt Wiesen Zoo".split()
 )
+# the gazetteer's English names of German towns (the only two of 20,000 inhabitants or more)
+_GERMAN_NAMES = {"Munich": "München", "Nuremberg": "Nürnberg"}
 # a town big enough to have an adjective a citizen would use ("Tübinger", "Esslinger"); smaller places'
 # adjective forms are mostly other words ("Gräber" / Gräben, "Kühler" / Kuhlen)
 _ADJECTIVE_POPULATION = 10_000
@@ -53,14 +55,43 @@ def _gazetteer() -> dict[str, tuple[str, int]]:
     for raw, population in _GERMAN_RECORD.findall(text):
         name = json.loads(f'"{raw}"')
         key = fold(name)
+        name = _GERMAN_NAMES.get(name, name)
         if key not in _COMMON_NOUNS and int(population) > places.get(key, ("", -1))[1]:
             places[key] = (name, int(population))
+            places.setdefault(fold(name), (name, int(population)))
     # a town is called by the first part of its name too: "Frankfurt" (am Main), "Halle" (Saale)
     for name, population in sorted(places.values(), key=lambda p: -p[1]):
         short = _QUALIFIER.split(name)[0]
         if short != name and population >= _ADJECTIVE_POPULATION:
             places.setdefault(fold(short), (name, population))
     return places
+
+
+_TRANSCRIBED = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+# a place big enough to run its own council information system (smaller ones share a district's)
+_HOST_POPULATION = 5_000
+
+
+@functools.cache
+def _by_host_label() -> dict[str, str]:
+    """Place names as a web address writes them: "koeln", "karlsruhe", "bad-boll"."""
+    labels: dict[str, str] = {}
+    for name, population in sorted(_gazetteer().values(), key=lambda p: -p[1]):
+        if population >= _HOST_POPULATION:
+            labels.setdefault(re.sub(r"[\s.]+", "-", name.lower().translate(_TRANSCRIBED)), name)
+    return labels
+
+
+def place_of_url(url: str) -> str | None:
+    """The town whose web address ``url`` is: "https://web1.karlsruhe.de/oparl/bodies/0001" -> "Karlsruhe",
+    "https://ratsinfo.stadt-koeln.de/..." -> "Köln"; None for other hosts."""
+    host = re.sub(r"^[a-z]+://", "", url.strip().lower()).split("/")[0].split(":")[0]
+    labels = _by_host_label()
+    for label in host.split("."):
+        for candidate in (label, re.sub(r"^(?:stadt|gemeinde|markt)-", "", label)):
+            if candidate in labels:
+                return labels[candidate]
+    return None
 
 
 def places_named(question: str) -> set[str]:

@@ -8,6 +8,8 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.places import place_of_url
+
 
 def _kind(obj: dict[str, Any]) -> str:
     return str(obj.get("type", "")).rstrip("/").rsplit("/", 1)[-1]
@@ -106,6 +108,9 @@ def oparl_object_to_document(obj: dict[str, Any], source: str) -> Document | Non
     else:
         text, meta = _generic_text(obj)
     title = str(obj.get("name") or obj.get("title") or kind)
+    # the town: the host of its body's address (web1.karlsruhe.de); a crawl's sidecar names it from the
+    # body itself and wins (MunicipalFileConverter applies sidecars after this)
+    meta["municipality"] = place_of_url(str(obj.get("body") or obj.get("id") or ""))
     meta = {k: v for k, v in meta.items() if v not in (None, "")}
     meta.update({"source": source, "title": title, "oparl_type": kind, "oparl_id": obj.get("id")})
     return Document(content=text, meta=meta)

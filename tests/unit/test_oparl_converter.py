@@ -37,6 +37,7 @@ class TestOParlConverter:
         assert doc.meta["oparl_type"] == "Meeting"
         assert doc.meta["oparl_id"].endswith("/meetings/10054")
         assert doc.meta["source"] == str(source)
+        assert doc.meta["municipality"] == "Karlsruhe"  # from the body's address, web1.karlsruhe.de
 
     def test_paper(self, tmp_path: Path) -> None:
         [doc] = _convert(Path(shutil.copy(OPARL / "papers" / "52386.json", tmp_path / "paper.json")))
@@ -47,6 +48,7 @@ class TestOParlConverter:
         assert doc.meta["doc_type"] == "Beschlussvorlage"
         assert doc.meta["reference"] == "2025/0890"
         assert doc.meta["date"] == "2025-09-22"
+        assert doc.meta["municipality"] == "Karlsruhe"
 
     def test_non_public_items_are_marked_and_counted(self) -> None:
         meeting = {
@@ -63,6 +65,7 @@ class TestOParlConverter:
         assert doc.meta["non_public_items"] == 1
         assert doc.meta["doc_type"] == "Einladung"  # no protocol yet
         assert "date" not in doc.meta  # empty values are dropped
+        assert "municipality" not in doc.meta  # no address, no town
 
     def test_deleted_objects_are_skipped_and_pages_combined(self, tmp_path: Path) -> None:
         page = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from pipelines.places import places_named
+from pipelines.places import place_of_url, places_named
 
 
 @pytest.mark.parametrize(
@@ -25,3 +25,17 @@ from pipelines.places import places_named
 )
 def test_places_named(question, places):
     assert places_named(question) == places
+
+
+@pytest.mark.parametrize(
+    ("url", "town"),
+    [
+        ("https://web1.karlsruhe.de/oparl/bodies/0001", "Karlsruhe"),
+        ("https://ratsinfo.stadt-koeln.de/oparl/body/1", "Köln"),  # umlauts as a web address writes them
+        ("https://ris.muenchen.de/oparl", "München"),  # the gazetteer's "Munich"
+        ("https://oparl.example.org/bodies/1", None),
+        ("", None),
+    ],
+)
+def test_place_of_url(url, town):
+    assert place_of_url(url) == town
