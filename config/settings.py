@@ -98,6 +98,14 @@ class GeneratorSettings(_Section):
     excerpts: PositiveInt = 2
 
 
+class MunicipalityRule(_Section):
+    """Documents whose absolute path (or source URL) matches ``pattern`` (fnmatch; ``*`` spans folders)
+    belong to ``municipality``."""
+
+    pattern: str
+    municipality: str
+
+
 class IndexingSettings(_Section):
     split_words: int = 160
     max_words: int = 260
@@ -108,6 +116,9 @@ class IndexingSettings(_Section):
     )
     exclude: list[str] = Field(default_factory=lambda: ["SOURCES.md", ".*", "_*"])
     max_file_mb: int = 100
+    # the town of documents whose text does not name it (scanned minutes, council papers); first match
+    # wins; a sidecar's "municipality" beats the rules, the rules beat the text
+    municipality_rules: list[MunicipalityRule] = Field(default_factory=list)
 
 
 class SourceSettings(_Section):

@@ -39,6 +39,15 @@ def rule_level(settings: Settings, file: SourceFile) -> str | None:
     return None
 
 
+def rule_municipality(settings: Settings, file: SourceFile) -> str | None:
+    """The town of the first ``indexing.municipality_rules`` entry whose pattern matches ``file``."""
+    candidates = {file.source_id, PurePosixPath(file.source_id).as_posix(), file.source}
+    for rule in settings.indexing.municipality_rules:
+        if any(fnmatch.fnmatch(c, rule.pattern) for c in candidates):
+            return rule.municipality
+    return None
+
+
 def resolve_level(settings: Settings, file: SourceFile, remembered: dict[str, str]) -> str:
     """The access level of ``file`` (see the module docstring for the order)."""
     if file.meta.get("public") is False:

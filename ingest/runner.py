@@ -14,7 +14,7 @@ from typing import Any
 import portalocker
 
 from config.settings import Settings
-from ingest.access import resolve_level
+from ingest.access import resolve_level, rule_municipality
 from ingest.manifest import Manifest, Plan, tombstone_key
 from ingest.sources.folder import SourceFile, list_files
 from pipelines.access import AccessError, check_level
@@ -142,6 +142,8 @@ def _apply(
             progress(done, len(todo), batch[0][0].source)
         meta = [
             {
+                # configured town < the file's sidecar; either beats the town the text names
+                **({"municipality": town} if (town := rule_municipality(settings, f)) else {}),
                 **f.meta,
                 "source": f.source,
                 "source_id": f.source_id,

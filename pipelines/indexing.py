@@ -3,6 +3,8 @@ the access levels in ``privacy.mask_personal_data``) -> split -> embed -> write.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import TYPE_CHECKING
 
 from haystack import Pipeline
@@ -33,7 +35,11 @@ INDEXING_VERSION = 5
 def indexing_fingerprint(settings: Settings) -> str:
     """What made a file's chunks besides its content: the pipeline version and the chunking settings."""
     i = settings.indexing
-    return f"v{INDEXING_VERSION};words={i.split_words}/{i.max_words};overlap={i.overlap_sentences};ocr={i.ocr_languages}"
+    fingerprint = f"v{INDEXING_VERSION};words={i.split_words}/{i.max_words};overlap={i.overlap_sentences};ocr={i.ocr_languages}"
+    if i.municipality_rules:  # a changed rule changes the stored metadata of every file it may match
+        rules = json.dumps([r.model_dump() for r in i.municipality_rules], ensure_ascii=False, sort_keys=True)
+        fingerprint += f";towns={hashlib.sha256(rules.encode()).hexdigest()[:12]}"
+    return fingerprint
 
 
 def add_chunking_stages(pipeline: Pipeline, settings: Settings) -> str:

@@ -149,3 +149,38 @@ def test_an_upgraded_indexing_pipeline_indexes_unchanged_files_again(
     # other chunking settings are a change of the pipeline too
     rechunked = ingest(load_settings("test", indexing={"split_words": 120}), [str(folder)])
     assert len(rechunked.updated) == 2
+
+
+def test_municipality_rules_name_the_town_of_documents_whose_text_does_not(tmp_path: Path) -> None:
+    folder = tmp_path / "ortsrecht"
+    (folder / "beirat").mkdir(parents=True)
+    shutil.copy(CORPUS / "konstanz" / FILES[0], folder / FILES[0])
+    minutes = folder / "beirat" / "2024-11-19_Niederschrift.md"
+    minutes.write_text(
+        "# Niederschrift\n\nDer Stadtteilbeirat Büchenbach tagte im Bürgertreff. "
+        "Das neue Stadtteilhaus soll im Sommer 2026 eröffnet werden.\n",
+        encoding="utf-8",
+    )
+
+    def towns(settings: object) -> dict[str, str | None]:
+        snapshot = EmbeddedIndex(settings.index_dir).snapshot()  # type: ignore[attr-defined]
+        store = create_document_store(settings, path=snapshot.path)  # type: ignore[arg-type]
+        try:
+            return {Path(c.meta["source"]).name: c.meta.get("municipality") for c in store.filter_documents()}
+        finally:
+            close_document_store(store)
+            snapshot.close()
+
+    plain = load_settings("test")
+    ingest(plain, [str(folder)])
+    assert towns(plain) == {FILES[0]: "Konstanz", minutes.name: None}  # the text names no town
+
+    ruled = load_settings(
+        "test",
+        data_dir=plain.data_dir,
+        indexing={"municipality_rules": [{"pattern": f"{folder}/beirat/*", "municipality": "Erlangen"}]},
+    )
+    report = ingest(ruled, [str(folder)])
+    # a new rule re-indexes the files it may match; the statute keeps the town its text names
+    assert minutes.name in {Path(s).name for s in report.updated}
+    assert towns(ruled) == {FILES[0]: "Konstanz", minutes.name: "Erlangen"}
