@@ -101,9 +101,24 @@ def _echo(answer: str, query: str) -> bool:
     return len(said - asked) < 2
 
 
-# words every amount question shares with any amount sentence; they show nothing about the topic
+# words every amount question shares with any amount sentence; they show nothing about the topic ("ab 2026"
+# asked, "ab Klassenstufe 5" in a school-bus paper's sentence with its "50.000 Euro pro Jahr")
 _GENERIC_TERMS = frozenset(
-    {"euro", "pro", "jahr", "jahrlich", "monat", "tag", "woch", "stund", "kost", "zahl", "betrag", "hoch"}
+    {
+        "euro",
+        "pro",
+        "jahr",
+        "jahrlich",
+        "monat",
+        "tag",
+        "woch",
+        "stund",
+        "kost",
+        "zahl",
+        "betrag",
+        "hoch",
+        "ab",
+    }
 )
 
 

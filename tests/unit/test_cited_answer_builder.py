@@ -652,3 +652,17 @@ def test_asked_about_another_town_a_towns_paper_answers_only_with_the_figure_bes
         [law],
     )
     assert moving["refused"] is False
+
+
+def test_ab_of_ab_2026_does_not_make_a_sentence_about_the_question() -> None:
+    school_bus = Document(
+        content="Durch die Teilmaßnahme „Einführung einer Mindestentfernung ab Klassenstufe 5“ werden "
+        "50.000 Euro pro Jahr eingespart.",
+        meta={"source": "ka/678288.txt", "municipality": "Karlsruhe", "title": "Beschlussvorlage"},
+    )
+    answer = _asked(
+        "Was kostet in Karlsruhe ab 2026 die Genehmigung für eine Einäscherung?",
+        "Die Genehmigung kostet 50.000 Euro pro Jahr [1].",
+        [school_bus],
+    )
+    assert answer["refused"] is True
