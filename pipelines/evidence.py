@@ -97,7 +97,8 @@ def select_evidence(question: str, documents: list[Document], municipalities: se
 # two); words every chunk of a statute shares say nothing about its topic
 _NOUN = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{5,}\b")
 _GENERIC_NOUNS = frozenset(
-    "welche welcher welches welchen welchem gemeinde landkreis satzung gesetz paragraph paragraphen vorschrift".split()
+    "welche welcher welches welchen welchem gemeinde landkreis satzung gesetz paragraph paragraphen vorschrift "
+    "gebuhr".split()  # "Welche Gebühr verlangt …" is answered by any fee schedule of the town
 )
 
 
@@ -117,7 +118,9 @@ def _names(text: str, noun: str) -> bool:
     root = stem(_levy_text(noun))
     if noun in _LAW_NAME_OF_OFFICE and _LAW_NAME_OF_OFFICE[noun] in text:
         return True
-    return root in text or (len(root) >= 12 and (root[:7] in text or root[-6:] in text))
+    # a compound's first part that is a generic noun names nothing: "Gemeindebücherei" is not "Gemeinde"
+    head = "" if any(g.startswith(root[:7]) for g in _GENERIC_NOUNS) else root[:7]
+    return root in text or (len(root) >= 12 and ((head and head in text) or root[-6:] in text))
 
 
 def question_nouns(question: str, towns: set[str]) -> set[str]:
