@@ -13,9 +13,6 @@ First that applies:
 
 from __future__ import annotations
 
-import fnmatch
-from pathlib import PurePosixPath
-
 from config.settings import Settings
 from ingest.sources.folder import SourceFile
 from pipelines.access import check_level
@@ -32,20 +29,7 @@ def remembered_level(source_id: str, remembered: dict[str, str]) -> str | None:
 
 
 def rule_level(settings: Settings, file: SourceFile) -> str | None:
-    candidates = {file.source_id, PurePosixPath(file.source_id).as_posix(), file.source}
-    for rule in settings.access.rules:
-        if any(fnmatch.fnmatch(c, rule.pattern) for c in candidates):
-            return rule.level
-    return None
-
-
-def rule_municipality(settings: Settings, file: SourceFile) -> str | None:
-    """The town of the first ``indexing.municipality_rules`` entry whose pattern matches ``file``."""
-    candidates = {file.source_id, PurePosixPath(file.source_id).as_posix(), file.source}
-    for rule in settings.indexing.municipality_rules:
-        if any(fnmatch.fnmatch(c, rule.pattern) for c in candidates):
-            return rule.municipality
-    return None
+    return next((rule.level for rule in settings.access.rules if file.matches(rule.pattern)), None)
 
 
 def resolve_level(settings: Settings, file: SourceFile, remembered: dict[str, str]) -> str:

@@ -14,9 +14,10 @@ from typing import Any
 import portalocker
 
 from config.settings import Settings
-from ingest.access import resolve_level, rule_municipality
+from ingest.access import resolve_level
 from ingest.manifest import Manifest, Plan, tombstone_key
 from ingest.sources.folder import SourceFile, list_files
+from ingest.towns import rule_municipality
 from pipelines.access import AccessError, check_level
 from pipelines.embedders import embedder_id
 from pipelines.indexing import build_indexing_pipeline, indexing_fingerprint

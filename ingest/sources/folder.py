@@ -6,7 +6,7 @@ import fnmatch
 import hashlib
 import json
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 SIDECAR_SUFFIX = ".meta.json"
@@ -21,6 +21,12 @@ class SourceFile:
     source_id: str
     root: str
     meta: dict[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    def matches(self, pattern: str) -> bool:
+        """Whether ``pattern`` (fnmatch; ``*`` spans folders) matches the file's absolute path or source URL:
+        how access and municipality rules in the settings pick files."""
+        candidates = {self.source_id, PurePosixPath(self.source_id).as_posix(), self.source}
+        return any(fnmatch.fnmatch(c, pattern) for c in candidates)
 
     def checksum(self) -> str:
         """Content and metadata: a changed sidecar (e.g. a meeting made public) re-indexes the file."""
