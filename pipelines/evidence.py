@@ -50,7 +50,7 @@ def _is_district_or_federal(doc: Document) -> bool:
     return _is_federal_or_state(doc) or town.lower().startswith(("landkreis", "lkr", "kreis"))
 
 
-def _names_a_place(doc: Document, places: set[str]) -> bool:
+def _names_a_place(doc: Document, places: frozenset[str]) -> bool:
     text = fold(f"{doc.meta.get('title', '')} {doc.meta.get('body', '')} {doc.content or ''}")
     return any(re.search(rf"\b{re.escape(fold(place))}\b", text) for place in places)
 
@@ -64,9 +64,9 @@ def _belongs_to(doc: Document, towns: set[str]) -> bool:
     return bool(named_towns(label, towns))
 
 
-def places_not_indexed(question: str, municipalities: set[str]) -> set[str]:
+def places_not_indexed(question: str, municipalities: set[str]) -> frozenset[str]:
     """The German places ``question`` names when it names none of ``municipalities`` ("in Tübingen")."""
-    return set() if named_towns(question, municipalities) else places_named(question)
+    return frozenset() if named_towns(question, municipalities) else places_named(question)
 
 
 def select_evidence(question: str, documents: list[Document], municipalities: set[str]) -> list[Document]:

@@ -94,7 +94,8 @@ def place_of_url(url: str) -> str | None:
     return None
 
 
-def places_named(question: str) -> set[str]:
+@functools.lru_cache(maxsize=1024)  # asked by the evidence gate, the noun check and the answer check alike
+def places_named(question: str) -> frozenset[str]:
     """The German places ``question`` names after "in" / "Stadt" / "Gemeinde" (the longest name that fits:
     "in Zell unter Aichelberg" is Zell unter Aichelberg, not Zell) or as an adjective ("Tübinger")."""
     gazetteer = _gazetteer()
@@ -112,4 +113,4 @@ def places_named(question: str) -> set[str]:
             if place and place[1] >= _ADJECTIVE_POPULATION:
                 found.add(place[0])
                 break
-    return found
+    return frozenset(found)

@@ -103,23 +103,7 @@ def _echo(answer: str, query: str) -> bool:
 
 # words every amount question shares with any amount sentence; they show nothing about the topic ("ab 2026"
 # asked, "ab Klassenstufe 5" in a school-bus paper's sentence with its "50.000 Euro pro Jahr")
-_GENERIC_TERMS = frozenset(
-    {
-        "euro",
-        "pro",
-        "jahr",
-        "jahrlich",
-        "monat",
-        "tag",
-        "woch",
-        "stund",
-        "kost",
-        "zahl",
-        "betrag",
-        "hoch",
-        "ab",
-    }
-)
+_GENERIC_TERMS = frozenset("euro pro jahr jahrlich monat tag woch stund kost zahl betrag hoch ab".split())
 
 
 # units a tariff writes short and a question in full ("Fahrpreis pro km 1,60 €" / "pro Kilometer")
@@ -160,7 +144,7 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
 _BESIDE_A_PLACE = 60  # characters after a place's name that belong to it (a row of a comparison table)
 
 
-def _beside_other_places(doc: Document, places: set[str]) -> set[str] | None:
+def _beside_other_places(doc: Document, places: frozenset[str]) -> set[str] | None:
     """Asked about Stuttgart, a Karlsruhe council paper answers only with its comparison table's row
     "Stuttgart 108,00 Euro", not with Karlsruhe's own 144,00 Euro: the facts standing right after the
     places the question names that are not the document's own town (None: no such place, or a law
