@@ -47,6 +47,9 @@ class Answer:
     refused: bool
     unverified: bool = False
     documents: list[Document] = field(default_factory=list)
+    # the text was written by the language model (False: the fixed refusal or a verbatim quote picked in
+    # code); only such an answer carries the "KI-generierte Antwort" label
+    generated: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,6 +57,7 @@ class Answer:
             "citations": list(self.citations),
             "refused": self.refused,
             "unverified": self.unverified,
+            "generated": self.generated,
         }
 
 
@@ -284,5 +288,10 @@ class QueryService:
         )
         a = result["answer_builder"]["answer"]
         return Answer(
-            a["answer"], a["citations"], a["refused"], a.get("unverified", False), documents=evidence
+            a["answer"],
+            a["citations"],
+            a["refused"],
+            a.get("unverified", False),
+            documents=evidence,
+            generated=a.get("generated", False),
         )

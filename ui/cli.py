@@ -418,10 +418,13 @@ def ask(
             )
             console.print(f"    {c['source']}", style="dim", highlight=False, markup=False)
             console.print(f"    „{c['quote']}“", style="italic", highlight=False, markup=False)
-    console.print(
-        f"\nKI-generierte Antwort ({generator_label(settings)}); bitte anhand der Quellen prüfen.",
-        style="dim",
-    )
+    if answer.generated:
+        console.print(
+            f"\nKI-generierte Antwort ({generator_label(settings)}); bitte anhand der Quellen prüfen.",
+            style="dim",
+        )
+    elif not answer.refused:
+        console.print("\nWörtlich aus den Dokumenten zitiert; bitte anhand der Quellen prüfen.", style="dim")
 
 
 @app.command()

@@ -139,7 +139,10 @@ def show_answer(message: dict[str, Any], settings: Any, t: Any) -> None:
     st.markdown(message["content"])
     if message.get("unverified"):
         st.warning(t("unverified"))
-    st.caption(t("ai_generated", model=message["model"]))
+    if message.get("generated", True):
+        st.caption(t("ai_generated", model=message["model"]))
+    elif not message["refused"]:
+        st.caption(t("quoted_answer"))
     if message["query"] != message["question"]:
         st.caption(t("asked_as", query=message["query"]))
     if message["mode"] == "desk" and not message["refused"]:
@@ -242,6 +245,7 @@ def ask(
             "filters": filters,
             "refused": answer.refused,
             "unverified": answer.unverified,
+            "generated": answer.generated,
             "model": generator_label(service.settings),
             "feedback": None,
         }

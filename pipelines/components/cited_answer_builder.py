@@ -410,6 +410,7 @@ class CitedAnswerBuilder:
                     "citations": citations,
                     "refused": False,
                     "unverified": False,
+                    "generated": False,  # the documents' own words, picked in code
                 }
             }
         sentences = split_sentences(text.replace("\n", " \n ")) or [text]
@@ -472,6 +473,7 @@ class CitedAnswerBuilder:
                 "citations": citations,
                 "refused": False,
                 "unverified": unverified,
+                "generated": True,
             }
         }
 
@@ -539,4 +541,4 @@ def refusal(reason: str = "", note: str = "") -> dict[str, Any]:
     if reason:
         logger.debug("refused: %s", reason)
     answer = f"{REFUSAL} {note}" if note else REFUSAL
-    return {"answer": answer, "citations": [], "refused": True, "unverified": False}
+    return {"answer": answer, "citations": [], "refused": True, "unverified": False, "generated": False}

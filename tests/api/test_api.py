@@ -197,6 +197,7 @@ def test_refusal_as_json_and_as_ndjson_by_accept_header(api: str, api_data: Path
     assert plain.status_code == 200 and plain.headers["content-type"].startswith("application/json")
     answer = plain.json()
     assert answer["refused"] is True and answer["citations"] == [] and answer["unverified"] is False
+    assert answer["generated"] is False  # refused before the model
     streamed = httpx.post(
         f"{api}/ask",
         json={"question": question},
@@ -225,8 +226,9 @@ def test_ask_streams_tokens_then_an_answer_citing_the_retrieved_chunks(api: str)
         lines = [json.loads(line) for line in response.iter_lines() if line]
     *tokens, final = lines
     assert len(tokens) >= 3 and all(set(t) == {"token"} and isinstance(t["token"], str) for t in tokens)
-    assert set(final) == {"answer", "citations", "refused", "unverified"}
+    assert set(final) == {"answer", "citations", "refused", "unverified", "generated"}
     assert isinstance(final["refused"], bool) and isinstance(final["unverified"], bool)
+    assert final["generated"] is True or final["answer"].startswith("Die Dokumente sagen dazu")
     assert final["answer"].strip() and not final["refused"] and final["citations"], final
     chunks = {(h["source"], " ".join(h["text"].split())) for h in search(api, "m.mueller", QUESTION)}
     for citation in final["citations"]:

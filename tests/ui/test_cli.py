@@ -83,6 +83,7 @@ def test_ask_json_contract(konstanz_index: Path) -> None:
     answer = json.loads(result.stdout)
     assert set(answer) >= {"answer", "citations", "refused"}
     assert "0,20" in answer["answer"] and answer["refused"] is False
+    assert answer["generated"] is not answer["answer"].startswith("Die Dokumente sagen dazu")
     assert any(c["source"].endswith("KON_Satzung_Verpackungssteuer.md") for c in answer["citations"])
     assert all(set(c) >= {"source", "title", "page", "quote"} for c in answer["citations"])
 
@@ -93,6 +94,7 @@ def test_ask_why_says_why_a_question_was_refused(konstanz_index: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert "Dazu enthalten die Dokumente keine Angabe." in result.stdout
     assert "why: refused: no chunk is close enough" in result.stderr, result.stderr
+    assert "KI-generierte Antwort" not in result.stdout  # no model wrote it
     assert "why:" not in auskunft("ask", "Wann hat die Turnhalle am Wochenende geöffnet?", env=env).stderr
 
 

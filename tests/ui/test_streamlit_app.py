@@ -138,6 +138,7 @@ def test_filters_offer_the_index_values_and_restrict_the_search(
     assert answer["refused"] and answer["citations"] == []
     assistant = [m for m in at.chat_message if m.name == "assistant"][-1]
     assert assistant.markdown[0].value == "Dazu enthalten die Dokumente keine Angabe."
+    assert not any("KI-generierte Antwort" in c.value for c in assistant.caption)  # no model wrote it
     assert not assistant.expander
 
     ok(at.chat_input[0].set_value("Und für den zweiten Hund?").run())

@@ -53,6 +53,7 @@ class TestCitedAnswerBuilder:
         assert answer["citations"][0]["page"] == 2
         assert answer["citations"][0]["score"] == 0.9123
         assert answer["refused"] is False and answer["unverified"] is False
+        assert answer["generated"] is True  # the model's words: labelled as AI-generated
 
     def test_repeated_citation_keeps_one_number(self) -> None:
         answer = _answer("Die Stadt erhebt die Hundesteuer [1]. Steuerpflichtig ist der Halter [1].")
@@ -73,6 +74,7 @@ class TestCitedAnswerBuilder:
     def test_amount_in_no_chunk_is_refused_as_invented(self) -> None:
         answer = _answer("Der erste Hund kostet 999,00 Euro [2].")
         assert answer["refused"] is True and answer["citations"] == []
+        assert answer["generated"] is False  # the fixed refusal carries no "KI-generierte Antwort" label
 
     def test_partly_unsupported_sentence_is_marked_unverified(self) -> None:
         answer = _answer("Der erste Hund kostet 120,00 Euro [2]. Ein Kampfhund kostet 999,00 Euro [2].")
@@ -118,7 +120,13 @@ class TestCitedAnswerBuilder:
             "",
         ):
             answer = _answer(reply)
-            assert answer == {"answer": REFUSAL, "citations": [], "refused": True, "unverified": False}
+            assert answer == {
+                "answer": REFUSAL,
+                "citations": [],
+                "refused": True,
+                "unverified": False,
+                "generated": False,
+            }
 
     def test_no_documents_is_a_refusal(self) -> None:
         assert _answer("Die Steuer beträgt 120,00 Euro [1].", documents=[])["refused"] is True
@@ -530,7 +538,7 @@ def test_asked_for_a_sum_a_reply_with_only_dates_is_no_answer() -> None:
     dates = "Sie erhalten ihre Parkgebühren erstattet bis zum 31.07. und zum 31.12. eines Jahres [1]."
     answer = _asked(question, dates, [rules])
     assert answer["refused"] is False and "300 Euro" in answer["answer"]  # the excerpt's own words
-    assert "Die Dokumente sagen dazu" in answer["answer"]
+    assert "Die Dokumente sagen dazu" in answer["answer"] and answer["generated"] is False
     no_sum = Document(content="Die Belege sind bis zum 31.07. einzureichen.", meta={"source": "ka/x.txt"})
     assert _asked(question, dates, [no_sum])["refused"] is True
 

@@ -110,7 +110,7 @@ async def ndjson_lines(
                 NDJSON: {
                     "schema": {"type": "string"},
                     "example": '{"token": "Die"}\n{"token": " Steuer"}\n'
-                    '{"answer": "...", "citations": [], "refused": false, "unverified": false}\n',
+                    '{"answer": "...", "citations": [], "refused": false, "unverified": false, "generated": true}\n',
                 }
             },
             "description": "The answer; streamed as NDJSON (one token per line, then the answer) with "

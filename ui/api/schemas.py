@@ -73,6 +73,9 @@ class AnswerOut(BaseModel):
     citations: list[dict[str, Any]]
     refused: bool
     unverified: bool
+    generated: bool = Field(
+        description="Written by the language model (false: the fixed refusal or a verbatim quote of the documents)."
+    )
 
 
 class Hit(BaseModel):
