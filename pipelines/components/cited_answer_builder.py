@@ -117,6 +117,45 @@ def _topic_terms(text: str) -> set[str]:
     return {t for t in terms(text) if t[0] not in "#§" and not t[0].isdigit()} - _GENERIC_TERMS
 
 
+# what a figure is per: "pro Sitzung", "je angefangene Stunde", "im Kalenderjahr", "je Beförderungsmonat",
+# "jährlich" ("im Jahr 2026" is a year, not a period)
+_PER = re.compile(
+    r"\b(?:pro|je|im|jede[nrs]?)\s+(?:[\wäöüß]+\s+)?[\wäöüß]*?"
+    r"(sitzung|stunde|tag|woche|monat|quartal|vierteljahr|jahr)\b(?!\s*\d)"
+    r"|\b(stünd|täg|wöchent|monat|vierteljähr|jähr)lich",
+    re.I,
+)
+_PERIOD_OF_ADVERB = {"stünd": "stunde", "täg": "tag", "wöchent": "woche", "monat": "monat", "jähr": "jahr"}
+_PER_REACH = 30  # characters after a figure in which its "pro Jahr" stands ("5000 Euro pro Jahr")
+
+
+def _periods_per(text: str) -> set[str]:
+    periods = set()
+    for m in _PER.finditer(text):
+        word = (m.group(1) or m.group(2)).lower()
+        periods.add("quartal" if word.startswith("viertelj") else _PERIOD_OF_ADVERB.get(word, word))
+    return periods
+
+
+def _per_another_period(query: str) -> Callable[[str], set[str]]:
+    """Asked "Sitzungsgeld … pro Sitzung", the sentence "pro Stadtteilbeirat 5000 Euro pro Jahr" does not
+    answer: the facts of a text that are followed by another period than the one the question asks for
+    (none when the question asks for no period)."""
+    asked = _periods_per(query)
+
+    def facts(text: str) -> set[str]:
+        if not asked:
+            return set()
+        return {
+            fact
+            for m in _FACT.finditer(text)
+            if (per := _periods_per(text[m.end() : m.end() + _PER_REACH])) and not per & asked
+            for fact in _facts(m.group(0))
+        }
+
+    return facts
+
+
 def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool:
     """Asked "Was kostet ein Reisepass?", a 1.5B model answers with the nearest amount of any excerpt
     (1,50 Euro of a school-bus statute). A figure answers the question only where it stands in a sentence
@@ -127,11 +166,12 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
         return True
     on_topic = _on_topic(query, documents)
     places = places_named(query)
+    per_another_period = _per_another_period(query)
     for doc in documents:
         heading = str(doc.meta.get("heading") or "")
         beside = _beside_other_places(doc, places)
         for sentence in split_sentences((doc.content or "").replace("\n", " \n ")):
-            stated_here = figures & _facts(sentence)
+            stated_here = figures & (_facts(sentence) - per_another_period(sentence))
             if (
                 stated_here
                 and on_topic(f"{heading}\n{sentence}")
@@ -250,9 +290,11 @@ def _holds_a_figure(query: str) -> Callable[[str], bool]:
     """A passage answers a figure question when it holds a figure the question did not give: money if a
     price was asked, money or a percentage if a sum was, a date or time of day if "wann" was, or a period
     if "bis wann" / "wie lange" was ("die 2. Sitzung im Jahr 2023" or "innerhalb von acht Tagen" do not say
-    when a meeting is)."""
+    when a meeting is); a figure per another period than asked ("5000 Euro pro Jahr" for "pro Sitzung")
+    does not count."""
+    per_another_period = _per_another_period(query)
     return lambda passage: bool(
-        _checkable_facts(passage, query)
+        _checkable_facts(passage, query) - per_another_period(passage)
         and (MONEY.search(passage) or not ASKS_FOR_PRICE.search(query))
         and (AMOUNT.search(passage) or not ASKS_FOR_SUM.search(query))
         and (

@@ -674,3 +674,29 @@ def test_ab_of_ab_2026_does_not_make_a_sentence_about_the_question() -> None:
         [school_bus],
     )
     assert answer["refused"] is True
+
+
+def test_a_figure_per_another_period_than_asked_does_not_answer() -> None:
+    """Asked "pro Sitzung", the minutes' "5000 Euro pro Jahr" for each board is no sitting fee (the 1.5B
+    model wrote "bekommt pro Sitzung 5000 Euro Sitzungsgeld"), neither as the answer nor as a quote."""
+    question = "Wie viel Euro Sitzungsgeld bekommt ein Mitglied des Stadtteilbeirats Büchenbach pro Sitzung?"
+    minutes = Document(
+        content="Frau Maier stellt das Klimabudget vor. Sie berichtet außerdem, dass pro Stadtteil- und "
+        "Ortsbeirat 5000 Euro pro Jahr zur Verfügung stehen.",
+        meta={"source": "erl/niederschrift.pdf", "municipality": "Erlangen", "title": "Niederschrift"},
+    )
+    reply = "Ein Mitglied des Stadtteilbeirats Büchenbach bekommt pro Sitzung 5000 Euro Sitzungsgeld [1]."
+    assert _asked(question, reply, [minutes])["refused"] is True
+    # the same figure per the period asked answers
+    per_sitting = Document(
+        content="Die Mitglieder des Stadtteilbeirats erhalten ein Sitzungsgeld von 5000 Euro je Sitzung.",
+        meta={"source": "erl/satzung.pdf", "municipality": "Erlangen", "title": "Satzung"},
+    )
+    assert _asked(question, reply, [per_sitting])["refused"] is False
+    # asked without a period, the yearly figure stands
+    yearly = _asked(
+        "Wie viel Geld steht einem Stadtteilbeirat in Büchenbach aus dem Klimabudget zur Verfügung?",
+        "Einem Stadtteilbeirat stehen 5000 Euro zur Verfügung [1].",
+        [minutes],
+    )
+    assert yearly["refused"] is False
