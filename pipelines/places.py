@@ -33,6 +33,7 @@ _GERMAN_NAMES = {"Munich": "München", "Nuremberg": "Nürnberg"}
 # a town big enough to have an adjective a citizen would use ("Tübinger", "Esslinger"); smaller places'
 # adjective forms are mostly other words ("Gräber" / Gräben, "Kühler" / Kuhlen)
 _ADJECTIVE_POPULATION = 10_000
+_CITY_POPULATION = 100_000
 
 # what follows a town's own name: "Frankfurt am Main", "Halle (Saale)", "Rothenburg ob der Tauber"
 _QUALIFIER = re.compile(r"\s+(?:am|an der|im|in der|ob der|unter|vor der|bei)\s|\s*\(")
@@ -108,9 +109,13 @@ def places_named(question: str) -> frozenset[str]:
                 break
     for match in _ADJECTIVE.finditer(question):
         stem = match.group(1)
-        for name in (stem, stem + "e", stem + "en"):  # Stuttgart-er, Karlsruh-e-r, Tübing-en-er
+        # Stuttgart-er, Karlsruh-e-r, Tübing-en-er; Münch-(e)n-er only for a city (a surname "Lindner" or
+        # "Bergner" before a noun is no Linden or Bergen)
+        forms = [(stem, _ADJECTIVE_POPULATION), (stem + "e", _ADJECTIVE_POPULATION)]
+        forms += [(stem + "en", _ADJECTIVE_POPULATION), (stem[:-1] + "en", _CITY_POPULATION)]
+        for name, least in forms[: 4 if stem.endswith("n") else 3]:
             place = gazetteer.get(fold(name))
-            if place and place[1] >= _ADJECTIVE_POPULATION:
+            if place and place[1] >= least:
                 found.add(place[0])
                 break
     return frozenset(found)

@@ -15,6 +15,9 @@ from pipelines.places import place_of_url, places_named
         ("Was kostet ein Urnengrab in Zell unter Aichelberg?", {"Zell unter Aichelberg"}),
         ("Wie hoch ist die Tübinger Hundesteuer?", {"Tübingen"}),
         ("Was beschließt der Stuttgarter Gemeinderat?", {"Stuttgart"}),
+        ("Was kostet ein Münchner Anwohnerparkausweis?", {"München"}),  # -en dropped before -er
+        ("Wie hoch ist die Dresdner Zweitwohnungsteuer?", {"Dresden"}),
+        ("Was sagt die Lindner Studie zur Hundesteuer?", set()),  # a surname, not Linden (38,000)
         ("Was kostet in tubingen ein Einwegbecher?", set()),  # a place is capitalised
         ("Wann tritt die Satzung in Kraft?", set()),
         ("Was tun, wenn der Container in Brand gerät?", set()),  # a gazetteer name that is a common noun
