@@ -8,7 +8,7 @@ few sentences around the words of the question it picks the right figure more of
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection
+from collections.abc import Collection
 
 from haystack import Document
 
@@ -44,20 +44,11 @@ def _weight(term: str, known: Collection[str] = ()) -> float:
     return weight * KNOWN_WEIGHT if term in known or dated else weight
 
 
-def focus(
-    question: str,
-    text: str,
-    max_chars: int | None = 600,
-    about: str = "",
-    anchor: Callable[[str], bool] | None = None,
-) -> str:
+def focus(question: str, text: str, max_chars: int | None = 600, about: str = "") -> str:
     """The sentences of ``text`` around the one that shares most terms with ``question``, at most about
     ``max_chars`` long, verbatim and in order; "…" marks what was left out. Short texts (and any text
     when ``max_chars`` is None) stay whole. ``about``: what the whole text is about (title, town); its
-    words count little, and a sentence holding the amount or date the question asks for counts more.
-    ``anchor``: the passage is centred on the best sentence for which it holds, where one does (a quote
-    answering "bis zu welchem Jahresbetrag" must hold the sentence with the amount, not only the one
-    sharing the most words)."""
+    words count little, and a sentence holding the amount or date the question asks for counts more."""
     if max_chars is None or len(text) <= max_chars:
         return text
     units = _units(text)
@@ -75,10 +66,7 @@ def focus(
         + (ANSWER_TYPE_WEIGHT if any(p.search(sentence) for p in wanted) else 0.0)
         for found, (sentence, _) in zip(unit_terms, units, strict=True)
     ]
-    candidates = range(len(units))
-    if anchor is not None:
-        candidates = [i for i in candidates if anchor(units[i][0])] or candidates
-    best = max(candidates, key=lambda i: (scores[i], -i))
+    best = max(range(len(units)), key=lambda i: (scores[i], -i))
     first = last = best
     size = len(units[best][0])
     # grow the window one sentence at a time, towards the better-scoring neighbour first

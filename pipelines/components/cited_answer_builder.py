@@ -270,8 +270,7 @@ def _quoted_answer(
     best: tuple[int, int, str] | None = None  # (shared words, excerpt number, passage)
     for number, doc in enumerate(documents, 1):
         about = f"{doc.meta.get('title') or ''} {doc.meta.get('municipality') or ''}"
-        passage = focus(query, doc.content or "", QUOTE_CHARS, about=about, anchor=holds)
-        passage = re.sub(r"\s+", " ", passage).strip()
+        passage = re.sub(r"\s+", " ", focus(query, doc.content or "", QUOTE_CHARS, about=about)).strip()
         shared = len(asked & _topic_terms(passage))
         label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
         if (holds is not None and not holds(passage)) or (in_a_section and not doc.meta.get("section")):
