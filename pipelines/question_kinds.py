@@ -5,7 +5,8 @@ amount or a date up for questions that want one (``ASKS_AMOUNT`` / ``AMOUNT``, `
 a date or a time of day);
 the passage of a chunk shown to the model prefers the sentence with the amount, date or period asked for
 (``ASKS_DEADLINE`` / ``DEADLINE`` add periods and times of day: pipelines/excerpts.py); the answer builder refuses replies that do not give what was asked (``ASKS_FOR_FIGURE``,
-``ASKS_FOR_PRICE`` / ``MONEY``; ``periods`` reads "drei Jahre" as "3 Jahren", ``days`` "2. Mai" as "02.05.") and names the provision when asked for it
+``ASKS_FOR_PRICE`` / ``MONEY``; ``periods`` reads "drei Jahre" as "3 Jahren", ``days`` "2. Mai" as "02.05.", ``periods_per`` "pro Jahr"
+and "jährlich" as the same period) and names the provision when asked for it
 (``ASKS_FOR_PROVISION``).
 The patterns differ on purpose: moving a chunk up or choosing a passage is cheap when wrong, refusing an
 answer is not, so the refusal patterns are the narrower ones (measured with benchmarks/quality.py).
@@ -79,6 +80,26 @@ def periods(text: str) -> set[str]:
         f"{count if count.isdigit() else _NUMBER_WORDS[count.lower()]} {unit.lower()}"
         for count, unit in _PERIOD.findall(text)
     }
+
+
+# what a figure is per: "pro Sitzung", "je angefangene Stunde", "im Kalenderjahr", "je Beförderungsmonat",
+# "jährlich" ("im Jahr 2026" is a year, not a period)
+_PER_PERIOD = re.compile(
+    r"\b(?:pro|je|im|jede[nrs]?)\s+(?:[\wäöüß]+\s+)?[\wäöüß]*?"
+    r"(sitzung|stunde|tag|woche|monat|quartal|vierteljahr|jahr)\b(?!\s*\d)"
+    r"|\b(stünd|täg|wöchent|monat|vierteljähr|jähr)lich",
+    re.I,
+)
+_PERIOD_OF_ADVERB = {"stünd": "stunde", "täg": "tag", "wöchent": "woche", "monat": "monat", "jähr": "jahr"}
+
+
+def periods_per(text: str) -> set[str]:
+    """The periods ``text`` counts per: "5000 Euro pro Jahr" and "jährlich" are both {"jahr"}."""
+    found = set()
+    for m in _PER_PERIOD.finditer(text):
+        word = (m.group(1) or m.group(2)).lower()
+        found.add("quartal" if word.startswith("viertelj") else _PERIOD_OF_ADVERB.get(word, word))
+    return found
 
 
 # questions whose answer is an amount, a date or a period: an answer without a figure does not answer them

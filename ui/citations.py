@@ -127,17 +127,22 @@ def source_line(citation: dict[str, Any]) -> str:
     return line
 
 
-def handout_text(question: str, answer: str, citations: list[dict[str, Any]], model: str) -> str:
-    """What the service desk copies or prints for the citizen (German, plain text)."""
+def handout_text(
+    question: str, answer: str, citations: list[dict[str, Any]], model: str, *, generated: bool = True
+) -> str:
+    """What the service desk copies or prints for the citizen (German, plain text). ``generated``: the
+    language model wrote the answer; otherwise it is a verbatim quote and the sheet names no AI model."""
     lines = [f"Ihre Frage: {question}", "", f"Auskunft: {answer}", ""]
     if citations:
         lines.append("Quelle:" if len(citations) == 1 else "Quellen:")
         lines += [f"[{i}] {source_line(c)}" for i, c in enumerate(citations, 1)]
         lines.append("")
-    lines.append(
-        f"Diese Auskunft wurde mit Hilfe eines KI-Modells erstellt ({model}). "
-        "Rechtsverbindlich ist allein der Wortlaut der genannten Quelle."
+    made = (
+        f"Diese Auskunft wurde mit Hilfe eines KI-Modells erstellt ({model})."
+        if generated
+        else "Diese Auskunft gibt den Wortlaut der genannten Quelle wieder."
     )
+    lines.append(f"{made} Rechtsverbindlich ist allein der Wortlaut der genannten Quelle.")
     return "\n".join(lines)
 
 

@@ -375,6 +375,7 @@ def ask(
 
     from pipelines.generators import generator_label
     from pipelines.query import QueryService
+    from ui.i18n import answer_label, translator
 
     settings = _run(_settings)
     if why:
@@ -418,13 +419,11 @@ def ask(
             )
             console.print(f"    {c['source']}", style="dim", highlight=False, markup=False)
             console.print(f"    „{c['quote']}“", style="italic", highlight=False, markup=False)
-    if answer.generated:
-        console.print(
-            f"\nKI-generierte Antwort ({generator_label(settings)}); bitte anhand der Quellen prüfen.",
-            style="dim",
-        )
-    elif not answer.refused:
-        console.print("\nWörtlich aus den Dokumenten zitiert; bitte anhand der Quellen prüfen.", style="dim")
+    label = answer_label(
+        translator("de"), generated=answer.generated, refused=answer.refused, model=generator_label(settings)
+    )
+    if label:
+        console.print(f"\n{label}", style="dim", highlight=False, markup=False)
 
 
 @app.command()

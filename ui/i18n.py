@@ -229,3 +229,11 @@ def translator(language: str) -> Callable[..., str]:
         return text.format(**values) if values else text
 
     return t
+
+
+def answer_label(t: Callable[..., str], *, generated: bool, refused: bool, model: str) -> str | None:
+    """Who wrote the answer, shown under it: the language model ("KI-generierte Antwort (…)"), the
+    documents themselves (a verbatim quote picked in code), or nobody (the fixed refusal: no label)."""
+    if generated:
+        return t("ai_generated", model=model)
+    return None if refused else t("quoted_answer")

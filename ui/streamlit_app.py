@@ -25,7 +25,7 @@ from ui.audit import AuditLog
 from ui.conversation import follow_up_query
 from ui.errors import one_line
 from ui.feedback import FeedbackStore, cases_jsonl, eval_cases
-from ui.i18n import LANGUAGES, translator
+from ui.i18n import LANGUAGES, answer_label, translator
 from ui.services import StreamedAnswer, facets, index_status, last_reindex, mode_role
 from ui.users import User, UserStore, header_user
 
@@ -105,7 +105,11 @@ def show_citations(items: list[dict[str, Any]], key: str, t: Any) -> None:
 
 def show_handout(message: dict[str, Any], t: Any) -> None:
     text = citations.handout_text(
-        message["question"], message["content"], message["citations"], message["model"]
+        message["question"],
+        message["content"],
+        message["citations"],
+        message["model"],
+        generated=message.get("generated", True),
     )
     st.markdown(f"**{t('handout')}**")
     st.code(text, language=None, wrap_lines=True)
@@ -139,10 +143,11 @@ def show_answer(message: dict[str, Any], settings: Any, t: Any) -> None:
     st.markdown(message["content"])
     if message.get("unverified"):
         st.warning(t("unverified"))
-    if message.get("generated", True):
-        st.caption(t("ai_generated", model=message["model"]))
-    elif not message["refused"]:
-        st.caption(t("quoted_answer"))
+    label = answer_label(
+        t, generated=message.get("generated", True), refused=message["refused"], model=message["model"]
+    )
+    if label:
+        st.caption(label)
     if message["query"] != message["question"]:
         st.caption(t("asked_as", query=message["query"]))
     if message["mode"] == "desk" and not message["refused"]:

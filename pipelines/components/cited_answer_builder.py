@@ -29,6 +29,7 @@ from pipelines.question_kinds import (
     WHEN,
     days,
     periods,
+    periods_per,
 )
 
 logger = logging.getLogger(__name__)
@@ -117,31 +118,14 @@ def _topic_terms(text: str) -> set[str]:
     return {t for t in terms(text) if t[0] not in "#§" and not t[0].isdigit()} - _GENERIC_TERMS
 
 
-# what a figure is per: "pro Sitzung", "je angefangene Stunde", "im Kalenderjahr", "je Beförderungsmonat",
-# "jährlich" ("im Jahr 2026" is a year, not a period)
-_PER = re.compile(
-    r"\b(?:pro|je|im|jede[nrs]?)\s+(?:[\wäöüß]+\s+)?[\wäöüß]*?"
-    r"(sitzung|stunde|tag|woche|monat|quartal|vierteljahr|jahr)\b(?!\s*\d)"
-    r"|\b(stünd|täg|wöchent|monat|vierteljähr|jähr)lich",
-    re.I,
-)
-_PERIOD_OF_ADVERB = {"stünd": "stunde", "täg": "tag", "wöchent": "woche", "monat": "monat", "jähr": "jahr"}
 _PER_REACH = 30  # characters after a figure in which its "pro Jahr" stands ("5000 Euro pro Jahr")
-
-
-def _periods_per(text: str) -> set[str]:
-    periods = set()
-    for m in _PER.finditer(text):
-        word = (m.group(1) or m.group(2)).lower()
-        periods.add("quartal" if word.startswith("viertelj") else _PERIOD_OF_ADVERB.get(word, word))
-    return periods
 
 
 def _per_another_period(query: str) -> Callable[[str], set[str]]:
     """Asked "Sitzungsgeld … pro Sitzung", the sentence "pro Stadtteilbeirat 5000 Euro pro Jahr" does not
     answer: the facts of a text that are followed by another period than the one the question asks for
     (none when the question asks for no period)."""
-    asked = _periods_per(query)
+    asked = periods_per(query)
 
     def facts(text: str) -> set[str]:
         if not asked:
@@ -149,7 +133,7 @@ def _per_another_period(query: str) -> Callable[[str], set[str]]:
         return {
             fact
             for m in _FACT.finditer(text)
-            if (per := _periods_per(text[m.end() : m.end() + _PER_REACH])) and not per & asked
+            if (per := periods_per(text[m.end() : m.end() + _PER_REACH])) and not per & asked
             for fact in _facts(m.group(0))
         }
 

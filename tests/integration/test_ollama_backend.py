@@ -202,6 +202,24 @@ def test_cli_ask_json_through_ollama(
     assert body["stream"] is False
 
 
+def test_cli_ask_streams_through_ollama_and_labels_the_model(
+    konstanz_index: Path, ollama: OllamaStandIn, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`auskunft ask` (streaming) at the Ollama stand-in (no real Ollama here): the answer the model wrote
+    carries the "KI-generierte Antwort" label naming that model."""
+    monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(konstanz_index))
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__BACKEND", "ollama")
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__URL", ollama.url)
+    monkeypatch.setenv("AUSKUNFT_GENERATOR__MODEL", MODEL)
+
+    result = CliRunner().invoke(app, ["ask", QUESTION])
+
+    assert result.exit_code == 0, result.output
+    assert "0,20 €" in result.stdout and "Quellen:" in result.stdout
+    [label] = [line for line in result.stdout.splitlines() if line.startswith("KI-generierte Antwort")]
+    assert MODEL in label and "Wörtlich" not in result.stdout
+
+
 @pytest.mark.parametrize("json_flag", [["--json"], []], ids=["json", "streaming"])
 def test_cli_ask_unreachable_ollama_is_one_line(
     konstanz_index: Path, monkeypatch: pytest.MonkeyPatch, json_flag: list[str]

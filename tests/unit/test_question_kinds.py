@@ -15,6 +15,7 @@ from pipelines.question_kinds import (
     DEADLINE,
     days,
     periods,
+    periods_per,
 )
 
 
@@ -105,3 +106,21 @@ def test_what_asks_for_a_sum_of_money_or_a_rate(question: str, asks_for_a_sum: b
 )
 def test_what_asks_where_a_rule_stands(question: str, asks_where: bool) -> None:
     assert bool(ASKS_FOR_PROVISION.search(question)) is asks_where
+
+
+@pytest.mark.parametrize(
+    ("text", "per"),
+    [
+        ("pro Stadtteil- und Ortsbeirat 5000 Euro pro Jahr", {"jahr"}),
+        ("50,00 € je Sitzung", {"sitzung"}),
+        ("1,50 Euro je angefangene Stunde", {"stunde"}),
+        ("im Kalenderjahr", {"jahr"}),
+        ("je Beförderungsmonat", {"monat"}),
+        ("jährlich", {"jahr"}),
+        ("vierteljährlich im Voraus", {"quartal"}),
+        ("im Jahr 2026", set()),  # a year, not a period
+        ("eine Stunde", set()),
+    ],
+)
+def test_what_a_figure_is_per(text: str, per: set[str]) -> None:
+    assert periods_per(text) == per

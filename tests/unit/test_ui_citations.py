@@ -69,6 +69,8 @@ def test_source_line_names_title_section_page_and_date() -> None:
     text = handout_text("Was kostet ein Hund?", "96 € [1].", [pdf], "Qwen")
     assert text.splitlines()[0] == "Ihre Frage: Was kostet ein Hund?"
     assert "[1] Hundesteuersatzung, § 5, S. 2" in text and "KI-Modells erstellt (Qwen)" in text
+    quoted = handout_text("Was kostet ein Hund?", "„96 €“ [1].", [pdf], "Qwen", generated=False)
+    assert "Wortlaut der genannten Quelle wieder" in quoted and "KI" not in quoted and "Qwen" not in quoted
 
 
 def test_markdown_shows_a_quote_literally() -> None:

@@ -10,7 +10,7 @@ from config.settings import load_settings
 from ui.admin import allowed_extensions, rejection, save_uploads
 from ui.conversation import follow_up_query, is_follow_up
 from ui.errors import one_line
-from ui.i18n import STRINGS, translator
+from ui.i18n import STRINGS, answer_label, translator
 
 TOPIC = "Wie hoch ist die Hundesteuer in Konstanz?"
 
@@ -90,6 +90,19 @@ def test_both_languages_have_every_string() -> None:
     assert translator("en")("documents") == "Documents in index"
     assert translator("de")("ai_notice", model="M").startswith("Antworten werden von einem KI-Modell")
     assert translator("fr")("documents") == "Dokumente im Index"  # unknown language: German
+
+
+def test_the_label_says_who_wrote_the_answer() -> None:
+    de, en = translator("de"), translator("en")
+    assert answer_label(de, generated=True, refused=False, model="Qwen") == (
+        "KI-generierte Antwort (Qwen) – bitte anhand der Quellen prüfen."
+    )
+    assert answer_label(en, generated=True, refused=False, model="Qwen").startswith(
+        "AI-generated answer (Qwen)"
+    )
+    quote = answer_label(de, generated=False, refused=False, model="Qwen")
+    assert quote.startswith("Wörtlich aus den Dokumenten zitiert") and "Qwen" not in quote
+    assert answer_label(de, generated=False, refused=True, model="Qwen") is None  # the fixed refusal
 
 
 def test_unknown_failures_still_give_one_line() -> None:
