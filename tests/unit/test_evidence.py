@@ -149,6 +149,17 @@ def test_a_noun_counts_as_named_in_another_form_or_by_a_part_of_its_compound() -
     assert about_the_question("Wann darf ich Flaschen in die Altglascontainern werfen?", [glass], TOWNS)
     passport = _doc("Ein Reisepass für Personen unter 24 Jahren ist sechs Jahre gültig.", title="Paßgesetz")
     assert about_the_question("Wie lange gilt ein Kinderreisepass?", [passport], TOWNS)
+    # a compound with another first part names another thing: a library card is no resident parking permit
+    library = _doc(
+        "Ersatzausweis Erwachsene 2,50 €, Jahresgebühr 23,00 €", title="Benutzungsordnung der Stadtbibliothek"
+    )
+    assert not about_the_question("Wie teuer ist ein Bewohnerparkausweis im Jahr?", [library], TOWNS)
+    assert about_the_question("Was kostet ein Ersatzausweis?", [library], TOWNS)
+    # … but a compound with a longer first part is the same thing
+    solar = _doc(
+        "Der Zuschuss für ein Balkonsolarkraftwerk beträgt maximal 100 Euro.", municipality="Bad Boll"
+    )
+    assert about_the_question("Wie viel gibt es für ein Balkonkraftwerk?", [solar], TOWNS)
     # title and section count: the chunk's words need not repeat them
     assert about_the_question("Wie hoch ist die Hundesteuer in Bad Boll?", [BAD_BOLL_DOG_TAX], TOWNS)
 
