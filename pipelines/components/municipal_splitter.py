@@ -119,11 +119,31 @@ def _heading_of(line: str) -> tuple[int, str, str | None] | None:
         if (m := pattern.match(line)) and not line.rstrip().endswith((",", ";")):
             rest = m.group(2)
             # "§ 5 Abs. 2 gilt entsprechend." is a sentence, not a heading
-            if rest and (rest[:1].islower() or re.match(r"(Abs|Satz|Nr|gilt|ist|wird|findet)\b", rest)):
+            if rest and (
+                rest[:1].islower()
+                or rest[:1] in ",;"
+                or re.match(r"(Abs|Satz|Nr|gilt|ist|wird|findet)\b", rest)
+            ):
                 return None
             label = re.sub(r"\s+", " ", m.group(1))
             return 7, f"{label} {rest}".strip(), label
     return None
+
+
+# a line that ends with a lower-case word or a comma may go on in the next line
+_SENTENCE_GOES_ON = re.compile(r"(?:^|\s)[a-zäöüß]+$|,$")
+
+
+def _continues(previous: str, heading: tuple[int, str, str | None]) -> bool:
+    """A "§ 5 …" / "Artikel 105 …" line that goes on with the sentence of the line before it: "… erfolgt
+    als Aufwandsteuer gemäß" / "Artikel 105 Grundgesetz, die an den Aufwand …". After such a line a heading
+    still stands when it reads like a title: no comma, no full stop at its end, at most six words
+    ("… folgende Satzung beschlossen" / "§ 1 Steuergegenstand")."""
+    level, text, label = heading
+    if level != 7 or not label or not _SENTENCE_GOES_ON.search(previous):
+        return False
+    title = text[len(label) :].strip()
+    return "," in title or title.endswith(".") or len(title.split()) > 6
 
 
 def parse_sections(content: str) -> list[_Section]:
@@ -159,6 +179,8 @@ def parse_sections(content: str) -> list[_Section]:
             if table:
                 flush()
             heading = _heading_of(line)
+            if heading and paragraph and _continues(paragraph[-1], heading):
+                heading = None
             if heading:
                 flush()
                 level, text, label = heading

@@ -83,6 +83,26 @@ class TestMunicipalDocumentSplitter:
         sections = parse_sections("§ 1 Zweck\nDiese Satzung\nregelt die Steuer.")
         assert sections[0].blocks[0].text == "Diese Satzung regelt die Steuer."
 
+    def test_a_reference_that_goes_on_with_the_sentence_is_no_heading(self) -> None:
+        # a council paper: the wrapped line "Artikel 105 Grundgesetz, die …" made a section "Artikel 105"
+        paper = parse_sections(
+            "Die City Tax erfolgt als Aufwandsteuer gemäß\n"
+            "Artikel 105 Grundgesetz, die an den Aufwand für die entgeltliche Übernachtung\n"
+            "anknüpft."
+        )
+        assert [s.label for s in paper] == [None]
+        assert "gemäß Artikel 105 Grundgesetz, die an den Aufwand" in paper[0].blocks[0].text
+        # a federal law: "… nach" / "§ 153 Absatz 5 durchgeführt worden ist." stays in § 154
+        law = parse_sections(
+            "§ 154 Ausgleichsbetrag\nEr entfällt, wenn eine Umlegung nach\n§ 153 Absatz 5 durchgeführt ist."
+        )
+        assert [s.label for s in law] == ["§ 154"]
+        # a title after a sentence without its colon is still a heading
+        statute = parse_sections(
+            "Der Gemeinderat hat folgende Satzung beschlossen\n§ 1 Steuergegenstand\nHunde."
+        )
+        assert [s.label for s in statute] == [None, "§ 1"]
+
     def test_markdown_heading_with_paragraph_gets_label(self) -> None:
         sections = parse_sections("## (Präambel)\n\nText.\n\n### § 7 Zwingersteuer\n\nMehr Text.")
         assert [(s.path, s.label) for s in sections] == [
