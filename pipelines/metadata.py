@@ -63,7 +63,8 @@ def title_from_text(text: str, fallback: str) -> str:
 
     A title set over several lines ("Verordnung" / "über die Beförderungsentgelte ..." / "... (Main-Kinzig-
     Kreis)", common in scanned statutes) is joined up to the preamble; a line that continues a hyphenated
-    word ("Rechtsver-" / "ordnung erlassen") is never a title."""
+    word ("Rechtsver-" / "ordnung erlassen") or the sentence of the line before ("… erhebt eine Übernachtungsteuer
+    nach den" / "Vorschriften dieser Satzung.") is never a title."""
     kinds = (
         r"\w*(?:satzung|ordnung|niederschrift|protokoll|verordnung|richtlinie|vorlage|tagesordnung|beschluss)"
     )
@@ -74,6 +75,7 @@ def title_from_text(text: str, fallback: str) -> str:
             or "GBl" in line
             or len(line) > 200
             or (i and lines[i - 1].endswith("-") and line[0].islower())
+            or (i and _SENTENCE_GOES_ON.search(lines[i - 1]))
         ):
             continue
         if not re.match(rf"(?i)^(?:\S+\s+){{0,3}}{kinds}\b", line):
@@ -90,6 +92,8 @@ def title_from_text(text: str, fallback: str) -> str:
     return fallback
 
 
+# a line that ends with a lower-case word or a comma goes on in the next line
+_SENTENCE_GOES_ON = re.compile(r"(?:^|\s)[a-zäöüß]+$|,$")
 _TITLE_GOES_ON = re.compile(r"(?:über|zur|zum|für|der|des|vom|zu|in)\b")
 _PREAMBLE = re.compile(
     r"(?i)(?:auf ?grund|gemäß|§|vom\b|in der fassung|der gemeinderat|die gemeindevertretung)"

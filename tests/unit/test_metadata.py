@@ -55,6 +55,17 @@ def test_title_from_text() -> None:
     assert title_from_text("Kurz\nnichts Passendes hier", "fallback") == "fallback"
 
 
+def test_the_end_of_a_sentence_is_no_title() -> None:
+    # karlsruhe-oparl/file-contents/665070.txt (shared corpus) has no title line; its § 1 wraps as
+    # "… als örtliche Aufwandssteuer nach den" / "Vorschriften dieser Satzung." (was taken as the title)
+    text = (
+        "Stadt Karlsruhe\nöffentlichen Sitzung am 25. März 2025 folgende Satzung beschlossen:\n\n§ 1 Steuererhebung\n"
+        "Die Stadt Karlsruhe erhebt eine Übernachtungsteuer als örtliche Aufwandssteuer nach den\n"
+        "Vorschriften dieser Satzung.\n"
+    )
+    assert title_from_text(text, "665070") == "665070"
+
+
 def test_title_over_several_lines_and_not_a_hyphenated_word() -> None:
     # the opening of linsengericht-satzungen/ocr/taxiverordnung.pdf (shared corpus), as its text layer reads
     text = (
