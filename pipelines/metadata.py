@@ -75,7 +75,7 @@ def title_from_text(text: str, fallback: str) -> str:
             or "GBl" in line
             or len(line) > 200
             or (i and lines[i - 1].endswith("-") and line[0].islower())
-            or (i and _SENTENCE_GOES_ON.search(lines[i - 1]))
+            or (i and SENTENCE_GOES_ON.search(lines[i - 1]))
         ):
             continue
         if not re.match(rf"(?i)^(?:\S+\s+){{0,3}}{kinds}\b", line):
@@ -92,8 +92,8 @@ def title_from_text(text: str, fallback: str) -> str:
     return fallback
 
 
-# a line that ends with a lower-case word or a comma goes on in the next line
-_SENTENCE_GOES_ON = re.compile(r"(?:^|\s)[a-zäöüß]+$|,$")
+# a line that ends with a lower-case word or a comma goes on in the next line (also for the splitter)
+SENTENCE_GOES_ON = re.compile(r"(?:^|\s)[a-zäöüß]+$|,$")
 _TITLE_GOES_ON = re.compile(r"(?:über|zur|zum|für|der|des|vom|zu|in)\b")
 _PREAMBLE = re.compile(
     r"(?i)(?:auf ?grund|gemäß|§|vom\b|in der fassung|der gemeinderat|die gemeindevertretung)"

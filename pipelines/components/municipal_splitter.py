@@ -8,6 +8,8 @@ from typing import Any
 
 from haystack import Document, component
 
+from pipelines.metadata import SENTENCE_GOES_ON
+
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.+?)\s*#*$")
 _PARAGRAPH_HEADING = re.compile(r"^(§{1,2}\s*\d+[a-z]?)\b\.?\s*(.{0,120})$")
 _ARTICLE_HEADING = re.compile(r"^((?:Artikel|Art\.)\s*\d+[a-z]?)\b\.?\s*(.{0,120})$")
@@ -130,17 +132,13 @@ def _heading_of(line: str) -> tuple[int, str, str | None] | None:
     return None
 
 
-# a line that ends with a lower-case word or a comma may go on in the next line
-_SENTENCE_GOES_ON = re.compile(r"(?:^|\s)[a-zäöüß]+$|,$")
-
-
 def _continues(previous: str, heading: tuple[int, str, str | None]) -> bool:
     """A "§ 5 …" / "Artikel 105 …" line that goes on with the sentence of the line before it: "… erfolgt
     als Aufwandsteuer gemäß" / "Artikel 105 Grundgesetz, die an den Aufwand …". After such a line a heading
     still stands when it reads like a title: no comma, no full stop at its end, at most six words
     ("… folgende Satzung beschlossen" / "§ 1 Steuergegenstand")."""
     level, text, label = heading
-    if level != 7 or not label or not _SENTENCE_GOES_ON.search(previous):
+    if level != 7 or not label or not SENTENCE_GOES_ON.search(previous):
         return False
     title = text[len(label) :].strip()
     return "," in title or title.endswith(".") or len(title.split()) > 6
