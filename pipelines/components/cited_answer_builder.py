@@ -140,10 +140,27 @@ def _per_another_period(query: str) -> Callable[[str], set[str]]:
     return facts
 
 
+_FRAGMENT_WORDS = 6  # a "sentence" of fewer words is a value line or list item: "4,00 Euro (Vier Euro)."
+
+
+def _with_lead_in(sentences: list[str]) -> list[tuple[str, str]]:
+    """Each sentence with what introduces it when it is a fragment: the nearest earlier sentence of six
+    words or more without a figure ("Die Übernachtungsteuer beträgt pro Übernachtung und
+    Beherbergungsgast" for "(2) Für den Zeitraum vom 01.01.2026 …" / "4,00 Euro (Vier Euro).")."""
+    lead, out = "", []
+    for sentence in sentences:
+        long = len(sentence.split()) >= _FRAGMENT_WORDS
+        out.append((sentence, "" if long else lead))
+        if long and not _facts(sentence):
+            lead = sentence
+    return out
+
+
 def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool:
     """Asked "Was kostet ein Reisepass?", a 1.5B model answers with the nearest amount of any excerpt
     (1,50 Euro of a school-bus statute). A figure answers the question only where it stands in a sentence
-    (or under a heading) that shares a word with the question, or a long compound part ("Einwegbecher" /
+    (or under a heading, or, for a value line, under the sentence introducing it: :func:`_with_lead_in`)
+    that shares a word with the question, or a long compound part ("Einwegbecher" /
     "Einweggetränkeverpackung"); the town's name does not count."""
     figures = _checkable_facts(answer, query)
     if not figures:
@@ -154,11 +171,11 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
     for doc in documents:
         heading = str(doc.meta.get("heading") or "")
         beside = _beside_other_places(doc, places)
-        for sentence in split_sentences((doc.content or "").replace("\n", " \n ")):
+        for sentence, lead in _with_lead_in(split_sentences((doc.content or "").replace("\n", " \n "))):
             stated_here = figures & (_facts(sentence) - per_another_period(sentence))
             if (
                 stated_here
-                and on_topic(f"{heading}\n{sentence}")
+                and on_topic(f"{heading}\n{lead}\n{sentence}")
                 and (beside is None or stated_here & beside)
             ):
                 return True

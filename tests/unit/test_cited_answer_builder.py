@@ -700,3 +700,26 @@ def test_a_figure_per_another_period_than_asked_does_not_answer() -> None:
         [minutes],
     )
     assert yearly["refused"] is False
+
+
+def test_a_value_line_counts_with_the_sentence_that_introduces_it() -> None:
+    """Karlsruhe's Übernachtungsteuersatzung (shared corpus, 665070.txt) states its rate on lines of their
+    own under a lead-in; the model's right "4,00 Euro" was refused as off topic."""
+    question = "Wie viel Übernachtungsteuer pro Nacht und Gast wird 2026 in Karlsruhe fällig?"
+    statute = Document(
+        content="Die Übernachtungsteuer beträgt pro Übernachtung und Beherbergungsgast\n"
+        "(1) Für den Zeitraum vom 01.07.2025 bis zum 31.12.2025\n3,50 Euro (Drei Euro und Fünfzig Cent).\n"
+        "(2) Für den Zeitraum vom 01.01.2026 bis zum 31.12.2027\n4,00 Euro (Vier Euro).",
+        meta={"source": "ka/665070.txt", "municipality": "Karlsruhe", "heading": "§ 4 Steuersatz"},
+    )
+    reply = "Die Übernachtungsteuer pro Nacht und Gast in Karlsruhe wird 2026 ab 4,00 Euro fällig [1]."
+    kept = _asked(question, reply, [statute])
+    assert kept["generated"] is True and kept["answer"].startswith(
+        reply[:-4]
+    )  # the model's answer, not a quote
+    # a lead-in about something else does not make the value line an answer
+    other = Document(
+        content="Die Gebühr für die Ausstellung eines Ersatzausweises beträgt\n4,00 Euro (Vier Euro).",
+        meta={"source": "ka/bibliothek.txt", "municipality": "Karlsruhe", "heading": "§ 4 Gebühren"},
+    )
+    assert _asked(question, reply, [other])["generated"] is False
