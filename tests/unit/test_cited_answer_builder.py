@@ -714,9 +714,8 @@ def test_a_value_line_counts_with_the_sentence_that_introduces_it() -> None:
     )
     reply = "Die Übernachtungsteuer pro Nacht und Gast in Karlsruhe wird 2026 ab 4,00 Euro fällig [1]."
     kept = _asked(question, reply, [statute])
-    assert kept["generated"] is True and kept["answer"].startswith(
-        reply[:-4]
-    )  # the model's answer, not a quote
+    # the model's answer stands, not a quote picked in its place
+    assert kept["generated"] is True and kept["answer"].startswith(reply[:-4])
     # a lead-in about something else does not make the value line an answer
     other = Document(
         content="Die Gebühr für die Ausstellung eines Ersatzausweises beträgt\n4,00 Euro (Vier Euro).",
