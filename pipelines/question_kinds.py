@@ -104,16 +104,17 @@ def periods_per(text: str) -> set[str]:
 
 # questions whose answer is an amount, a date or a period: an answer without a figure does not answer them
 ASKS_FOR_FIGURE = re.compile(
-    r"\b(?:wie ?viele?|wie hoch|was kostet|was kosten|welche[mnrs]? [\w-]*(?:betrag|hebesatz|gebühr|satz)|"
+    r"\b(?:wie ?viele?|wie hoch|was kostet|was kosten|welche[mnrs]? (?:\w+e[mnrs]? )?[\w-]*(?:betrag|hebesatz|gebühr|satz|anteil)|"
     r"(?:ab|bis|seit) wann|wann|wie lange)\b",
     re.I,
 )
 # questions for a price: the answer must state an amount of money ("kostet 6 Jahre" does not answer it)
 ASKS_FOR_PRICE = re.compile(r"\bwas (?:kostet|kosten|zahlt|zahle|zahlen)\b|\bwie teuer\b", re.I)
-# questions for a sum of money or a rate by its noun ("bis zu welchem Jahresbetrag", "welche Gebühr", "wie
-# hoch ist die Hundesteuer"): the answer must state an amount (money or a percentage), not a date
+# questions for a sum of money or a rate by its noun ("bis zu welchem Jahresbetrag", "welche Gebühr", "welcher
+# monatliche Eigenanteil", "wie hoch ist die Hundesteuer"): the answer must state an amount (money or a
+# percentage), not a date
 ASKS_FOR_SUM = re.compile(
-    r"\bwelche[mnrs]? [\w-]*(?:betrag|beträge|gebühr|gebühren|preis|preise|entgelt)\b|"
+    r"\bwelche[mnrs]? (?:\w+e[mnrs]? )?[\w-]*(?:betrag|beträge|gebühr|gebühren|preis|preise|entgelt|eigenanteil)\b|"
     r"\bwie hoch (?:ist|sind|war|waren) (?:die|der|das) [\w-]*(?:steuer|gebühr|gebühren|beitrag|betrag|entgelt|preis)\b",
     re.I,
 )

@@ -722,3 +722,22 @@ def test_a_value_line_counts_with_the_sentence_that_introduces_it() -> None:
         meta={"source": "ka/bibliothek.txt", "municipality": "Karlsruhe", "heading": "§ 4 Gebühren"},
     )
     assert _asked(question, reply, [other])["generated"] is False
+
+
+def test_asked_which_monthly_share_an_echo_is_answered_with_the_excerpt_amount() -> None:
+    # "Welcher monatliche Eigenanteil": an adjective between "welcher" and the noun still asks for a sum
+    rule = Document(
+        content="(3) Nutzen Schüler nicht den ÖPNV, entrichten sie zu den notwendigen Beförderungskosten je "
+        "Beförderungsmonat einen Eigenanteil in Höhe von 48,00 Euro.",
+        meta={
+            "source": "lkrgp/schuelerbefoerderung.md",
+            "municipality": "Landkreis Göppingen",
+            "title": "Satzung über die Erstattung der Schülerbeförderungskosten",
+        },
+    )
+    question = (
+        "Unser Kind fährt nicht mit Bus und Bahn zur Schule. Welcher monatliche Eigenanteil ist zu zahlen?"
+    )
+    echo = "Unser Kind fährt nicht mit Bus und Bahn zur Schule. Der monatliche Eigenanteil ist zu zahlen [1]."
+    answer = _asked(question, echo, [rule])
+    assert answer["refused"] is False and "48,00 Euro" in answer["answer"] and answer["generated"] is False

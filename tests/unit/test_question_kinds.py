@@ -80,6 +80,9 @@ def test_a_calendar_day_is_the_same_fact_however_it_is_written() -> None:
         ("Bis zu welchem Jahresbetrag bekommen Stadträte ihre Parkgebühren erstattet?", True),
         ("Welche Gebühr verlangt die Gemeinde für den Kirchenaustritt?", True),
         ("Wie hoch ist die Hundesteuer in Karlsruhe?", True),
+        # an adjective between "welcher" and the noun: still a sum of money
+        ("Welcher monatliche Eigenanteil wird bei der Schülerbeförderung fällig?", True),
+        ("Welche jährliche Gebühr verlangt die Gemeinde?", True),
         ("Wie hoch ist der Hebesatz der Grundsteuer B?", False),  # a rate may stand without a unit: "380"
         ("Welcher Absatz regelt die Anmeldung?", False),
         ("Bis wann muss ich die Steuer anmelden?", False),
