@@ -143,15 +143,17 @@ def _per_another_period(query: str) -> Callable[[str], set[str]]:
 _FRAGMENT_WORDS = 6  # a "sentence" of fewer words is a value line or list item: "4,00 Euro (Vier Euro)."
 
 
-def _with_lead_in(sentences: list[str]) -> list[tuple[str, str]]:
-    """Each sentence with what introduces it when it is a fragment: the nearest earlier sentence of six
-    words or more without a figure ("Die Übernachtungsteuer beträgt pro Übernachtung und
-    Beherbergungsgast" for "(2) Für den Zeitraum vom 01.01.2026 …" / "4,00 Euro (Vier Euro).")."""
+def _with_lead_in(sentences: list[str]) -> list[tuple[str, str, set[str]]]:
+    """Each sentence with what introduces it when it is a fragment (the nearest earlier sentence of six
+    words or more without a figure: "Die Übernachtungsteuer beträgt pro Übernachtung und
+    Beherbergungsgast" for "(2) Für den Zeitraum vom 01.01.2026 …" / "4,00 Euro (Vier Euro).") and its
+    :func:`_facts`."""
     lead, out = "", []
     for sentence in sentences:
+        facts = _facts(sentence)
         long = len(sentence.split()) >= _FRAGMENT_WORDS
-        out.append((sentence, "" if long else lead))
-        if long and not _facts(sentence):
+        out.append((sentence, "" if long else lead, facts))
+        if long and not facts:
             lead = sentence
     return out
 
@@ -171,8 +173,10 @@ def _figure_on_topic(answer: str, query: str, documents: list[Document]) -> bool
     for doc in documents:
         heading = str(doc.meta.get("heading") or "")
         beside = _beside_other_places(doc, places)
-        for sentence, lead in _with_lead_in(split_sentences((doc.content or "").replace("\n", " \n "))):
-            stated_here = figures & (_facts(sentence) - per_another_period(sentence))
+        for sentence, lead, facts in _with_lead_in(
+            split_sentences((doc.content or "").replace("\n", " \n "))
+        ):
+            stated_here = figures & (facts - per_another_period(sentence))
             if (
                 stated_here
                 and on_topic(f"{heading}\n{lead}\n{sentence}")
