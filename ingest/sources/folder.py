@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from ingest.sources.oparl_dump import meta_from_export
+
 SIDECAR_SUFFIX = ".meta.json"
 
 
@@ -39,6 +41,11 @@ class SourceFile:
         return digest.hexdigest()
 
 
+def _file_meta(file: Path, exports: dict[Path, dict[str, dict[str, Any]]]) -> dict[str, Any]:
+    """A mirrored file's sidecar, else what a static OParl export's JSON says about it, else nothing."""
+    return read_sidecar(file) or meta_from_export(file, exports)
+
+
 def read_sidecar(file: Path) -> dict[str, Any]:
     """Metadata a source wrote next to a mirrored file (``<name>.meta.json``), e.g. by the OParl source."""
     sidecar = file.with_name(file.name + SIDECAR_SUFFIX)
@@ -57,8 +64,9 @@ def list_files(given: str, include: list[str], exclude: list[str]) -> list[Sourc
     """Every file ``given`` names: itself if it is a file, else the included files below it (sorted)."""
     path = Path(given)
     root = str(path.resolve())
+    exports: dict[Path, dict[str, dict[str, Any]]] = {}
     if path.is_file():
-        meta = read_sidecar(path)
+        meta = _file_meta(path, exports)
         return [
             SourceFile(path=path, source=str(meta.pop("source", given)), source_id=root, root=root, meta=meta)
         ]
@@ -68,7 +76,7 @@ def list_files(given: str, include: list[str], exclude: list[str]) -> list[Sourc
         if any(_matches(part, exclude) for part in rel.parts) or file.name.endswith(SIDECAR_SUFFIX):
             continue
         if file.is_file() and _matches(file.name, include):
-            meta = read_sidecar(file)
+            meta = _file_meta(file, exports)
             source = str(meta.pop("source", Path(given) / rel))
             files.append(
                 SourceFile(path=file, source=source, source_id=str(file.resolve()), root=root, meta=meta)

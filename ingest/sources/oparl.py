@@ -35,7 +35,7 @@ import mimetypes
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path, PurePosixPath
@@ -57,7 +57,7 @@ _MEETING_FILE_ROLES = (
     ("verbatimProtocol", "Niederschrift"),
     ("auxiliaryFile", None),
 )
-_PAPER_FILE_ROLES = (("mainFile", None), ("auxiliaryFile", None))
+_PAPER_FILE_ROLES = ("mainFile", "auxiliaryFile")
 
 _EXTENSIONS = {
     "application/pdf": ".pdf",
@@ -122,6 +122,19 @@ def _kind(obj: dict[str, Any]) -> str:
 def _date(value: Any) -> str | None:
     text = str(value or "")[:10]
     return text if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) else None
+
+
+def _date_in_name(name: str) -> str | None:
+    """The date a file's name states ("Protokoll GR 27.01.2026 TOP 4"): the meeting's, where the File's own
+    date is often only the day the protocol was signed or uploaded."""
+    match = re.search(r"(?<!\d)(\d{1,2})\.(\d{1,2})\.(\d{4})(?!\d)", name)
+    if not match:
+        return None
+    day, month, year = (int(part) for part in match.groups())
+    try:
+        return datetime(year, month, day).date().isoformat()
+    except ValueError:
+        return None
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -221,6 +234,160 @@ def _atomic_write_bytes(path: Path, data: bytes) -> None:
 
 def _json_bytes(data: Any) -> bytes:
     return (json.dumps(data, ensure_ascii=False, indent=1) + "\n").encode("utf-8")
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None or value == "":
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+# ---------------------------------------------------------------- metadata of objects and files
+
+
+def _paper_body(paper: dict[str, Any], org_name: Callable[[Any], str | None]) -> str | None:
+    consultations = [c for c in paper.get("consultation") or [] if isinstance(c, dict)]
+    consultations.sort(key=lambda c: (not c.get("authoritative"), str(c.get("role") or "") != "Entscheidung"))
+    for consultation in consultations:
+        for org in consultation.get("organization") or []:
+            name = org_name(org)
+            if name:
+                return name
+    return None
+
+
+def paper_meta_and_files(
+    paper: dict[str, Any], municipality: str | None, org_name: Callable[[Any], str | None]
+) -> tuple[dict[str, Any], list[tuple[Any, dict[str, Any]]]]:
+    """A Paper's own metadata, and its File references each with the context its files inherit."""
+    doc_type = paper_doc_type(paper)
+    body = _paper_body(paper, org_name)
+    meta = {
+        "source": paper["id"],
+        "title": paper.get("name") or paper.get("reference"),
+        "doc_type": doc_type,
+        "reference": paper.get("reference"),
+        "date": _date(paper.get("date")),
+        "body": body,
+        "municipality": municipality,
+        "public": paper.get("public") is not False,
+        "oparl_id": paper["id"],
+        "oparl_type": "Paper",
+    }
+    ctx = _clean(
+        {
+            "owner_type": "Paper",
+            "owner_title": paper.get("name"),
+            "reference": paper.get("reference"),
+            "date": _date(paper.get("date")),
+            "body": body,
+            "municipality": municipality,
+            "public": paper.get("public") is not False,
+        }
+    )
+    # the main file is the paper itself; an attachment ("Anlage 1") is often of another kind (the statute)
+    main = _clean({**ctx, "doc_type": doc_type if doc_type != "Sonstiges" else None})
+    refs: list[tuple[Any, dict[str, Any]]] = []
+    for role in _PAPER_FILE_ROLES:
+        for ref in _as_list(paper.get(role)):
+            refs.append((ref, main if role == "mainFile" else ctx))
+    return meta, refs
+
+
+def meeting_meta_and_files(
+    meeting: dict[str, Any], municipality: str | None, org_name: Callable[[Any], str | None]
+) -> tuple[dict[str, Any], list[tuple[Any, dict[str, Any]]]]:
+    """A Meeting's own metadata, and its File references (agenda items' too) with their context."""
+    body = None
+    for org in meeting.get("organization") or []:
+        body = org_name(org)
+        if body:
+            break
+    if not body:
+        body = str(meeting.get("name") or "").split("(")[0].strip() or None
+    public = meeting_is_public(meeting)
+    date = _date(meeting.get("start"))
+    meta = {
+        "source": meeting["id"],
+        "title": meeting.get("name"),
+        "doc_type": "Niederschrift"
+        if meeting.get("resultsProtocol") or meeting.get("verbatimProtocol")
+        else "Einladung",
+        "date": date,
+        "body": body,
+        "municipality": municipality,
+        "public": public,
+        "oparl_id": meeting["id"],
+        "oparl_type": "Meeting",
+    }
+    base = {
+        "owner_type": "Meeting",
+        "owner_title": meeting.get("name"),
+        "date": date,
+        "body": body,
+        "municipality": municipality,
+        "public": public,
+    }
+    refs: list[tuple[Any, dict[str, Any]]] = []
+    for role, hint in _MEETING_FILE_ROLES:
+        for ref in _as_list(meeting.get(role)):
+            refs.append((ref, _clean({**base, "doc_type": hint})))
+    for item in meeting.get("agendaItem") or []:
+        if not isinstance(item, dict):
+            continue
+        number = str(item.get("number") or "").strip()
+        ctx = _clean(
+            {
+                **base,
+                "owner_title": item.get("name") or meeting.get("name"),
+                "public": public and item.get("public") is not False,
+                "agenda_item": f"TOP {number}" if number else None,
+            }
+        )
+        for role in ("resolutionFile", "auxiliaryFile"):
+            for ref in _as_list(item.get(role)):
+                refs.append((ref, ctx))
+    return meta, refs
+
+
+def file_record(fobj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
+    """What the state keeps of a File (enough to retry a failed download and to write its sidecar)."""
+    keep = ("id", "name", "fileName", "mimeType", "date", "modified", "accessUrl", "downloadUrl")
+    record = {k: fobj[k] for k in keep if fobj.get(k) is not None}
+    if previous and _newer(previous.get("modified"), record.get("modified")) and previous.get("modified"):
+        record["modified"] = previous["modified"]
+    return record
+
+
+def file_meta(fid: str, file: dict[str, Any], contexts: list[dict[str, Any]]) -> dict[str, Any]:
+    """A File's sidecar metadata: its own name, the rest from the objects it belongs to (papers first); its date
+    is the one its name states, else its meeting's, else its own, else its paper's. The title names the paper
+    or meeting too where the file's name does not ("Beschlussvorlage – Satzung zur Änderung der
+    Hundesteuersatzung"): file names are often only a role."""
+    contexts = sorted(contexts, key=lambda c: (c.get("owner_type") != "Paper", str(c.get("owner"))))
+
+    def first(key: str) -> Any:
+        return next((c[key] for c in contexts if c.get(key) is not None), None)
+
+    name = str(file.get("name") or file.get("fileName") or _segment(fid))
+    owner = str(first("owner_title") or "").strip()
+    # a meeting's files (invitation, protocol, resolutions) are dated by the meeting
+    meeting_date = next(
+        (c["date"] for c in contexts if c.get("owner_type") == "Meeting" and c.get("date")), None
+    )
+    return {
+        "source": file.get("accessUrl") or file.get("downloadUrl") or fid,
+        "title": f"{name} – {owner}" if owner and owner.lower() not in name.lower() else name,
+        "doc_type": file_doc_type(name) or first("doc_type"),  # else guessed from the text at ingest
+        "reference": first("reference"),
+        "date": _date_in_name(name) or meeting_date or _date(file.get("date")) or first("date"),
+        "body": first("body"),
+        "municipality": first("municipality"),
+        "public": all(c.get("public", True) is not False for c in contexts),
+        "agenda_item": first("agenda_item"),
+        "oparl_id": fid,
+        "oparl_type": "File",
+    }
 
 
 # ---------------------------------------------------------------- the source
@@ -543,109 +710,15 @@ class OParlSource:
                 self._orgs[ref] = None
         return self._orgs[ref]
 
-    def _paper_body(self, paper: dict[str, Any]) -> str | None:
-        consultations = [c for c in paper.get("consultation") or [] if isinstance(c, dict)]
-        consultations.sort(
-            key=lambda c: (not c.get("authoritative"), str(c.get("role") or "") != "Entscheidung")
-        )
-        for consultation in consultations:
-            for org in consultation.get("organization") or []:
-                name = self._org_name(org)
-                if name:
-                    return name
-        return None
-
     def _paper(
         self, paper: dict[str, Any], municipality: str | None
     ) -> tuple[dict[str, Any], list[tuple[Any, dict[str, Any]]]]:
-        doc_type = paper_doc_type(paper)
-        body = self._paper_body(paper)
-        meta = {
-            "source": paper["id"],
-            "title": paper.get("name") or paper.get("reference"),
-            "doc_type": doc_type,
-            "reference": paper.get("reference"),
-            "date": _date(paper.get("date")),
-            "body": body,
-            "municipality": municipality,
-            "public": paper.get("public") is not False,
-            "oparl_id": paper["id"],
-            "oparl_type": "Paper",
-        }
-        ctx = _clean(
-            {
-                "owner_type": "Paper",
-                "doc_type": doc_type if doc_type != "Sonstiges" else None,
-                "reference": paper.get("reference"),
-                "date": _date(paper.get("date")),
-                "body": body,
-                "municipality": municipality,
-                "public": paper.get("public") is not False,
-            }
-        )
-        refs: list[tuple[Any, dict[str, Any]]] = []
-        for role, _hint in _PAPER_FILE_ROLES:
-            for ref in self._as_list(paper.get(role)):
-                refs.append((ref, ctx))
-        return meta, refs
+        return paper_meta_and_files(paper, municipality, self._org_name)
 
     def _meeting(
         self, meeting: dict[str, Any], municipality: str | None
     ) -> tuple[dict[str, Any], list[tuple[Any, dict[str, Any]]]]:
-        body = None
-        for org in meeting.get("organization") or []:
-            body = self._org_name(org)
-            if body:
-                break
-        if not body:
-            body = str(meeting.get("name") or "").split("(")[0].strip() or None
-        public = meeting_is_public(meeting)
-        date = _date(meeting.get("start"))
-        meta = {
-            "source": meeting["id"],
-            "title": meeting.get("name"),
-            "doc_type": "Niederschrift"
-            if meeting.get("resultsProtocol") or meeting.get("verbatimProtocol")
-            else "Einladung",
-            "date": date,
-            "body": body,
-            "municipality": municipality,
-            "public": public,
-            "oparl_id": meeting["id"],
-            "oparl_type": "Meeting",
-        }
-        base = {
-            "owner_type": "Meeting",
-            "date": date,
-            "body": body,
-            "municipality": municipality,
-            "public": public,
-        }
-        refs: list[tuple[Any, dict[str, Any]]] = []
-        for role, hint in _MEETING_FILE_ROLES:
-            for ref in self._as_list(meeting.get(role)):
-                refs.append((ref, _clean({**base, "doc_type": hint})))
-        for item in meeting.get("agendaItem") or []:
-            if not isinstance(item, dict):
-                continue
-            number = str(item.get("number") or "").strip()
-            ctx = _clean(
-                {
-                    **base,
-                    "public": public and item.get("public") is not False,
-                    "agenda_item": f"TOP {number}" if number else None,
-                }
-            )
-            for role in ("resolutionFile", "auxiliaryFile"):
-                for ref in self._as_list(item.get(role)):
-                    refs.append((ref, ctx))
-        return meta, refs
-
-    @staticmethod
-    def _as_list(value: Any) -> list[Any]:
-        if value is None or value == "":
-            return []
-        return list(value) if isinstance(value, list) else [value]
+        return meeting_meta_and_files(meeting, municipality, self._org_name)
 
     # ------------------------------------------------------------ files
 
@@ -695,48 +768,17 @@ class OParlSource:
         if stale:
             self._fetch_file(fid, fobj)
         else:
-            entry["file"] = self._file_record(fobj, entry.get("file"))
+            entry["file"] = file_record(fobj, entry.get("file"))
             self._write_sidecar(path, self._file_meta(fid))
         return fid
 
-    @staticmethod
-    def _file_record(fobj: dict[str, Any], previous: dict[str, Any] | None = None) -> dict[str, Any]:
-        """What the state keeps of a File (enough to retry a failed download and to write its sidecar)."""
-        keep = ("id", "name", "fileName", "mimeType", "date", "modified", "accessUrl", "downloadUrl")
-        record = {k: fobj[k] for k in keep if fobj.get(k) is not None}
-        if previous and _newer(previous.get("modified"), record.get("modified")) and previous.get("modified"):
-            record["modified"] = previous["modified"]
-        return record
-
     def _file_meta(self, fid: str) -> dict[str, Any]:
         entry = self._state["files"][fid]
-        file = entry.get("file") or {}
-        contexts = sorted(
-            entry.get("contexts", {}).values(),
-            key=lambda c: (c.get("owner_type") != "Paper", str(c.get("owner"))),
-        )
-
-        def first(key: str) -> Any:
-            return next((c[key] for c in contexts if c.get(key) is not None), None)
-
-        name = str(file.get("name") or file.get("fileName") or _segment(fid))
-        return {
-            "source": file.get("accessUrl") or file.get("downloadUrl") or fid,
-            "title": name,
-            "doc_type": file_doc_type(name) or first("doc_type") or "Sonstiges",
-            "reference": first("reference"),
-            "date": _date(file.get("date")) or first("date"),
-            "body": first("body"),
-            "municipality": first("municipality"),
-            "public": all(c.get("public", True) is not False for c in contexts),
-            "agenda_item": first("agenda_item"),
-            "oparl_id": fid,
-            "oparl_type": "File",
-        }
+        return file_meta(fid, entry.get("file") or {}, list(entry.get("contexts", {}).values()))
 
     def _fetch_file(self, fid: str, fobj: dict[str, Any]) -> None:
         entry = self._state["files"][fid]
-        entry["file"] = self._file_record(fobj)
+        entry["file"] = file_record(fobj)
         old_path = entry.get("path")
         text = str(fobj.get("text") or "")
         if text.strip():

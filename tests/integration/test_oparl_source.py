@@ -165,10 +165,17 @@ def test_mirror_delta_sync_deletion_and_failed_download(
         "Gemeinderat",
         True,
     )
-    assert (vorlage["title"], vorlage["oparl_type"]) == ("Beschlussvorlage", "File")
+    # the file's name ("Beschlussvorlage") says only its role; the title names the paper too
+    assert (vorlage["title"], vorlage["oparl_type"]) == (
+        "Beschlussvorlage – Satzung zur Änderung der Satzung der Stadt Karlsruhe über die Erhebung einer "
+        "Hundesteuer (Hundesteuersatzung)",
+        "File",
+    )
     # "Änderung_Hundesteuersatzung_2025", "Protokoll GR 21.10.2025 TOP 7"
     assert _sidecar(mirror, "files/670283.txt")["doc_type"] == "Satzung"
-    assert _sidecar(mirror, "files/671547.txt")["doc_type"] == "Niederschrift"
+    protocol = _sidecar(mirror, "files/671547.txt")
+    # dated by the meeting its name states, not by the day the protocol file was made (2025-11-04)
+    assert (protocol["doc_type"], protocol["date"]) == ("Niederschrift", "2025-10-21")
     assert _sidecar(mirror, "papers/51349.json")["doc_type"] == "Antrag"
     meeting = _sidecar(mirror, "meetings/10054.json")
     assert (meeting["date"], meeting["body"], meeting["doc_type"], meeting["oparl_type"]) == (
@@ -179,7 +186,8 @@ def test_mirror_delta_sync_deletion_and_failed_download(
     )
     assert _sidecar(mirror, "meetings/10743.json")["body"] == "Ortschaftsrat Grötzingen"
     top35 = _sidecar(mirror, "files/671539.pdf")  # hangs on TOP 35 of meeting 10054
-    assert (top35["agenda_item"], top35["date"], top35["public"]) == ("TOP 35", "2025-11-04", True)
+    # a meeting's file is dated by the meeting (2025-10-21), not by its own date (2025-11-04)
+    assert (top35["agenda_item"], top35["date"], top35["public"]) == ("TOP 35", "2025-10-21", True)
     assert top35["source"] == server.access_url("671539")
 
     # 2. second sync: only what changed since the first one; nothing did
