@@ -370,7 +370,8 @@ def file_meta(fid: str, file: dict[str, Any], contexts: list[dict[str, Any]]) ->
         return next((c[key] for c in contexts if c.get(key) is not None), None)
 
     name = str(file.get("name") or file.get("fileName") or _segment(fid))
-    owner = str(first("owner_title") or "").strip()
+    # "Stellplatzsatzung; Satzungsbeschluss gemäß § 74 Abs. 2, 5 und 6 LBO, § 4 GemO": the subject, not the procedure
+    owner = str(first("owner_title") or "").split("; ")[0].strip()
     # a meeting's files (invitation, protocol, resolutions) are dated by the meeting
     meeting_date = next(
         (c["date"] for c in contexts if c.get("owner_type") == "Meeting" and c.get("date")), None

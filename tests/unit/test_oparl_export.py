@@ -53,7 +53,21 @@ MEETING = {
         {
             "number": "3",
             "name": "Personalangelegenheit",
-            "auxiliaryFile": [{"id": f"{BASE}/files/700001", "name": "Vermerk"}],
+            "auxiliaryFile": [{"id": f"{BASE}/files/700001", "name": "Vermerk", "date": "2025-04-02"}],
+        }
+    ],
+}
+PAPER_WITH_PROTOCOL = {
+    "id": f"{BASE}/papers/52415",
+    "type": "https://schema.oparl.org/1.1/Paper",
+    "name": "Stellplatzsatzung; Satzungsbeschluss gemäß § 74 Abs. 2 LBO, § 4 GemO",
+    "date": "2025-09-25",
+    "auxiliaryFile": [
+        {
+            "id": f"{BASE}/files/676721",
+            "type": "https://schema.oparl.org/1.1/File",
+            "name": "Protokoll GR 27.01.2026 TOP 4",
+            "date": "2026-02-20",
         }
     ],
 }
@@ -76,9 +90,10 @@ def export(tmp_path: Path) -> Path:
     root = tmp_path / "ris-export"
     _write(root / "papers" / "51570.json", json.dumps(PAPER))
     _write(root / "meetings" / "10046.json", json.dumps(MEETING))
+    _write(root / "papers" / "52415.json", json.dumps(PAPER_WITH_PROTOCOL))
     _write(root / "organizations.json", json.dumps(ORGANIZATIONS))
     _write(root / "papers" / "broken.json", "{not json")
-    for name in ("665068.txt", "665070.txt", "700001.txt", "12345.txt"):
+    for name in ("665068.txt", "665070.txt", "700001.txt", "676721.txt", "12345.txt"):
         _write(root / "file-contents" / name, f"Text of {name}")
     _write(root / "downloads" / "Anlage_2_Lageplan.pdf", "%PDF-1.4 Anlage 2")
     return root
@@ -122,15 +137,24 @@ def test_a_file_of_a_non_public_meeting_becomes_confidential(export: Path) -> No
         "TOP 3",
         "Vermerk – Personalangelegenheit",
     )
-    assert memo.meta["date"] == "2025-03-18"  # the File has no date: the meeting's
+    assert memo.meta["date"] == "2025-03-18"  # a meeting's file: the meeting's date, not its own
     assert resolve_level(settings, memo, {}) == "confidential"
     assert resolve_level(settings, files["665070.txt"], {}) == "public"
+
+
+def test_a_protocol_is_dated_by_the_meeting_its_name_states_and_titled_by_the_papers_subject(
+    export: Path,
+) -> None:
+    protocol = _by_name(export)["676721.txt"]
+    assert protocol["date"] == "2026-01-27"  # not the day the protocol file was made (2026-02-20)
+    assert protocol["doc_type"] == "Niederschrift"
+    assert protocol["title"] == "Protokoll GR 27.01.2026 TOP 4 – Stellplatzsatzung"  # without the procedure
 
 
 def test_files_no_object_names_and_the_json_itself_get_nothing(export: Path) -> None:
     files = _by_name(export)
     assert files["12345.txt"] == {}
-    assert files["51570.json"] == {} and files["10046.json"] == {}
+    assert files["51570.json"] == {} and files["10046.json"] == {} and files["52415.json"] == {}
 
 
 def test_a_sidecar_beats_the_export(export: Path) -> None:
