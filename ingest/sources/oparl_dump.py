@@ -11,8 +11,8 @@ A council information system's export (or a copy of a mirror without its sidecar
 Indexed as a plain folder, such a file would only get what its text gives away (title "665070", the date
 of the first law its preamble cites). With this, it gets what the live OParl mirror writes into its
 sidecar (:func:`ingest.sources.oparl.file_meta`): the File's name with its paper's name as title, the
-document type, the paper's reference, the committee, the date, the agenda item, and whether the
-meeting was public. A file only takes metadata from OParl objects in its own export folder (its
+document type, the paper's reference, the committee, the date, the agenda item, whether the meeting was
+public, and the town where the body's web address names one. A file only takes metadata from OParl objects in its own export folder (its
 grandparent), never from JSON elsewhere in the tree.
 """
 
@@ -30,6 +30,7 @@ from ingest.sources.oparl import (
     meeting_meta_and_files,
     paper_meta_and_files,
 )
+from pipelines.places import place_of_url
 
 logger = logging.getLogger(__name__)
 
@@ -75,7 +76,8 @@ def export_file_meta(export: Path) -> dict[str, dict[str, Any]]:
         if not obj.get("id") or obj.get("deleted") or _kind(obj) not in {"Paper", "Meeting"}:
             continue
         read = paper_meta_and_files if _kind(obj) == "Paper" else meeting_meta_and_files
-        _, refs = read(obj, None, org_name)
+        # the town: the host of the body's web address (web1.karlsruhe.de), as for the objects themselves
+        _, refs = read(obj, place_of_url(str(obj.get("body") or obj["id"])), org_name)
         for ref, ctx in refs:
             fobj = ref if isinstance(ref, dict) else {"id": ref} if isinstance(ref, str) else None
             fid = fobj.get("id") or fobj.get("accessUrl") if fobj else None

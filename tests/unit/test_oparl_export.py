@@ -60,6 +60,7 @@ MEETING = {
 PAPER_WITH_PROTOCOL = {
     "id": f"{BASE}/papers/52415",
     "type": "https://schema.oparl.org/1.1/Paper",
+    "body": "https://web1.karlsruhe.de/oparl/bodies/0001",
     "name": "Stellplatzsatzung; Satzungsbeschluss gemäß § 74 Abs. 2 LBO, § 4 GemO",
     "date": "2025-09-25",
     "auxiliaryFile": [
@@ -149,6 +150,7 @@ def test_a_protocol_is_dated_by_the_meeting_its_name_states_and_titled_by_the_pa
     assert protocol["date"] == "2026-01-27"  # not the day the protocol file was made (2026-02-20)
     assert protocol["doc_type"] == "Niederschrift"
     assert protocol["title"] == "Protokoll GR 27.01.2026 TOP 4 – Stellplatzsatzung"  # without the procedure
+    assert protocol["municipality"] == "Karlsruhe"  # the body's web address names the town
 
 
 def test_files_no_object_names_and_the_json_itself_get_nothing(export: Path) -> None:
