@@ -26,6 +26,13 @@ _RATE_HEADING = re.compile(r"(?:satz|sätze|höhe|tarif\w*|beträge?|gebühren)\
 _MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})\s+(\d{{4}})\b", re.I)
 _NUMERIC_DATE = re.compile(r"\b\d{1,2}\.(\d{1,2})\.(\d{4})\b")
 _BEFORE = re.compile(r"\b(vor der|vor dem|bis ende|bis zum)\b", re.I)
+# the time the past question asks about, named right after "vor der ..." / "bis Ende" ("vor der Erhöhung zum
+# 1. Januar 2026", "vor der Änderung 2026", "bis Ende 2025"); "vor der letzten Anpassung" names none
+_BEFORE_WHEN = re.compile(
+    rf"\b(vor de[rm]|bis ende|bis zum)\b[^.?!]{{0,40}}?(?:\b(\d{{1,2}})\.\s?(?:({'|'.join(MONTHS)})|(\d{{1,2}})\.)\s?)?"
+    r"\b((?:19|20)\d\d)\b",
+    re.I,
+)
 # only normative texts have versions that replace each other; minutes and council papers do not
 _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
 _FAMILY_NOISE = re.compile(
@@ -81,6 +88,26 @@ def _version_date(doc: Document) -> str:
     if str(doc.meta.get("doc_type", "")).lower() not in _VERSIONED_TYPES:
         return ""
     return str(doc.meta.get("valid_from") or doc.meta.get("date") or "")
+
+
+def asked_as_of(query: str) -> str | None:
+    """The last day a past question asks about ("vor der Erhöhung 2026" -> "2025-12-31", "vor der Erhöhung
+    zum 1. Januar 2026" -> "2025-12-31", "bis Ende 2025" -> "2025-12-31"); None if it names no such time."""
+    match = _BEFORE_WHEN.search(query)
+    if not match:
+        return None
+    cue, day, month_name, month_number, year = match.groups()
+    if cue.lower().startswith("bis ende"):
+        return f"{year}-12-31"
+    if day:
+        month = MONTHS.index(month_name.lower()) + 1 if month_name else int(month_number)
+        try:
+            named = datetime.date(int(year), month, int(day))
+        except ValueError:
+            return None
+        # "vor dem 1. Januar 2026": the day before; "bis zum 31. Dezember 2025": that day
+        return (named - datetime.timedelta(days=1) if cue.lower().startswith("vor") else named).isoformat()
+    return f"{int(year) - 1}-12-31" if cue.lower().startswith("vor") else f"{year}-12-31"
 
 
 def meeting_months(query: str) -> set[str]:
@@ -145,7 +172,8 @@ class MunicipalRanker:
     * of several versions of one statute (Satzung, Verordnung, Gesetz; minutes and council papers have
       no versions), the one in force (latest ``valid_from`` not in the future) wins, unless the
       question names a year (then that year's version wins) or asks about the past ("vor der
-      Erhöhung", "ursprünglich", "bis Ende 2025": then no version is preferred);
+      Erhöhung", "ursprünglich": then no version is preferred); a past question that names its time ("bis
+      Ende 2025", "vor der Erhöhung 2026") moves down every version in force only after it;
     * a question that dates a meeting ("in der Sitzung im Januar 2020", "im Juli 2025") moves minutes and
       council papers of that month up (measured: the January 2020 minutes stood sixth, under minutes of
       other months of the same body);
@@ -208,6 +236,7 @@ class MunicipalRanker:
         asks_for_the_past = bool(_PAST.search(query))
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
+        as_of = asked_as_of(query)
         wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN)) if q.search(query)]
         asks_amount = AMOUNT in wanted
         months = meeting_months(query)
@@ -233,7 +262,12 @@ class MunicipalRanker:
             version = _version_date(doc)
             # versions matter only where candidates hold several versions of one statute
             competing = len(versions.get(_family(doc), ())) > 1
-            if years and not asks_for_before:
+            valid_from = str(doc.meta.get("valid_from") or "") if version else ""
+            if as_of and valid_from > as_of:
+                # "bis Ende 2025": a version in force only from 2026 on cannot say what held then, whether
+                # or not older versions are among the candidates (often only a council paper names the old rate)
+                score -= self.version_penalty
+            elif years and not asks_for_before:
                 if competing and any(y in version or y in str(doc.meta.get("title", "")) for y in years):
                     score += self.version_penalty
             elif competing and not asks_for_the_past and newest.get(_family(doc), version) != version:

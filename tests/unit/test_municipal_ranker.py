@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from haystack import Document
 
-from pipelines.components.municipal_ranker import MunicipalRanker, law_names, named_towns
+from pipelines.components.municipal_ranker import MunicipalRanker, asked_as_of, law_names, named_towns
 from pipelines.german_terms import heading_overlap
 
 
@@ -104,6 +104,30 @@ def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> No
     assert order("Wie hoch ist die Hundesteuer in Karlsruhe?", [old, new])[0] == "new"
     assert order("Wie hoch war die Hundesteuer in Karlsruhe vor der Erhöhung?", [old, new])[0] == "old"
     assert order("Welche Hundesteuer galt in Karlsruhe 2019?", [new, old])[0] == "old"
+
+
+def test_a_past_question_naming_its_time_moves_down_what_came_into_force_after_it() -> None:
+    assert asked_as_of("Welcher Zweitwohnungsteuersatz galt in Karlsruhe bis Ende 2025?") == "2025-12-31"
+    assert asked_as_of("Wie hoch war die Hundesteuer vor der Erhöhung zum 1. Januar 2026?") == "2025-12-31"
+    assert asked_as_of("Was kostete das Tagesticket vor der Gebührenerhöhung 2026?") == "2025-12-31"
+    assert asked_as_of("Was galt bis zum 31.12.2024?") == "2024-12-31"
+    assert (
+        asked_as_of("Welcher Preis galt nach der Änderung von 2003, also vor der letzten Anpassung?") is None
+    )
+    assert asked_as_of("Wie lange vor der Eröffnung muss ich das Gewerbe anzeigen?") is None
+    # only the amendment in force from 2026 and the council paper naming the old rate are candidates
+    amendment = doc(
+        "amendment", "Karlsruhe", valid_from="2026-01-01", title="Änderung Zweitwohnungsteuersatzung"
+    )
+    paper = doc("paper", "Karlsruhe", "Beschlussvorlage", date="2025-09-22", title="Beschlussvorlage")
+    assert order("Welcher Zweitwohnungsteuersatz galt in Karlsruhe bis Ende 2025?", [amendment, paper]) == [
+        "paper",
+        "amendment",
+    ]
+    assert order("Welcher Zweitwohnungsteuersatz gilt in Karlsruhe?", [amendment, paper])[0] == "amendment"
+    # a version in force at the time asked about keeps its place
+    old = doc("old", "Karlsruhe", valid_from="2019-01-01", title="Zweitwohnungsteuersatzung")
+    assert order("Welcher Satz galt in Karlsruhe bis Ende 2025?", [old, paper])[0] == "old"
 
 
 def test_minutes_are_not_versions_of_each_other() -> None:
