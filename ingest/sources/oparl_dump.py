@@ -35,6 +35,7 @@ from pipelines.places import place_of_url
 logger = logging.getLogger(__name__)
 
 SIDECAR_SUFFIX = ".meta.json"
+_MAX_JSON_BYTES = 50 * 1024 * 1024
 
 
 def _objects(data: Any) -> list[dict[str, Any]]:
@@ -57,6 +58,8 @@ def export_file_meta(export: Path) -> dict[str, dict[str, Any]]:
         if path.name.endswith(SIDECAR_SUFFIX) or path.name.startswith("."):
             continue
         try:
+            if path.stat().st_size > _MAX_JSON_BYTES:  # a data set, not an OParl object or list page
+                continue
             objects.extend(_objects(json.loads(path.read_text(encoding="utf-8"))))
         except (OSError, ValueError):
             logger.info("%s is not OParl JSON; skipped for file metadata", path)
