@@ -35,6 +35,7 @@ _BEFORE_WHEN = re.compile(
 )
 # only normative texts have versions that replace each other; minutes and council papers do not
 _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
+_MINUTES = {"Niederschrift", "Protokoll"}
 _FAMILY_NOISE = re.compile(
     r"[\d.§()\-–,/]+|\b(ab|vom|stand|fassung|neufassung|änderung|zur|der|die|des|über)\b", re.I
 )
@@ -176,7 +177,8 @@ class MunicipalRanker:
       Ende 2025", "vor der Erhöhung 2026") moves down every version in force only after it;
     * a question that dates a meeting ("in der Sitzung im Januar 2020", "im Juli 2025") moves minutes and
       council papers of that month up (measured: the January 2020 minutes stood sixth, under minutes of
-      other months of the same body);
+      other months of the same body), and minutes of other months down (the October protocol of a dog-tax
+      amendment stood first for a July decision on the dog tax);
     * a question that names a law by its abbreviation or title ("im KAG", "des Bundesmeldegesetzes") moves
       that law's chunks up (a town's statute citing "§ 9 Abs. 3 KAG" stood first for "Welche Vorschrift im
       KAG ..."); asked where a rule stands ("in welchem Paragraphen"), a § whose own heading shares words
@@ -275,10 +277,15 @@ class MunicipalRanker:
             if wanted and any(p.search(doc.content or "") for p in wanted):
                 # asked "wie hoch" / "wann": a chunk with an amount / a date can answer, "§ 1 Steuergegenstand" not
                 score += self.answer_type_boost
-            if months and not version and str(doc.meta.get("date") or "")[:7] in months:
+            dated = str(doc.meta.get("date") or "")[:7]
+            if months and not version and dated in months:
                 score += (
                     self.meeting_month_boost
                 )  # minutes and papers have no versions: their date is the meeting's
+            elif months and dated and str(doc.meta.get("doc_type") or "") in _MINUTES:
+                # "im Juli 2025 entschieden": the October minutes record another meeting (a council paper
+                # may be dated weeks before the meeting that decided it, so papers keep their place)
+                score -= self.meeting_month_boost
             own_heading = str(doc.meta.get("heading") or "").rsplit(">", 1)[-1].strip()
             if asks_amount and _RATE_HEADING.search(own_heading):
                 score += self.rate_heading_boost

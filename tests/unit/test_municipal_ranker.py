@@ -145,8 +145,22 @@ def test_a_meeting_dated_by_the_question_moves_its_minutes_up() -> None:
     assert order("Was wurde in der Sitzung am 22.01.2020 beschlossen?", chunks)[0] == "jan"
     # a year alone dates no meeting, and a statute's date is its version's (see the version rules)
     assert order("Was hat der Stadtteilbeirat 2020 berichtet?", chunks) == ["oct", "nov", "jan"]
+    # minutes of another month record another meeting, even when the search put them first
+    july = doc("jul", "Karlsruhe", "Niederschrift", date="2025-07-29", title="Gemeinderat")
+    protocol = doc(
+        "oct-protocol", "Karlsruhe", "Niederschrift", date="2025-10-21", title="Hundesteuersatzung"
+    )
+    paper = doc("paper", "Karlsruhe", "Beschlussvorlage", date="2025-06-02", title="Hundesteuer")
+    assert order(
+        "Wie hat der Gemeinderat im Juli 2025 über die Hundesteuer entschieden?", [protocol, paper, july]
+    ) == [
+        "jul",
+        "paper",
+        "oct-protocol",
+    ]
     statute = doc("statute", "Erlangen", valid_from="2020-01-01", date="2020-01-15", title="Satzung")
-    assert order("Was galt im Januar 2020?", [october, statute])[0] == "oct"
+    october_paper = doc("oct-paper", "Erlangen", "Beschlussvorlage", date="2020-10-02", title="Vorlage")
+    assert order("Was galt im Januar 2020?", [october_paper, statute])[0] == "oct-paper"
 
 
 def test_a_law_the_question_names_passes_a_statute_that_cites_it() -> None:
