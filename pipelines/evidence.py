@@ -19,7 +19,7 @@ import re
 
 from haystack import Document
 
-from pipelines.components.municipal_ranker import named_towns, without_towns
+from pipelines.components.municipal_ranker import asked_as_of, in_force_only_after, named_towns, without_towns
 from pipelines.german_terms import expand_suspended_compounds, fold, stem
 from pipelines.places import places_named
 from pipelines.question_kinds import MONTHS
@@ -82,6 +82,9 @@ def select_evidence(question: str, documents: list[Document], municipalities: se
     elif elsewhere := places_not_indexed(question, towns):
         # a town the index does not know: no town's or district's statute answers for it
         documents = [d for d in documents if _is_federal_or_state(d) or _names_a_place(d, elsewhere)]
+    if as_of := asked_as_of(question):
+        # "bis Ende 2025": a version in force only from 2026 on states the new rate, not the one asked for
+        documents = [d for d in documents if not in_force_only_after(d, as_of)]
     levies = levies_asked(question)
     if levies and documents:
         text = " ".join(

@@ -111,6 +111,11 @@ def asked_as_of(query: str) -> str | None:
     return f"{int(year) - 1}-12-31" if cue.lower().startswith("vor") else f"{year}-12-31"
 
 
+def in_force_only_after(doc: Document, as_of: str) -> bool:
+    """``doc`` is a version of a statute or law that came into force after ``as_of`` (its ``valid_from``)."""
+    return bool(_version_date(doc)) and str(doc.meta.get("valid_from") or "") > as_of
+
+
 def meeting_months(query: str) -> set[str]:
     """The months a question dates its meeting by, as "YYYY-MM": "im Januar 2020" -> {"2020-01"}."""
     named = {f"{y}-{MONTHS.index(m.lower()) + 1:02d}" for m, y in _MONTH_YEAR.findall(query)}
@@ -264,8 +269,7 @@ class MunicipalRanker:
             version = _version_date(doc)
             # versions matter only where candidates hold several versions of one statute
             competing = len(versions.get(_family(doc), ())) > 1
-            valid_from = str(doc.meta.get("valid_from") or "") if version else ""
-            if as_of and valid_from > as_of:
+            if as_of and in_force_only_after(doc, as_of):
                 # "bis Ende 2025": a version in force only from 2026 on cannot say what held then, whether
                 # or not older versions are among the candidates (often only a council paper names the old rate)
                 score -= self.version_penalty

@@ -48,6 +48,26 @@ def test_another_towns_chunks_are_no_evidence_when_the_question_names_a_town() -
     assert kept == [FEDERAL_LAW, DISTRICT]
 
 
+def test_a_version_in_force_only_after_the_time_asked_about_is_no_evidence() -> None:
+    new_fees = _doc(
+        "Die Tagesgebühr beträgt im Bereich von Krankenhäusern 15 Euro.",
+        title="Änderung der Parkgebührensatzung",
+        doc_type="Satzung",
+        valid_from="2026-06-01",
+        municipality="Karlsruhe",
+    )
+    synopsis = _doc(
+        "Alte Fassung: im Bereich von Krankenhäusern 10 Euro.",
+        title="Synopse Parkgebührensatzung",
+        doc_type="Satzung",
+        municipality="Karlsruhe",
+    )
+    before = "Was hat das Tagesticket an Karlsruher Krankenhäusern vor der Gebührenerhöhung 2026 gekostet?"
+    assert select_evidence(before, [new_fees, synopsis], TOWNS) == [synopsis]
+    now = "Was kostet das Tagesticket an Karlsruher Krankenhäusern?"
+    assert select_evidence(now, [new_fees, synopsis], TOWNS) == [new_fees, synopsis]
+
+
 def test_a_town_the_index_does_not_know_is_answered_by_federal_and_state_law_only() -> None:
     konstanz_cups = _doc("Die Steuer beträgt je Einweggetränkeverpackung 0,50 Euro.", municipality="Konstanz")
     # Tübingen is no indexed town: Konstanz's statute does not answer for it (was answered 0,50 € before)
