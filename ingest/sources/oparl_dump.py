@@ -82,8 +82,10 @@ def export_file_meta(export: Path) -> dict[str, dict[str, Any]]:
         # the town: the host of the body's web address (web1.karlsruhe.de), as for the objects themselves
         _, refs = read(obj, place_of_url(str(obj.get("body") or obj["id"])), org_name)
         for ref, ctx in refs:
-            fobj = ref if isinstance(ref, dict) else {"id": ref} if isinstance(ref, str) else None
-            fid = fobj.get("id") or fobj.get("accessUrl") if fobj else None
+            if not isinstance(ref, dict | str):
+                continue
+            fobj: dict[str, Any] = ref if isinstance(ref, dict) else {"id": ref}
+            fid = fobj.get("id") or fobj.get("accessUrl")
             if not isinstance(fid, str) or not fid:
                 continue
             record, contexts = files.setdefault(fid, (file_record(fobj), []))
