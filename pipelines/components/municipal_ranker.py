@@ -99,16 +99,19 @@ def asked_as_of(query: str) -> str | None:
         return None
     cue, day, month_name, month_number, year = match.groups()
     if cue.lower().startswith("bis ende"):
-        return f"{year}-12-31"
-    if day:
+        as_of = f"{year}-12-31"
+    elif day:
         month = MONTHS.index(month_name.lower()) + 1 if month_name else int(month_number)
         try:
             named = datetime.date(int(year), month, int(day))
         except ValueError:
             return None
         # "vor dem 1. Januar 2026": the day before; "bis zum 31. Dezember 2025": that day
-        return (named - datetime.timedelta(days=1) if cue.lower().startswith("vor") else named).isoformat()
-    return f"{int(year) - 1}-12-31" if cue.lower().startswith("vor") else f"{year}-12-31"
+        as_of = (named - datetime.timedelta(days=1) if cue.lower().startswith("vor") else named).isoformat()
+    else:
+        as_of = f"{int(year) - 1}-12-31" if cue.lower().startswith("vor") else f"{year}-12-31"
+    # "bis zum 31.01.2027 abgeben" is a deadline ahead, not a question about the past
+    return as_of if as_of < datetime.date.today().isoformat() else None
 
 
 def in_force_only_after(doc: Document, as_of: str) -> bool:

@@ -115,6 +115,7 @@ def test_a_past_question_naming_its_time_moves_down_what_came_into_force_after_i
         asked_as_of("Welcher Preis galt nach der Änderung von 2003, also vor der letzten Anpassung?") is None
     )
     assert asked_as_of("Wie lange vor der Eröffnung muss ich das Gewerbe anzeigen?") is None
+    assert asked_as_of("Muss ich die Hundemarke bis zum 31.01.2099 zurückgeben?") is None  # a deadline ahead
     # only the amendment in force from 2026 and the council paper naming the old rate are candidates
     amendment = doc(
         "amendment", "Karlsruhe", valid_from="2026-01-01", title="Änderung Zweitwohnungsteuersatzung"
