@@ -32,3 +32,21 @@ def test_switches_off_what_libraries_read_at_import(monkeypatch: pytest.MonkeyPa
     from unstructured.utils import _telemetry_opt_out
 
     assert _telemetry_opt_out()
+
+
+def test_importing_the_package_switches_telemetry_off_without_an_entry_point() -> None:
+    """A municipality's own script that imports QueryService directly (no `auskunft`, no conftest) must not
+    phone home: Haystack's telemetry, imported first, is off once `pipelines` is imported."""
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in OFFLINE_ENV}
+    code = (
+        "import os, haystack.telemetry._telemetry as t\n"
+        "assert t.telemetry is not None, 'haystack telemetry should start on here'\n"
+        "import pipelines.query\n"
+        "assert t.telemetry is None, 'still on'\n"
+        "assert os.environ['HAYSTACK_TELEMETRY_ENABLED'] == 'False'\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
