@@ -139,3 +139,15 @@ ASKS_FOR_PROVISION = re.compile(
     r"\bwo (?:in|im) [^?.,]{0,60}\b(?:steht|stehen|geregelt)\b",
     re.I,
 )
+
+# asked how long or how soon ("Wie schnell soll ich die Informationen bekommen?", "Innerhalb welcher Frist",
+# "Wie viele Wochen im Jahr"): answered by a period ("innerhalb eines Monats", "10 Wochen", "drei Monaten")
+ASKS_PERIOD = re.compile(
+    r"\b(?:wie (?:lange|schnell|früh|bald)|wie ?viel zeit|wie viele (?:tage|wochen|monate|jahre|werktage)|"
+    r"innerhalb welche[rs]|welche[nrs]? frist)\b",
+    re.I,
+)
+PERIOD = re.compile(
+    rf"\b{_COUNT}\s+(?:\w+\s+)?(?:tag|tage|tagen|tages|woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|werktag\w*)\b",
+    re.I,
+)

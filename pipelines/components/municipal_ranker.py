@@ -12,7 +12,16 @@ from typing import Any
 from haystack import Document, component
 
 from pipelines.german_terms import fold, heading_overlap
-from pipelines.question_kinds import AMOUNT, ASKS_AMOUNT, ASKS_DATE, ASKS_FOR_PROVISION, MONTHS, WHEN
+from pipelines.question_kinds import (
+    AMOUNT,
+    ASKS_AMOUNT,
+    ASKS_DATE,
+    ASKS_FOR_PROVISION,
+    ASKS_PERIOD,
+    MONTHS,
+    PERIOD,
+    WHEN,
+)
 
 _YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
 # the question asks about an earlier state: "vor der Erhöhung", "früher", "ursprüngliche Fassung", "bis Ende 2025"
@@ -247,7 +256,9 @@ class MunicipalRanker:
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
         as_of = asked_as_of(query)
-        wanted = [p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN)) if q.search(query)]
+        wanted = [
+            p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN), (ASKS_PERIOD, PERIOD)) if q.search(query)
+        ]
         asks_amount = AMOUNT in wanted
         months = meeting_months(query)
         asks_for_provision = bool(ASKS_FOR_PROVISION.search(query))

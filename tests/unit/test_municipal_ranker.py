@@ -98,6 +98,31 @@ def test_asked_when_a_time_of_day_counts_like_a_date() -> None:
     assert order("Wann sind die Grillplätze geöffnet?", chunks)[0].startswith("Die Grillplätze")
 
 
+def test_asked_how_long_or_how_soon_a_chunk_holding_a_period_moves_up() -> None:
+    # "Innerhalb welcher Frist", "Wie schnell", "Wie viele Wochen": answered by "innerhalb von 3 Monaten",
+    # "innerhalb eines Monats", "10 Wochen"
+    chunks = [
+        doc("Die Beiräte können Anträge stellen.", "Erlangen"),
+        doc("Die Sitzungen der Beiräte sind öffentlich.", "Erlangen"),
+        doc("Der Stadtrat behandelt die Anträge innerhalb von 3 Monaten.", "Erlangen"),
+    ]
+    ranked = order("Innerhalb welcher Frist muss die Stadt Erlangen Anträge eines Beirats behandeln?", chunks)
+    assert ranked[1] == chunks[2].content, ranked
+    weeks = [
+        doc("Wohnraum wird zweckentfremdet, wenn er als Ferienwohnung genutzt wird.", "Konstanz"),
+        doc(
+            "Keine Zweckentfremdung liegt vor, wenn er nicht länger als 10 Wochen im Jahr vermietet wird.",
+            "Konstanz",
+        ),
+    ]
+    assert order("Wie viele Wochen im Jahr darf ich in Konstanz als Ferienwohnung vermieten?", weeks)[0] == (
+        weeks[1].content
+    )
+    assert order("Wie schnell soll ich in Konstanz die Informationen bekommen?", weeks)[0] == weeks[1].content
+    # a question that asks for no period keeps the fused order
+    assert order("Was gilt in Konstanz als Zweckentfremdung?", weeks) == [d.content for d in weeks]
+
+
 def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> None:
     old = doc("old", "Karlsruhe", valid_from="2019-01-01", title="Hundesteuersatzung")
     new = doc("new", "Karlsruhe", valid_from="2026-01-01", title="Hundesteuersatzung")
