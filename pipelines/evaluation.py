@@ -122,6 +122,19 @@ def _normalise(text: str) -> str:
     return re.sub(r"\s+", "", text)
 
 
+_WHOLE_AMOUNT = re.compile(r"(\d+),00")
+
+
+def states(text: str, expected: str) -> bool:
+    """``text`` (normalised) states ``expected``: contains it normalised, or, for a whole amount written
+    with cents ("33,00"), the same amount without them before its currency ("33 Euro", "33 €")."""
+    wanted = _normalise(expected)
+    if wanted in text:
+        return True
+    whole = _WHOLE_AMOUNT.fullmatch(wanted)
+    return bool(whole) and re.search(rf"(?<![\d.,]){whole[1]}(?:,-)?(?:€|euro)", text) is not None
+
+
 def source_matches(source: str, expected: str) -> bool:
     """An expected source is a file name or the end of a path ("bmg/index.md")."""
     return source.replace("\\", "/").endswith(expected) or source.replace("\\", "/").endswith("/" + expected)
@@ -151,7 +164,7 @@ def evaluate(
         if case.answerable and case.answer_contains:
             result.answer_in_top_k = any(
                 all(
-                    _normalise(s) in _normalise(f"{h.content or ''} {h.meta.get('section') or ''}")
+                    states(_normalise(f"{h.content or ''} {h.meta.get('section') or ''}"), s)
                     for s in case.answer_contains
                 )
                 for h in hits
@@ -161,9 +174,7 @@ def evaluate(
             result.answer = answer.answer
             text = _normalise(answer.answer)
             if case.answerable:
-                result.answer_correct = not answer.refused and all(
-                    _normalise(s) in text for s in case.answer_contains
-                )
+                result.answer_correct = not answer.refused and all(states(text, s) for s in case.answer_contains)
                 result.citation_correct = any(
                     source_matches(c["source"], e) for c in answer.citations for e in case.expected_sources
                 ) and all(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from haystack import Document
 
-from pipelines.evaluation import EvalCase, _normalise, evaluate
+from pipelines.evaluation import EvalCase, _normalise, evaluate, states
 from pipelines.query import Answer
 
 RATE = Document(
@@ -47,6 +47,15 @@ def test_a_date_matches_however_it_is_written() -> None:
     # amounts are not dates
     assert _normalise("1.500 Euro") == "1500euro"
     assert _normalise("12.500,00 €") == "12500,00€"
+
+
+def test_a_whole_amount_matches_with_or_without_cents_but_only_as_that_amount() -> None:
+    for written in ("33,00 €", "33 Euro brutto", "33 €", "33,- €", "Gebühr: 33,00"):
+        assert states(_normalise(f"Die Genehmigung kostet {written}."), "33,00"), written
+    for other in ("133 Euro", "33 Jahre", "33,50 Euro", "1.33 Euro", "9.1 33"):
+        assert not states(_normalise(f"Die Genehmigung kostet {other}."), "33,00"), other
+    assert states(_normalise("1.575 Euro"), "1.575,00")
+    assert not states(_normalise("0,5 Euro"), "0,50")
 
 
 def test_answer_with_the_date_in_words_is_correct_and_its_citation_checked() -> None:
