@@ -174,7 +174,9 @@ def evaluate(
             result.answer = answer.answer
             text = _normalise(answer.answer)
             if case.answerable:
-                result.answer_correct = not answer.refused and all(states(text, s) for s in case.answer_contains)
+                result.answer_correct = not answer.refused and all(
+                    states(text, s) for s in case.answer_contains
+                )
                 result.citation_correct = any(
                     source_matches(c["source"], e) for c in answer.citations for e in case.expected_sources
                 ) and all(
