@@ -132,7 +132,9 @@ def states(text: str, expected: str) -> bool:
     if wanted in text:
         return True
     whole = _WHOLE_AMOUNT.fullmatch(wanted)
-    return bool(whole) and re.search(rf"(?<![\d.,]){whole[1]}(?:,-)?(?:€|euro)", text) is not None
+    if whole is None:
+        return False
+    return re.search(rf"(?<![\d.,]){whole[1]}(?:,-)?(?:€|euro)", text) is not None
 
 
 def source_matches(source: str, expected: str) -> bool:
