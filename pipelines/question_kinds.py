@@ -151,3 +151,13 @@ PERIOD = re.compile(
     rf"\b{_COUNT}\s+(?:\w+\s+)?(?:tag|tage|tagen|tages|woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|werktag\w*)\b",
     re.I,
 )
+
+# asked what follows a breach ("Was droht, wenn …", "Welches Bußgeld", "Welche Strafe"): answered by the
+# provision on fines ("Zuwiderhandlungen können mit einer Geldbuße bis zu 50.000 Euro geahndet werden")
+ASKS_SANCTION = re.compile(
+    r"\b(?:was droht|droht mir|welche[ns]? (?:strafe|sanktion|bußgeld|geldbuße)|wie hoch ist das bußgeld)",
+    re.I,
+)
+SANCTION = re.compile(
+    r"\b(?:geldbußen?|bußgeld\w*|ordnungswidrig\w*|zwangsgeld\w*|freiheitsstrafe|geldstrafe)\b", re.I
+)

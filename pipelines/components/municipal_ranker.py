@@ -18,8 +18,10 @@ from pipelines.question_kinds import (
     ASKS_DATE,
     ASKS_FOR_PROVISION,
     ASKS_PERIOD,
+    ASKS_SANCTION,
     MONTHS,
     PERIOD,
+    SANCTION,
     WHEN,
 )
 
@@ -256,9 +258,8 @@ class MunicipalRanker:
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
         asks_for_before = bool(_BEFORE.search(query))
         as_of = asked_as_of(query)
-        wanted = [
-            p for q, p in ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN), (ASKS_PERIOD, PERIOD)) if q.search(query)
-        ]
+        kinds = ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN), (ASKS_PERIOD, PERIOD), (ASKS_SANCTION, SANCTION))
+        wanted = [p for q, p in kinds if q.search(query)]
         asks_amount = AMOUNT in wanted
         months = meeting_months(query)
         asks_for_provision = bool(ASKS_FOR_PROVISION.search(query))

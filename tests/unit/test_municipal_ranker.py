@@ -123,6 +123,20 @@ def test_asked_how_long_or_how_soon_a_chunk_holding_a_period_moves_up() -> None:
     assert order("Was gilt in Konstanz als Zweckentfremdung?", weeks) == [d.content for d in weeks]
 
 
+def test_asked_what_a_breach_costs_the_provision_on_fines_moves_up() -> None:
+    chunks = [
+        doc("Das Abbrennen von Feuerwerk ist in der Altstadt verboten.", "Konstanz"),
+        doc("Das Verbot gilt am 31. Dezember und am 1. Januar.", "Konstanz"),
+        doc("Die Begründung liegt im Verwaltungsgebäude aus.", "Konstanz"),
+        doc(
+            "Zuwiderhandlungen können als Ordnungswidrigkeit mit einer Geldbuße geahndet werden.", "Konstanz"
+        ),
+    ]
+    ranked = order("Was droht, wenn jemand in der Konstanzer Altstadt Raketen zündet?", chunks)
+    assert ranked.index(chunks[3].content) < 2, ranked
+    assert order("Wo gilt in Konstanz das Feuerwerksverbot?", chunks) == [d.content for d in chunks]
+
+
 def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> None:
     old = doc("old", "Karlsruhe", valid_from="2019-01-01", title="Hundesteuersatzung")
     new = doc("new", "Karlsruhe", valid_from="2026-01-01", title="Hundesteuersatzung")
