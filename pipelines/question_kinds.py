@@ -68,18 +68,27 @@ _NUMBER_WORDS = {
     "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,
     "fünfzehn": 15, "zwanzig": 20, "dreißig": 30,
 }  # fmt: skip
+# ordinals that count days to a deadline ("bis zum fünfzehnten Tag nach Ablauf", "am dritten Werktag")
+_ORDINAL_WORDS = {
+    "ersten": 1, "zweiten": 2, "dritten": 3, "vierten": 4, "fünften": 5, "sechsten": 6, "siebten": 7,
+    "achten": 8, "neunten": 9, "zehnten": 10, "elften": 11, "zwölften": 12, "vierzehnten": 14,
+    "fünfzehnten": 15, "zwanzigsten": 20, "dreißigsten": 30,
+}  # fmt: skip
 # a period with its count in digits or words (stricter than DEADLINE, which only chooses a passage)
 _PERIOD = re.compile(
     r"\b(\d+|" + "|".join(_NUMBER_WORDS) + r")\s+(stunde|tag|woche|monat|jahr)(?:e|en|es|n|s)?\b", re.I
 )
+_ORDINAL_DAY = re.compile(r"\b(" + "|".join(_ORDINAL_WORDS) + r")\s+(tag|werktag)(?:e|en|es|s)?\b", re.I)
 
 
 def periods(text: str) -> set[str]:
-    """The periods of ``text`` as facts: "drei Jahre" and "3 Jahren" are both "3 jahr"."""
-    return {
+    """The periods of ``text`` as facts: "drei Jahre" and "3 Jahren" are both "3 jahr"; the day a deadline
+    counts to as well ("bis zum fünfzehnten Tag" is "15 tag")."""
+    found = {
         f"{count if count.isdigit() else _NUMBER_WORDS[count.lower()]} {unit.lower()}"
         for count, unit in _PERIOD.findall(text)
     }
+    return found | {f"{_ORDINAL_WORDS[n.lower()]} {unit.lower()}" for n, unit in _ORDINAL_DAY.findall(text)}
 
 
 # what a figure is per: "pro Sitzung", "je angefangene Stunde", "im Kalenderjahr", "je Beförderungsmonat",

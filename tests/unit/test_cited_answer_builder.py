@@ -741,3 +741,21 @@ def test_asked_which_monthly_share_an_echo_is_answered_with_the_excerpt_amount()
     echo = "Unser Kind fährt nicht mit Bus und Bahn zur Schule. Der monatliche Eigenanteil ist zu zahlen [1]."
     answer = _asked(question, echo, [rule])
     assert answer["refused"] is False and "48,00 Euro" in answer["answer"] and answer["generated"] is False
+
+
+def test_a_deadline_counted_in_an_ordinal_day_answers_a_bis_wann_question() -> None:
+    docs = [
+        Document(
+            content="Die Steueranmeldung ist bis zum fünfzehnten Tag nach Ablauf des Anmeldezeitraums einzureichen.",
+            meta={"source": "ka/uebernachtungsteuer.txt", "section": "§ 7", "municipality": "Karlsruhe"},
+        )
+    ]
+    question = "Bis wann muss ich in Karlsruhe die Steueranmeldung für die Übernachtungsteuer abgeben?"
+    answer = _asked(
+        question, "Die Steueranmeldung muss bis zum fünfzehnten Tag nach Ablauf abgegeben werden [1].", docs
+    )
+    assert answer["refused"] is False and "fünfzehnten Tag" in answer["answer"]
+    # an ordinal day the excerpt does not have is invented
+    assert _asked(question, "Die Steueranmeldung muss bis zum zehnten Tag abgegeben werden [1].", docs)[
+        "refused"
+    ]

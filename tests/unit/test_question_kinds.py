@@ -67,6 +67,10 @@ def test_a_period_is_the_same_fact_in_words_or_digits() -> None:
     assert periods("seit drei Jahren") == periods("3 Jahre") == {"3 jahr"}
     assert periods("innerhalb eines Monats, spätestens nach 6 Wochen") == {"1 monat", "6 woche"}
     assert periods("Die Steuer beträgt 110,00 Euro im Jahr.") == set()
+    # the day a deadline counts to: "bis zum fünfzehnten Tag nach Ablauf", "am dritten Werktag"
+    assert periods("bis zum fünfzehnten Tag nach Ablauf des Quartals") == {"15 tag"}
+    assert periods("spätestens am dritten Werktag") == {"3 werktag"}
+    assert periods("für den zweiten Hund") == set()
 
 
 def test_a_calendar_day_is_the_same_fact_however_it_is_written() -> None:
