@@ -23,6 +23,7 @@ from pipelines.question_kinds import (
     ASKS_FOR_PROVISION,
     ASKS_FOR_SUM,
     ASKS_FOR_VOTE,
+    ASKS_PERIOD,
     DEADLINE,
     MONEY,
     VOTE,
@@ -38,10 +39,11 @@ REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 ECHO = "the answer repeats the question"
 NO_FIGURE = "asked for a figure, none given"
 NO_SUM = "asked for a sum of money or a rate, none given"
+NO_PERIOD = "asked how long or how soon, no period or date given"
 NO_PRICE = "asked for a price, no amount of money given"
 OFF_TOPIC_FIGURE = "its figures stand in no excerpt sentence about the question"
 # asked for a figure, the reply missed it: the excerpts' own passage with a figure may still answer
-_FIGURE_MISSED = (ECHO, NO_FIGURE, NO_SUM, NO_PRICE, OFF_TOPIC_FIGURE)
+_FIGURE_MISSED = (ECHO, NO_FIGURE, NO_SUM, NO_PRICE, NO_PERIOD, OFF_TOPIC_FIGURE)
 NO_VOTE = "asked how a vote went, no result given"
 _REFUSAL_HINTS = re.compile(
     r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
@@ -389,6 +391,8 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
             return NO_PRICE
         if ASKS_FOR_SUM.search(query) and not AMOUNT.search(bare):
             return NO_SUM  # "bis zu welchem Jahresbetrag" answered "bis zum 31.07."
+        if ASKS_PERIOD.search(query) and not (periods(bare) or DEADLINE.search(bare)):
+            return NO_PERIOD  # "Innerhalb welcher Frist muss ich die Zweitwohnung melden?" answered "unverzüglich"
         if ASKS_FOR_VOTE.search(query) and not VOTE.search(bare):
             return NO_VOTE  # "Die Erhöhung wurde am 21. Oktober 2025 über die Vorbemerkung Kenntnis und beschließt"
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
@@ -437,7 +441,7 @@ class CitedAnswerBuilder:
                 quoted = None
             elif reason == ECHO and _YES_OR_NO.match(bare):
                 quoted = _quoted_answer(query, documents, in_a_section=bool(ASKS_FOR_PROVISION.search(query)))
-            elif reason in _FIGURE_MISSED and ASKS_FOR_FIGURE.search(query):
+            elif reason in _FIGURE_MISSED and (ASKS_FOR_FIGURE.search(query) or ASKS_PERIOD.search(query)):
                 quoted = _quoted_answer(query, documents, _holds_a_figure(query))
             elif reason == NO_VOTE or (reason == ECHO and ASKS_FOR_VOTE.search(query)):
                 quoted = _quoted_answer(query, documents, _holds_a_vote)

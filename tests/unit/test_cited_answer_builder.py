@@ -759,3 +759,28 @@ def test_a_deadline_counted_in_an_ordinal_day_answers_a_bis_wann_question() -> N
     assert _asked(question, "Die Steueranmeldung muss bis zum zehnten Tag abgegeben werden [1].", docs)[
         "refused"
     ]
+
+
+def test_asked_within_which_period_an_answer_without_one_gives_way_to_the_excerpts_period() -> None:
+    docs = [
+        Document(
+            content=(
+                "(1) Wer Inhaber einer Zweitwohnung ist oder wird, hat dies der Stadt Konstanz innerhalb eines "
+                "Monats anzuzeigen. (2) Die Inhaber einer Zweitwohnung sind verpflichtet, der Stadt Konstanz "
+                "maßgebliche Veränderungen unverzüglich mitzuteilen."
+            ),
+            meta={"source": "kon/zweitwohnungsteuer.md", "section": "§ 6", "municipality": "Konstanz"},
+        )
+    ]
+    question = (
+        "Ich habe eine Zweitwohnung in Konstanz. Innerhalb welcher Frist muss ich das der Stadt melden?"
+    )
+    reply = (
+        "Die Inhaber einer Zweitwohnung müssen der Stadt Konstanz Veränderungen unverzüglich mitteilen [1]."
+    )
+    answer = _asked(question, reply, docs)
+    assert answer["refused"] is False and "innerhalb eines Monats" in answer["answer"]
+    assert answer["answer"].startswith("Die Dokumente sagen dazu")
+    # the model's own answer stands when it gives the period
+    given = _asked(question, "Die Zweitwohnung ist innerhalb eines Monats anzuzeigen [1].", docs)
+    assert given["answer"].startswith("Die Zweitwohnung ist innerhalb eines Monats")

@@ -50,6 +50,8 @@ def test_what_a_question_asks_for(question: str, amount: bool, date: bool, deadl
         "bis zum fünfzehnten Tag nach Ablauf",
         "ab 18:00 Uhr",
         "sechs Wochen vor Beginn",
+        "innerhalb eines Monats anzuzeigen",
+        "binnen eines Jahres",
     ],
 )
 def test_dates_periods_and_times_answer_a_deadline_question(text: str) -> None:
