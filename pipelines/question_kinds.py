@@ -46,7 +46,8 @@ ASKS_DEADLINE = re.compile(
 _COUNT = r"(?:\d+|ein\w*|zwei|drei|vier|fünf|sechs|sieben|acht|neun|zehn|elf|zwölf|\w+zehn\w*|\w+zig\w*|\w+ten|\w+sten)"
 DEADLINE = re.compile(
     DATE.pattern
-    + rf"|\b{_COUNT}\s+(?:\w+\s+)?(?:tag|tage|tagen|tages|woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|werktag\w*)\b"
+    # an age is not a period: "Kinder unter 3 Jahre", "mind. 2 Jahre alt"
+    + rf"|(?<!unter )(?<!über )\b{_COUNT}\s+(?:\w+\s+)?(?:tag|tage|tagen|tages|woche|wochen|monat|monate|monaten|monats|jahr|jahre|jahren|jahres|werktag\w*)\b(?!\s+alt\b)"
     + r"|\b\d{1,2}[:.]\d{2}\s*uhr\b|\b\d{1,2}:\d{2}\b",
     re.I,
 )

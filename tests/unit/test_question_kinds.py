@@ -58,6 +58,13 @@ def test_dates_periods_and_times_answer_a_deadline_question(text: str) -> None:
     assert DEADLINE.search(text)
 
 
+def test_an_age_is_not_a_deadline() -> None:
+    # "Bis wann …" read "für Kinder unter 3 Jahre" instead of "spätestens 8 Wochen nach der Aufnahme"
+    for age in ("für Kinder unter 3 Jahre", "Das Kind muss mind. 1 bzw. 2 Jahre alt sein.", "über 65 Jahre"):
+        assert not DEADLINE.search(age), age
+    assert DEADLINE.search("Das Kind muss 2 Jahre alt sein; spätestens 8 Wochen nach der Aufnahme")
+
+
 @pytest.mark.parametrize(
     "text", ["110,00 Euro", "2.600 €", "EUR 15", "5 Prozent", "10 v. H.", "140.- €", "25,- Euro"]
 )
