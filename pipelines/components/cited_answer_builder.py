@@ -52,6 +52,7 @@ _REFUSAL_HINTS = re.compile(
 )
 _CITE = re.compile(r"\[(\d+(?:\s*[,;]\s*\d+)*)\]")
 _CITE_WITH_SPACE = re.compile(r"\s*" + _CITE.pattern)  # removing a mark must not leave "Euro ." behind
+_PARAGRAPH_WORD = re.compile(r"\bparagra(?:ph|f)(?:en|s)?\s+(?=\d)", re.I)
 _FACT = re.compile(r"§+\s*\d+[a-z]?|\d+(?:[.,]\d+)*")
 _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
 
@@ -59,6 +60,7 @@ _WORD = re.compile(r"[\wäöüß]{4,}", re.I)
 def _facts(text: str) -> set[str]:
     """Amounts, dates, § numbers ("§§ 30 - 34" names § 30), periods ("zwei Wochen" = "2 Wochen") and
     calendar days ("2. Mai" = "02.05.") of ``text``, normalised."""
+    text = _PARAGRAPH_WORD.sub("§ ", text)  # the model writes "Paragraph 12" for the "§ 12" it read
     found = {re.sub(r"\s+", "", f).replace("§§", "§").rstrip(".,") for f in _FACT.findall(text)}
     return found | periods(text) | days(text)
 
@@ -433,7 +435,8 @@ class CitedAnswerBuilder:
     ) -> dict[str, Any]:
         raw = (replies[0].text or "").strip() if replies else ""
         logger.debug("model reply: %r", raw)
-        text = _without_trailing_refusal(raw)
+        # "Paragraph 12" as statutes write it: "§ 12"
+        text = _PARAGRAPH_WORD.sub("§ ", _without_trailing_refusal(raw))
         bare = _CITE.sub("", text)
         if reason := _refusal_reason(bare, query, documents):
             # the model echoed the question or gave no figure: the excerpts' own words, where they answer

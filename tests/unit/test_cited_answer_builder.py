@@ -784,3 +784,17 @@ def test_asked_within_which_period_an_answer_without_one_gives_way_to_the_excerp
     # the model's own answer stands when it gives the period
     given = _asked(question, "Die Zweitwohnung ist innerhalb eines Monats anzuzeigen [1].", docs)
     assert given["answer"].startswith("Die Zweitwohnung ist innerhalb eines Monats")
+
+
+def test_a_paragraph_written_out_is_the_section_the_excerpt_names() -> None:
+    docs = [
+        Document(
+            content="Artikel 1: § 12 (Hundesteuermarken) wird gestrichen.",
+            meta={"source": "ka/aenderung.txt", "section": "Artikel 1", "municipality": "Karlsruhe"},
+        )
+    ]
+    question = "Welcher Paragraph der Karlsruher Hundesteuersatzung wird mit der Änderung gestrichen?"
+    answer = _asked(question, "Der Paragraph 12 der Hundesteuersatzung wird gestrichen [1].", docs)
+    assert answer["refused"] is False and answer["answer"].startswith("Der § 12 der Hundesteuersatzung")
+    # a paragraph the excerpt does not name stays invented
+    assert _asked(question, "Der Paragraph 14 der Hundesteuersatzung wird gestrichen [1].", docs)["refused"]
