@@ -171,3 +171,12 @@ ASKS_SANCTION = re.compile(
 SANCTION = re.compile(
     r"\b(?:geldbußen?|bußgeld\w*|ordnungswidrig\w*|zwangsgeld\w*|freiheitsstrafe|geldstrafe)\b", re.I
 )
+
+# asked when a rule takes effect ("Ab wann gelten die höheren Parkgebühren?", "Seit wann gilt die neue Satzung?",
+# "Wann tritt … in Kraft?"): the date of a sentence saying so answers, not the date of the last amendment
+ASKS_IN_FORCE = re.compile(
+    r"\b(?:ab|seit) wann (?:gilt|gelten|ist|sind)\b|\bwann tr(?:itt|eten)\b.{0,80}\bin kraft\b", re.I | re.S
+)
+IN_FORCE = re.compile(
+    r"\bin kraft\b|\binkrafttreten\b|\bgilt ab\b|\bgelten ab\b|\bgültig ab\b|\bwirksam\b", re.I
+)

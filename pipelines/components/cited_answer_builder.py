@@ -23,8 +23,10 @@ from pipelines.question_kinds import (
     ASKS_FOR_PROVISION,
     ASKS_FOR_SUM,
     ASKS_FOR_VOTE,
+    ASKS_IN_FORCE,
     ASKS_PERIOD,
     DEADLINE,
+    IN_FORCE,
     MONEY,
     VOTE,
     WHEN,
@@ -40,10 +42,11 @@ ECHO = "the answer repeats the question"
 NO_FIGURE = "asked for a figure, none given"
 NO_SUM = "asked for a sum of money or a rate, none given"
 NO_PERIOD = "asked how long or how soon, no period or date given"
+NOT_IN_FORCE = "asked when a rule takes effect, its date stands in no sentence saying so"
 NO_PRICE = "asked for a price, no amount of money given"
 OFF_TOPIC_FIGURE = "its figures stand in no excerpt sentence about the question"
 # asked for a figure, the reply missed it: the excerpts' own passage with a figure may still answer
-_FIGURE_MISSED = (ECHO, NO_FIGURE, NO_SUM, NO_PRICE, NO_PERIOD, OFF_TOPIC_FIGURE)
+_FIGURE_MISSED = (ECHO, NO_FIGURE, NO_SUM, NO_PRICE, NO_PERIOD, OFF_TOPIC_FIGURE, NOT_IN_FORCE)
 NO_VOTE = "asked how a vote went, no result given"
 _REFUSAL_HINTS = re.compile(
     r"keine Angaben?\b|keine (?:genauen |konkreten )?Informationen|enthalten (?:die Dokumente |die Auszüge )?keine"
@@ -375,6 +378,18 @@ def _headed_as_asked(query: str, cited: list[int], documents: list[Document]) ->
     return cited
 
 
+def _dated_in_force(answer: str, documents: list[Document]) -> bool:
+    """A calendar day of ``answer`` stands in an excerpt sentence saying that something takes effect ("Die
+    letzte Änderung … tritt am 1. Juni 2026 in Kraft", "gültig ab 01.06.2026"); an answer without a day
+    passes (the other checks judge it)."""
+    wanted = days(answer)
+    return not wanted or any(
+        IN_FORCE.search(sentence) and days(sentence) & wanted
+        for d in documents
+        for sentence in split_sentences(d.content or "")
+    )
+
+
 def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> str | None:
     """Why the reply (without its [n] marks) must become the fixed refusal, or None: the refusals decided
     in code after generation (the shipped 1.5B model does not refuse by itself)."""
@@ -399,6 +414,8 @@ def _refusal_reason(bare: str, query: str | None, documents: list[Document]) -> 
             return NO_VOTE  # "Die Erhöhung wurde am 21. Oktober 2025 über die Vorbemerkung Kenntnis und beschließt"
         if asks_for_figure and not _figure_on_topic(bare, query, documents):
             return OFF_TOPIC_FIGURE  # "890,00 € für eine Grabstätte" asked about the church-leaving fee
+        if ASKS_IN_FORCE.search(query) and not _dated_in_force(bare, documents):
+            return NOT_IN_FORCE  # "gelten ab dem 26. Januar 2021": the paper's "zuletzt geändert am 26. Januar 2021"
     stated = _checkable_facts(bare, query)
     given = set().union(*(_facts(d.content or "") | _label_facts(d) for d in documents))
     if stated and not stated & given:
@@ -444,6 +461,8 @@ class CitedAnswerBuilder:
                 quoted = None
             elif reason == ECHO and _YES_OR_NO.match(bare):
                 quoted = _quoted_answer(query, documents, in_a_section=bool(ASKS_FOR_PROVISION.search(query)))
+            elif reason == NOT_IN_FORCE:
+                quoted = _quoted_answer(query, documents, lambda p: bool(IN_FORCE.search(p) and days(p)))
             elif reason in _FIGURE_MISSED and (ASKS_FOR_FIGURE.search(query) or ASKS_PERIOD.search(query)):
                 quoted = _quoted_answer(query, documents, _holds_a_figure(query))
             elif reason == NO_VOTE or (reason == ECHO and ASKS_FOR_VOTE.search(query)):

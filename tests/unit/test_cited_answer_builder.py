@@ -798,3 +798,29 @@ def test_a_paragraph_written_out_is_the_section_the_excerpt_names() -> None:
     assert answer["refused"] is False and answer["answer"].startswith("Der § 12 der Hundesteuersatzung")
     # a paragraph the excerpt does not name stays invented
     assert _asked(question, "Der Paragraph 14 der Hundesteuersatzung wird gestrichen [1].", docs)["refused"]
+
+
+def test_asked_when_a_rule_takes_effect_the_date_must_stand_where_the_text_says_so() -> None:
+    docs = [
+        Document(
+            content=(
+                "§ 6 erhält folgende Fassung: Die Satzung trat am Tag nach der Bekanntmachung in Kraft. "
+                "Die letzte Änderung der Parkgebührensatzung vom 24. März 2026 tritt am 1. Juni 2026 in Kraft."
+            ),
+            meta={"source": "ka/parkgebuehren.txt", "section": "Artikel 1", "municipality": "Karlsruhe"},
+        ),
+        Document(
+            content=(
+                "Der Gemeinderat beschließt die Änderung der Parkgebührensatzung vom 16. Dezember 2008, "
+                "zuletzt geändert am 26. Januar 2021."
+            ),
+            meta={"source": "ka/vorlage.txt", "municipality": "Karlsruhe"},
+        ),
+    ]
+    question = "Ab wann gelten in Karlsruhe die höheren Parkgebühren?"
+    # the date of the last amendment is not when the new fees take effect: the passage saying so answers
+    answer = _asked(question, "Die höheren Parkgebühren gelten ab dem 26. Januar 2021 [2].", docs)
+    assert answer["refused"] is False and "1. Juni 2026 in Kraft" in answer["answer"]
+    assert "26. Januar 2021" not in answer["answer"]
+    right = _asked(question, "Die höheren Parkgebühren gelten ab dem 1. Juni 2026 [1].", docs)
+    assert right["answer"].startswith("Die höheren Parkgebühren gelten ab dem 1. Juni 2026")
