@@ -105,11 +105,26 @@ _GENERIC_NOUNS = frozenset(
 )
 
 
-# the office a citizen names and the authority the law names: "beim Bürgerbüro anmelden" is answered by
-# "bei der Meldebehörde anzumelden" (§ 17 BMG)
-_LAW_NAME_OF_OFFICE = {
-    fold(office): "meldebehord"
-    for office in ("Bürgerbüro", "Bürgeramt", "Bürgerservice", "Einwohnermeldeamt", "Meldeamt", "Bürgerbüros")
+# what a citizen says and what the statute says: "beim Bürgerbüro anmelden" is answered by "bei der
+# Meldebehörde anzumelden" (§ 17 BMG), "die Mülltonne an die Straße stellen" by "Die zugelassenen
+# Abfallbehälter sind … am Rand des Gehwegs bereitzustellen", "Kneipe" by "Schankwirtschaft"
+_LAW_WORDS = {
+    **{
+        fold(office): ("meldebehord",)
+        for office in (
+            "Bürgerbüro",
+            "Bürgeramt",
+            "Bürgerservice",
+            "Einwohnermeldeamt",
+            "Meldeamt",
+            "Bürgerbüros",
+        )
+    },
+    **{
+        fold(bin_): ("abfallbehalt", "mullbehalt", "restmullbehalt")
+        for bin_ in ("Mülltonne", "Mülltonnen", "Abfalltonne", "Abfalltonnen", "Mülleimer")
+    },
+    **{fold(pub): ("schankwirtschaft", "gaststatt") for pub in ("Kneipe", "Kneipen")},
 }
 
 
@@ -120,9 +135,9 @@ def _names(text: str, noun: str) -> bool:
     """``text`` (folded) names ``noun``: its Snowball stem occurs ("Turnhallen" -> "turnhall"), or, for a
     long compound, its first seven letters ("Altglascontainer" / "Altglas") or its last part
     (:func:`_names_the_head`), a compound split without a dictionary; a citizen's name of an office counts
-    where the law's name stands ("Bürgerbüro" / "Meldebehörde")."""
+    where the law's name stands ("Bürgerbüro" / "Meldebehörde", "Mülltonne" / "Abfallbehälter")."""
     root = stem(_levy_text(noun))
-    if noun in _LAW_NAME_OF_OFFICE and _LAW_NAME_OF_OFFICE[noun] in text:
+    if any(word in text for word in _LAW_WORDS.get(noun, ())):
         return True
     # a compound's first part that is a generic noun names nothing: "Gemeindebücherei" is not "Gemeinde"
     head = "" if any(g.startswith(root[:7]) for g in _GENERIC_NOUNS) else root[:7]

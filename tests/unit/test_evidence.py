@@ -7,6 +7,7 @@ from haystack import Document
 from pipelines.evidence import (
     about_the_question,
     levies_asked,
+    names_most_of,
     places_not_indexed,
     question_nouns,
     select_evidence,
@@ -194,6 +195,19 @@ def test_the_citizens_name_of_the_office_counts_where_the_law_names_the_authorit
     assert about_the_question("Muss ich mich beim Einwohnermeldeamt anmelden?", [law], TOWNS)
     # only the registration authority: the office is not a word that any excerpt answers
     assert not about_the_question("Wann hat das Bürgerbüro samstags geöffnet?", [BAD_BOLL_DOG_TAX], TOWNS)
+
+
+def test_the_citizens_word_for_a_thing_counts_where_the_statute_uses_its_own() -> None:
+    statute = _doc(
+        "Die zugelassenen Abfallbehälter sind frühestens am Tag vor der Abholung ab 18:00 Uhr am Rand des "
+        "Gehwegs bereitzustellen.",
+        title="Abfallwirtschaftssatzung",
+    )
+    question = "Ab wann darf ich die Mülltonne am Vorabend an die Straße stellen?"
+    assert about_the_question(question, [statute], TOWNS)
+    # the quote fallback's test: "Mülltonne" and "Straße" of three nouns once "Abfallbehälter" counts
+    assert names_most_of(question, statute.content + " an die Straße", TOWNS)
+    assert not about_the_question("Wann wird die Mülltonne geleert?", [BAD_BOLL_DOG_TAX], TOWNS)
 
 
 def test_town_names_and_words_every_statute_shares_are_not_what_a_question_is_about() -> None:
