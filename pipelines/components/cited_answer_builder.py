@@ -273,7 +273,8 @@ def _quoted_answer(
     """Asked "Zahlen Kinder auch die Übernachtungsteuer?", the 1.5B model echoes "Ja, Kinder zahlen …"
     whatever the excerpt says. Instead of that echo: the passage of the excerpts around the question's
     words, verbatim ("Ausgenommen … ist die Beherbergung von Kindern … bis zum vollendeten 18.
-    Lebensjahr."), when it (with its document's title) names most of the question's nouns and ``holds``
+    Lebensjahr."), when its chunk (with its document's title) names most of the question's nouns (the
+    passage of "dürfen nicht in das Inland eingeführt" stops before the chunk's "aus dem Ausland") and ``holds``
     what was asked (:func:`_holds_a_figure`, :func:`_holds_a_vote`); ``in_a_section``: only chunks labelled
     with their § / Artikel (asked where a rule stands, the answer's "Fundstelle" names it). Returns the
     answer and the number of the excerpt quoted, or None."""
@@ -287,7 +288,9 @@ def _quoted_answer(
         label = f"{doc.meta.get('title') or ''} {doc.meta.get('heading') or ''}"  # what the passage is about
         if (holds is not None and not holds(passage)) or (in_a_section and not doc.meta.get("section")):
             continue
-        if names_most_of(query, f"{label} {passage}", towns) and (best is None or shared >= best[0]):
+        if names_most_of(query, f"{label} {doc.content or ''}", towns) and (
+            best is None or shared >= best[0]
+        ):
             best = (shared, number, passage)  # ties: the later excerpt, read closest to the question
     if best is None:
         return None
@@ -311,7 +314,7 @@ def _holds_a_figure(query: str) -> Callable[[str], bool]:
         and (AMOUNT.search(passage) or not ASKS_FOR_SUM.search(query))
         and (
             WHEN.search(passage)
-            or not ASKS_DEADLINE.search(query)
+            or not (ASKS_DEADLINE.search(query) or ASKS_PERIOD.search(query))
             or (DEADLINE.search(passage) and not _AT_A_TIME.search(query))
         )
     )

@@ -824,3 +824,41 @@ def test_asked_when_a_rule_takes_effect_the_date_must_stand_where_the_text_says_
     assert "26. Januar 2021" not in answer["answer"]
     right = _asked(question, "Die höheren Parkgebühren gelten ab dem 1. Juni 2026 [1].", docs)
     assert right["answer"].startswith("Die höheren Parkgebühren gelten ab dem 1. Juni 2026")
+
+
+def test_a_yes_no_echo_gives_way_to_the_section_whose_chunk_names_the_questions_nouns() -> None:
+    law = Document(
+        content=(
+            "(1) Hunde der Rassen Pitbull-Terrier, American Staffordshire-Terrier, Staffordshire-Bullterrier, "
+            "Bullterrier sowie deren Kreuzungen untereinander oder mit anderen Hunden dürfen nicht in das Inland "
+            "eingeführt oder verbracht werden. Hunde weiterer Rassen sowie deren Kreuzungen untereinander oder "
+            "mit anderen Hunden, für die nach den Vorschriften des Landes, in dem der Hund ständig gehalten "
+            "werden soll, eine Gefährlichkeit vermutet wird, dürfen aus dem Ausland nicht in dieses Land "
+            "eingeführt oder verbracht werden."
+        ),
+        meta={
+            "source": "bund/hundverbreinfg.md",
+            "section": "§ 2",
+            "title": "Hundeverbringungs- und -einfuhrbeschränkungsgesetz",
+        },
+    )
+    question = "Darf man einen Pitbull-Terrier aus dem Ausland nach Deutschland mitbringen? Welcher Paragraph regelt das?"
+    answer = _asked(
+        question, "Ja, man darf einen Pitbull-Terrier aus dem Ausland nach Deutschland mitbringen [1].", [law]
+    )
+    # the passage quoted is the verdict's own sentence; "Ausland" stands in the chunk's next sentence
+    assert answer["refused"] is False and "dürfen nicht in das Inland" in answer["answer"]
+    assert "§ 2" in answer["answer"] and not answer["answer"].startswith("Ja")
+
+
+def test_asked_how_early_a_passage_without_a_period_does_not_answer() -> None:
+    docs = [
+        Document(
+            content="(1) Für die Förderung der Kindertagespflege sind nach § 5 die Landkreise zuständig. Eltern "
+            "erhalten einen Betreuungsplatz nach § 24 SGB VIII.",
+            meta={"source": "bw/kitag.md", "section": "§ 8b", "title": "Kindertagesbetreuungsgesetz"},
+        )
+    ]
+    question = "Wie früh müssen Eltern der Gemeinde Bescheid geben, dass sie einen Betreuungsplatz brauchen?"
+    reply = "Eltern müssen der Gemeinde Bescheid geben, wenn ein Bedarf nach § 24 SGB VIII besteht [1]."
+    assert _asked(question, reply, docs)["refused"] is True
