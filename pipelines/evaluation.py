@@ -22,6 +22,7 @@ class EvalCase:
     answer_contains: list[str]
     answerable: bool
     category: str = ""
+    kind: str = ""  # what the question asks for (amount, date, period, provision, …): reported per kind
 
 
 @dataclass
@@ -37,6 +38,7 @@ class CaseResult:
     refusal_correct: bool | None = None
     seconds: float = 0.0
     answer: str | None = None
+    kind: str = ""
 
 
 @dataclass
@@ -77,10 +79,19 @@ class EvalReport:
             out[category] = sub.totals()
         return out
 
+    def by_kind(self) -> dict[str, dict[str, Any]]:
+        """Totals per kind of question (amount, date, period, provision, …) of the answerable questions."""
+        out: dict[str, dict[str, Any]] = {}
+        for kind in sorted({c.kind for c in self.cases if c.answerable and c.kind}):
+            sub = EvalReport(self.k, [c for c in self.cases if c.answerable and c.kind == kind])
+            out[kind] = sub.totals()
+        return out
+
     def to_json(self) -> dict[str, Any]:
         return {
             "totals": self.totals(),
             "by_category": self.by_category(),
+            "by_kind": self.by_kind(),
             "cases": [asdict(c) for c in self.cases],
         }
 
@@ -100,6 +111,7 @@ def load_cases(path: Path) -> list[EvalCase]:
                     answer_contains=list(data.get("answer_contains", [])),
                     answerable=bool(data.get("answerable", True)),
                     category=str(data.get("category", "")),
+                    kind=str(data.get("kind", "")),
                 )
             )
         except (ValueError, KeyError) as exc:
@@ -113,12 +125,36 @@ _MONTH_DATE = re.compile(r"\b(\d{1,2})\.\s*(" + "|".join(MONTHS) + r")\b(?:\s+(\
 _NUMERIC_DATE = re.compile(r"\b(\d{1,2})\.(\d{1,2})\.(\d{4})?")
 
 
+_NUMBER_WORDS = {
+    "ein": 1, "eine": 1, "einen": 1, "einem": 1, "einer": 1, "eines": 1, "zwei": 2, "drei": 3, "vier": 4,
+    "fünf": 5, "sechs": 6, "sieben": 7, "acht": 8, "neun": 9, "zehn": 10, "elf": 11, "zwölf": 12,
+    "vierzehn": 14, "fünfzehn": 15, "zwanzig": 20, "dreißig": 30,
+}  # fmt: skip
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b")
+# the inflected forms of the units of a period: "zwei Jahren" states "2 Jahre"
+_UNIT_FORMS = re.compile(
+    r"\b(?:(tag)(?:e|en|es)?|(woche)n?|(monat)(?:e|en|s)?|(jahr)(?:e|en|es)?|(stunde)n?|(minute)n?)\b"
+)
+_TIME_OF_DAY = re.compile(r"\b(\d{1,2})(?:[:.](\d\d))?\s*uhr\b")
+_PERCENT = re.compile(r"\s*(?:prozent\b|vom hundert\b|v\.\s?h\.)")
+
+
+def _time(m: re.Match[str]) -> str:
+    minutes = m[2] if m[2] and m[2] != "00" else ""
+    return f"{int(m[1])}{':' + minutes if minutes else ''}uhr"
+
+
 def _normalise(text: str) -> str:
-    """Lower case, no spaces, "1.500" as "1500", and a date however written as "01.07.2025"."""
+    """Lower case, no spaces, "1.500" as "1500", a date however written as "01.07.2025", number words as
+    digits ("zwei Jahren" = "2 Jahre"), a time of day as "22uhr" ("22:00 Uhr"), "vom Hundert" as "%"."""
     text = text.lower().replace("\u00a0", " ").replace("maerz", "märz")
     text = _MONTH_DATE.sub(lambda m: f"{int(m[1]):02d}.{MONTHS.index(m[2]) + 1:02d}.{m[3] or ''}", text)
     text = _NUMERIC_DATE.sub(lambda m: f"{int(m[1]):02d}.{int(m[2]):02d}.{m[3] or ''}", text)
     text = re.sub(r"(?<=\d)\.(?=\d{3}\b)", "", text)  # 1.500 -> 1500
+    text = _NUMBER_WORD.sub(lambda m: str(_NUMBER_WORDS[m[1]]), text)
+    text = _UNIT_FORMS.sub(lambda m: next(g for g in m.groups() if g), text)
+    text = _TIME_OF_DAY.sub(_time, text)
+    text = _PERCENT.sub("%", text)
     return re.sub(r"\s+", "", text)
 
 
@@ -126,10 +162,14 @@ _WHOLE_AMOUNT = re.compile(r"(\d+),00")
 
 
 def states(text: str, expected: str) -> bool:
-    """``text`` (normalised) states ``expected``: contains it normalised, or, for a whole amount written
-    with cents ("33,00"), the same amount without them before its currency ("33 Euro", "33 €")."""
+    """``text`` (normalised) states ``expected``: contains it normalised and not as part of a longer figure,
+    or, for a whole amount written with cents ("33,00"), the same amount without them before its currency
+    ("33 Euro", "33 €")."""
     wanted = _normalise(expected)
-    if wanted in text:
+    # a figure stands on its own: "0,50" is not stated by "10,50", nor "2 Jahre" by "12 Jahre"
+    before = r"(?<!\d)(?<!\d[.,])" if wanted[:1].isdigit() else ""
+    after = r"(?![\d])" if wanted[-1:].isdigit() else ""
+    if re.search(before + re.escape(wanted) + after, text):
         return True
     whole = _WHOLE_AMOUNT.fullmatch(wanted)
     if whole is None:
@@ -162,7 +202,9 @@ def evaluate(
             ),
             None,
         )
-        result = CaseResult(id=case.id, category=case.category, answerable=case.answerable, rank=rank)
+        result = CaseResult(
+            id=case.id, category=case.category, answerable=case.answerable, rank=rank, kind=case.kind
+        )
         if case.answerable and case.answer_contains:
             result.answer_in_top_k = any(
                 all(
