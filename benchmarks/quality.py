@@ -1,17 +1,25 @@
-"""Answer quality on the project's evaluation set (benchmarks/eval/questions.jsonl) over ../shared/corpus.
+"""Answer quality on the tuning set and the frozen held-out set, side by side.
 
 Usage:
-  .venv/bin/python benchmarks/quality.py [--corpus ../shared/corpus] [--answers N] [--held-out] [--cases FILE]
+  .venv/bin/python benchmarks/quality.py [--sets tuning,heldout] [--answers N] [--stages]
 
-The first run ingests the corpus into benchmarks/.data/corpus (dense and keyword vectors, so every stage
-can be compared on one index); later runs reuse it (an unchanged corpus costs a no-op re-index).
+Sets (benchmarks/eval/):
+  tuning   questions.jsonl (149): the questions the answer rules of version 1 were tuned on, over an index
+           of ../shared/corpus
+  heldout  heldout.jsonl (295, frozen: tests/unit/test_evaluation.py pins its checksum): written from
+           statutes of ../shared/corpus-extra before the answer path of issue 28 was built, never used to
+           change code; over an index of ../shared/corpus plus the 265 local statutes of corpus-extra
+           (Lkr_GP, Lkr_KON, Lkr_LB)
+  dev      dev.jsonl (85): written like the held-out set from other corpus-extra statutes, for looking at
+           failures while building; over the same index as heldout
 
-Prints retrieval figures for each stage (dense only; hybrid dense + German keywords; hybrid + municipal
-reordering) and, for the full pipeline, answer, citation and refusal correctness and latency on the
-N answerable questions spread evenly over the set plus every unanswerable one (--answers -1 = all, 0 = none).
---held-out answers N answerable questions outside that sample instead; `--cases
-benchmarks/eval/heldout_unanswerable.jsonl --answers -1` the unanswerable questions written after the
-refusal checks were tuned (both measure what tuning on the standard sample did not see).
+Each index is built on first use under benchmarks/.data/ and reused (an unchanged corpus costs a no-op
+re-index). Prints retrieval figures (hit@5, MRR, answer in the top 5 chunks) and, with --answers, answer
+correctness of the answerable questions (every expected fact stated, not refused), refusal of the
+unanswerable ones, citation correctness, latency, per kind of question; at the end one table with the
+sets side by side. --answers N answers N answerable questions spread over the set plus every
+unanswerable one (-1 = all, 0 = none). --stages also compares retrieval without keywords and reordering.
+Per-question results: benchmarks/.data/quality-<set>.json.
 """
 
 from __future__ import annotations
@@ -22,112 +30,142 @@ import sys
 import time
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 # this folder holds ingest.py, named like the `ingest` package; keep it from shadowing the package
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 from config.settings import load_settings  # noqa: E402
 from ingest.runner import ingest  # noqa: E402
-from pipelines.evaluation import EvalReport, evaluate, load_cases  # noqa: E402
+from pipelines.evaluation import EvalCase, EvalReport, evaluate, load_cases  # noqa: E402
 from pipelines.offline import enforce_offline  # noqa: E402
 from pipelines.query import QueryService  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+EXTRA = SHARED / "corpus-extra" / "ragsource" / "Laender_und_Kommunen" / "bw"
+EVAL = REPO / "benchmarks" / "eval"
+DATA = REPO / "benchmarks" / ".data"
+# set -> (cases file, index name, folders indexed)
+SETS: dict[str, tuple[Path, str, list[Path]]] = {
+    "tuning": (EVAL / "questions.jsonl", "corpus", [SHARED / "corpus"]),
+    "heldout": (
+        EVAL / "heldout.jsonl",
+        "eval",
+        [SHARED / "corpus", EXTRA / "Lkr_GP", EXTRA / "Lkr_KON", EXTRA / "Lkr_LB"],
+    ),
+    "dev": (
+        EVAL / "dev.jsonl",
+        "eval",
+        [SHARED / "corpus", EXTRA / "Lkr_GP", EXTRA / "Lkr_KON", EXTRA / "Lkr_LB"],
+    ),
+}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--index", type=Path, default=REPO / "benchmarks" / ".data" / "corpus")
-    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
-    parser.add_argument("--cases", type=Path, default=REPO / "benchmarks" / "eval" / "questions.jsonl")
-    parser.add_argument(
-        "--answers",
-        type=int,
-        default=-1,
-        help="answer N answerable questions spread evenly over the set plus every unanswerable one (-1 = all, 0 = none)",
-    )
-    parser.add_argument(
-        "--held-out",
-        action="store_true",
-        help="answer N answerable questions that are NOT in the standard sample (the checks were tuned on that sample), no unanswerable ones",
-    )
-    parser.add_argument("--k", type=int, default=5)
-    args = parser.parse_args()
-    enforce_offline()
-    build = load_settings("embedded", data_dir=args.index, retrieval={"hybrid": True})
-    indexed = ingest(build, [str(args.corpus.resolve())])
+def build_index(name: str, folders: list[Path]) -> Path:
+    data_dir = DATA / name
+    settings = load_settings("embedded", data_dir=data_dir, retrieval={"hybrid": True})
+    report = ingest(settings, [str(f.resolve()) for f in folders])
     print(
-        f"index {args.index}: {len(indexed.added)} added, {len(indexed.updated)} updated, "
-        f"{len(indexed.unchanged)} unchanged, {len(indexed.failed)} failed, {indexed.seconds:.0f} s"
+        f"index {name}: {len(report.added)} added, {len(report.updated)} updated, {len(report.unchanged)} "
+        f"unchanged, {len(report.failed)} failed, {report.seconds:.0f} s"
     )
-    cases = load_cases(args.cases)
-    print(f"{len(cases)} questions, {sum(c.answerable for c in cases)} answerable")
-    stages = [
-        ("dense only", {"hybrid": False, "rerank": False}),
-        ("dense + municipal reordering", {"hybrid": False, "rerank": True}),
-        ("hybrid (dense + German keywords, RRF in Qdrant)", {"hybrid": True, "rerank": False}),
-        ("hybrid + municipal reordering", {"hybrid": True, "rerank": True}),
-    ]
-    for label, retrieval in stages:
-        settings = load_settings("embedded", data_dir=args.index, retrieval=retrieval)
-        service = QueryService(settings)
-        report = evaluate(service, cases, k=args.k, answers=False)
-        service.close()
-        t = report.totals()
-        print(
-            f"{label}: hit@{args.k} {t[f'hit@{args.k}']}, MRR {t['mrr']}, "
-            f"answer in top {args.k} {t[f'answer_in_top{args.k}']}, search p50 {t['latency_p50_s']} s"
-        )
-        towns = report.by_category().get("distractor-town", {})
-        versions = report.by_category().get("distractor-version", {})
-        print(
-            f"    distractor-town hit@{args.k} {towns.get(f'hit@{args.k}')}, distractor-version hit@{args.k} {versions.get(f'hit@{args.k}')}"
-        )
-    if args.answers:
-        if args.held_out:
-            tuned = {id(c) for c in answer_sample(cases, 25)}
-            rest = [c for c in cases if c.answerable and id(c) not in tuned]
-            n = len(rest) if args.answers < 0 else min(args.answers, len(rest))
-            subset = [rest[int(i * len(rest) / n)] for i in range(n)]
-        else:
-            subset = cases if args.answers < 0 else answer_sample(cases, args.answers)
-        settings = load_settings("embedded", data_dir=args.index)
-        service = QueryService(settings)
-        # one question at a time, each result appended to a JSONL file at once: a long run that is stopped
-        # (65 answers take hours on two cores) keeps what it measured
-        partial = REPO / "benchmarks" / ".data" / "quality-answers.jsonl"
-        partial.parent.mkdir(parents=True, exist_ok=True)
-        partial.write_text("", encoding="utf-8")
-        report = EvalReport(k=args.k)
-        started = time.perf_counter()
-        for number, case in enumerate(subset, 1):
-            result = evaluate(service, [case], k=args.k, answers=True).cases[0]
-            report.cases.append(result)
-            with partial.open("a", encoding="utf-8") as results_file:
-                results_file.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
-            print(
-                f"answered {number}/{len(subset)} ({time.perf_counter() - started:.0f} s): {result.id} "
-                f"answer_correct={result.answer_correct}",
-                file=sys.stderr,
-                flush=True,
-            )
-        service.close()
-        print(f"full pipeline on {len(subset)} questions: " + json.dumps(report.totals(), ensure_ascii=False))
-        for category, totals in report.by_category().items():
-            print(
-                f"    {category}: answer {totals['answer_correctness']}, refusal {totals['refusal_correctness']}"
-            )
-        out = REPO / "benchmarks" / ".data" / "quality-last.json"
-        out.write_text(json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8")
-        print(f"per-question results: {out}")
+    return data_dir
 
 
-def answer_sample(cases: list, n: int) -> list:
-    """N answerable questions spread evenly over the set (all categories) plus every unanswerable one."""
+def sample(cases: list[EvalCase], n: int) -> list[EvalCase]:
+    """N answerable questions spread evenly over the set plus every unanswerable one (n < 0: all)."""
+    if n < 0:
+        return cases
     answerable = [c for c in cases if c.answerable]
     step = max(1, len(answerable) / max(n, 1))
     chosen = {id(answerable[int(i * step)]) for i in range(min(n, len(answerable)))}
     return [c for c in cases if id(c) in chosen or not c.answerable]
+
+
+def retrieval_stages(data_dir: Path, cases: list[EvalCase], k: int) -> None:
+    for label, retrieval in [
+        ("dense only", {"hybrid": False, "rerank": False}),
+        ("hybrid (dense + German keywords)", {"hybrid": True, "rerank": False}),
+        ("hybrid + municipal reordering", {"hybrid": True, "rerank": True}),
+    ]:
+        service = QueryService(load_settings("embedded", data_dir=data_dir, retrieval=retrieval))
+        t = evaluate(service, cases, k=k, answers=False).totals()
+        service.close()
+        print(
+            f"  {label}: hit@{k} {t[f'hit@{k}']}, MRR {t['mrr']}, answer in top {k} {t[f'answer_in_top{k}']}"
+        )
+
+
+def answer_run(name: str, data_dir: Path, cases: list[EvalCase], k: int) -> EvalReport:
+    service = QueryService(load_settings("embedded", data_dir=data_dir))
+    report = EvalReport(k=k)
+    out = DATA / f"quality-{name}.jsonl"
+    out.write_text("", encoding="utf-8")  # one line per question at once: a stopped run keeps its results
+    started = time.perf_counter()
+    for number, case in enumerate(cases, 1):
+        result = evaluate(service, [case], k=k, answers=True).cases[0]
+        report.cases.append(result)
+        with out.open("a", encoding="utf-8") as f:
+            f.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
+        print(
+            f"{name} {number}/{len(cases)} ({time.perf_counter() - started:.0f} s): {result.id} "
+            f"correct={result.answer_correct}",
+            file=sys.stderr,
+            flush=True,
+        )
+    service.close()
+    (DATA / f"quality-{name}.json").write_text(
+        json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
+    )
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sets", default="tuning,heldout", help="comma-separated: tuning, heldout, dev")
+    parser.add_argument(
+        "--answers", type=int, default=-1, help="answerable questions per set (-1 = all, 0 = none)"
+    )
+    parser.add_argument("--stages", action="store_true", help="also compare retrieval stages")
+    parser.add_argument("--k", type=int, default=5)
+    args = parser.parse_args()
+    enforce_offline()
+    totals: dict[str, dict[str, Any]] = {}
+    kinds: dict[str, dict[str, Any]] = {}
+    for name in args.sets.split(","):
+        cases_file, index_name, folders = SETS[name]
+        data_dir = build_index(index_name, folders)
+        cases = load_cases(cases_file)
+        print(
+            f"{name}: {len(cases)} questions, {sum(c.answerable for c in cases)} answerable ({cases_file.name})"
+        )
+        if args.stages:
+            retrieval_stages(data_dir, cases, args.k)
+        if args.answers:
+            report = answer_run(name, data_dir, sample(cases, args.answers), args.k)
+        else:
+            service = QueryService(load_settings("embedded", data_dir=data_dir))
+            report = evaluate(service, cases, k=args.k, answers=False)
+            service.close()
+        totals[name] = report.totals()
+        kinds[name] = report.by_kind() or report.by_category()
+        print(f"{name}: " + json.dumps(totals[name], ensure_ascii=False))
+    keys = [f"hit@{args.k}", "mrr", f"answer_in_top{args.k}", "answer_correctness", "refusal_correctness",
+            "citation_correctness", "latency_p50_s", "latency_p95_s"]  # fmt: skip
+    names = list(totals)
+    print("\n| figure | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
+    for key in keys:
+        print(f"| {key} | " + " | ".join(str(totals[n].get(key)) for n in names) + " |")
+    if args.answers:
+        print("\nanswer correctness by kind of question (answerable questions):")
+        for n in names:
+            print(
+                f"  {n}: "
+                + ", ".join(
+                    f"{kind} {t['answer_correctness']} ({t['questions']})" for kind, t in kinds[n].items()
+                )
+            )
 
 
 if __name__ == "__main__":

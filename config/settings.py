@@ -83,19 +83,17 @@ class GeneratorSettings(_Section):
     # ollama and openai: seconds to wait for the server
     timeout: int = 120
     # all backends
-    max_tokens: int = 400
+    max_tokens: int = 150
     temperature: float = 0.0
-    # llamacpp and openai: false = llama.cpp reads the whole prompt for every question instead of reusing
-    # a cached prefix, which changes the logits; one question then gives one answer whatever came before
-    cache_prompt: bool = False
-    # order of the excerpts in the prompt: small models read the excerpt next to the question best
-    # ("best_last"); "best_first" keeps the ranked order
-    excerpt_order: Literal["best_last", "best_first"] = "best_last"
-    # characters of each retrieved chunk the model reads: the sentences around the question's words
-    # (pipelines/excerpts.py); 0 = whole chunks
-    excerpt_chars: NonNegativeInt = 600
-    # how many of the best retrieved chunks the model reads (retrieval.top_k of them are found and listed)
-    excerpts: PositiveInt = 2
+    # llamacpp: true = the fixed start of the prompt (instructions, worked example) is evaluated once and its
+    # state kept; each question then costs only its own last message. The split point is always the same
+    # (pipelines/components/llamacpp_chat_generator.py), so one question gives one answer whatever came
+    # before. openai (llama-server): false sends cache_prompt=false, as llama-server's reuse is not controlled
+    cache_prompt: bool = True
+    # what the model reads: the best sentences and table rows of the evidence (pipelines/passages.py), at
+    # most this many characters and units; prompt evaluation dominates the answer time on two cores
+    passage_chars: PositiveInt = 700
+    passage_units: PositiveInt = 4
 
 
 class MunicipalityRule(_Section):

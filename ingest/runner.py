@@ -18,6 +18,7 @@ from ingest.access import resolve_level
 from ingest.manifest import Manifest, Plan, tombstone_key
 from ingest.sources.folder import SourceFile, list_files
 from ingest.towns import rule_municipality
+from pipelines import term_weights
 from pipelines.access import AccessError, check_level
 from pipelines.embedders import embedder_id
 from pipelines.indexing import build_indexing_pipeline, indexing_fingerprint
@@ -469,6 +470,8 @@ def _ingest_embedded(
     try:
         store.count_documents()  # creates the collection in a new index
         _apply(settings, store, manifest, plan, levels, report, progress)
+        # how much each word of a question says, from this generation's chunks (pipelines/term_weights.py)
+        term_weights.compute(store, list(manifest.entries)).save(path / term_weights.FILE_NAME)
     except BaseException:
         close_document_store(store)
         index.discard(name)
@@ -480,6 +483,10 @@ def _ingest_embedded(
 
 def server_manifest_path(settings: Settings) -> Path:
     return settings.data_dir / "manifests" / f"{settings.store.collection}.json"
+
+
+def server_term_weights_path(settings: Settings) -> Path:
+    return settings.data_dir / "manifests" / f"{settings.store.collection}.{term_weights.FILE_NAME}"
 
 
 def _ingest_server(
@@ -503,6 +510,7 @@ def _ingest_server(
     store = create_document_store(settings)
     try:
         _apply(settings, store, manifest, plan, levels, report, progress)
+        term_weights.compute(store, list(manifest.entries)).save(server_term_weights_path(settings))
     finally:
         # record whatever was completed, so a re-run only redoes the rest
         _atomic_write(path, json.dumps(manifest.to_dict(), ensure_ascii=False, indent=1))

@@ -11,7 +11,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from pipelines.question_kinds import MONTHS
+from pipelines.values import MONTHS
 
 
 @dataclass

@@ -15,29 +15,16 @@ nearest text, e.g. another town's dog tax. So the refusal is decided here, from 
 
 from __future__ import annotations
 
+import functools
 import re
 
+import yaml
 from haystack import Document
 
-from pipelines.components.municipal_ranker import asked_as_of, in_force_only_after, named_towns, without_towns
+from pipelines.components.municipal_ranker import in_force_only_after
 from pipelines.german_terms import expand_suspended_compounds, fold, stem
-from pipelines.places import places_named
-from pipelines.question_kinds import MONTHS
-
-_LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
-_LINKING_S = re.compile(rf"s(?={_LEVY_ENDING})")
-# a compound naming a levy: at least three letters before the ending ("hundesteuer", not "steuer")
-_LEVY = re.compile(rf"\b[a-z]{{3,}}{_LEVY_ENDING}")
-
-
-def _levy_text(text: str) -> str:
-    """Folded, and "Übernachtungssteuer" written like "Übernachtungsteuer" (no linking s)."""
-    return _LINKING_S.sub("", fold(text))
-
-
-def levies_asked(question: str) -> set[str]:
-    """The levies a question names, normalised: {"hundesteuer", "verpackungsteuer"}."""
-    return set(_LEVY.findall(_levy_text(question)))
+from pipelines.question import KNOWLEDGE, Question, levy_text, named_towns
+from pipelines.term_weights import TermWeights
 
 
 def _is_federal_or_state(doc: Document) -> bool:
@@ -64,92 +51,55 @@ def _belongs_to(doc: Document, towns: set[str]) -> bool:
     return bool(named_towns(label, towns))
 
 
-def places_not_indexed(question: str, municipalities: set[str]) -> frozenset[str]:
-    """The German places ``question`` names when it names none of ``municipalities`` ("in Tübingen")."""
-    return frozenset() if named_towns(question, municipalities) else places_named(question)
-
-
-def select_evidence(question: str, documents: list[Document], municipalities: set[str]) -> list[Document]:
-    """The chunks of ``documents`` that may answer ``question``; [] means the answer is a refusal.
-
-    ``municipalities``: every town the index knows (a town missing from the retrieved chunks is still
-    recognised in the question).
-    """
-    towns = municipalities | {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
-    named = named_towns(question, towns)
-    if named:
-        documents = [d for d in documents if _belongs_to(d, named)]
-    elif elsewhere := places_not_indexed(question, towns):
+def select_evidence(question: Question, documents: list[Document]) -> list[Document]:
+    """The chunks of ``documents`` that may answer ``question``; [] means the answer is a refusal."""
+    if question.towns:
+        documents = [d for d in documents if _belongs_to(d, set(question.towns))]
+    elif question.places_elsewhere:
         # a town the index does not know: no town's or district's statute answers for it
-        documents = [d for d in documents if _is_federal_or_state(d) or _names_a_place(d, elsewhere)]
-    if as_of := asked_as_of(question):
+        documents = [
+            d for d in documents if _is_federal_or_state(d) or _names_a_place(d, question.places_elsewhere)
+        ]
+    if question.as_of:
         # "bis Ende 2025": a version in force only from 2026 on states the new rate, not the one asked for
-        documents = [d for d in documents if not in_force_only_after(d, as_of)]
-    levies = levies_asked(question)
-    if levies and documents:
+        documents = [d for d in documents if not in_force_only_after(d, question.as_of)]
+    if question.levies and documents:
         text = " ".join(
-            _levy_text(f"{d.meta.get('title', '')} {expand_suspended_compounds(d.content or '')}")
+            levy_text(f"{d.meta.get('title', '')} {expand_suspended_compounds(d.content or '')}")
             for d in documents
         )
-        if not all(levy in text for levy in levies):
+        if not all(levy in text for levy in question.levies):
             return []
     return documents
 
 
-# nouns of a question: capitalised words of six letters or more ("Turnhalle", "Gewerbesteuer-Hebesatz" in
-# two); words every chunk of a statute shares say nothing about its topic
-_NOUN = re.compile(r"\b[A-ZÄÖÜ][a-zäöüß]{5,}\b")
-_GENERIC_NOUNS = frozenset(
-    "welche welcher welches welchen welchem gemeinde landkreis satzung gesetz paragraph paragraphen vorschrift "
-    "gebuhr".split()  # "Welche Gebühr verlangt …" is answered by any fee schedule of the town
-)
-
-
-# what a citizen says and what the statute says: "beim Bürgerbüro anmelden" is answered by "bei der
-# Meldebehörde anzumelden" (§ 17 BMG), "die Mülltonne an die Straße stellen" by "Die zugelassenen
-# Abfallbehälter sind … am Rand des Gehwegs bereitzustellen", "Kneipe" by "Schankwirtschaft"
-_LAW_WORDS = {
-    **{
-        fold(office): ("meldebehord",)
-        for office in (
-            "Bürgerbüro",
-            "Bürgeramt",
-            "Bürgerservice",
-            "Einwohnermeldeamt",
-            "Meldeamt",
-            "Bürgerbüros",
-        )
-    },
-    **{
-        fold(bin_): ("abfallbehalt", "mullbehalt", "restmullbehalt")
-        for bin_ in ("Mülltonne", "Mülltonnen", "Abfalltonne", "Abfalltonnen", "Mülleimer")
-    },
-    **{fold(pub): ("schankwirtschaft", "gaststatt") for pub in ("Kneipe", "Kneipen")},
-}
+@functools.cache
+def _citizen_words() -> dict[str, tuple[str, ...]]:
+    """Citizen's word -> the statute's word stems (pipelines/knowledge/citizen_words.yaml, with provenance)."""
+    data = yaml.safe_load((KNOWLEDGE / "citizen_words.yaml").read_text(encoding="utf-8"))
+    return {str(k): tuple(v) for k, v in (data.get("citizen_words") or {}).items()}
 
 
 _WORD = re.compile(r"[a-zß]+")
 
 
-def _names(text: str, noun: str) -> bool:
+def _names(text: str, noun: str, idf: TermWeights | None = None) -> bool:
     """``text`` (folded) names ``noun``: its Snowball stem occurs ("Turnhallen" -> "turnhall"), or, for a
-    long compound, its first seven letters ("Altglascontainer" / "Altglas") or its last part
-    (:func:`_names_the_head`), a compound split without a dictionary; a citizen's name of an office counts
-    where the law's name stands ("Bürgerbüro" / "Meldebehörde", "Mülltonne" / "Abfallbehälter")."""
-    root = stem(_levy_text(noun))
-    if any(word in text for word in _LAW_WORDS.get(noun, ())):
+    long compound, its first seven letters ("Altglascontainer" / "Altglas") unless those are a word most
+    chunks share ("Gemeindebücherei" is not "Gemeinde"), or its last part (:func:`_names_the_head`), a
+    compound split without a dictionary; a citizen's word counts where the statute's stands
+    (pipelines/knowledge/citizen_words.yaml)."""
+    root = stem(levy_text(noun))
+    if any(word in text for word in _citizen_words().get(noun, ())):
         return True
-    # a compound's first part that is a generic noun names nothing: "Gemeindebücherei" is not "Gemeinde"
-    head = "" if any(g.startswith(root[:7]) for g in _GENERIC_NOUNS) else root[:7]
+    head = root[:7] if idf is None or not idf.generic(stem(root[:7])) else ""
     return root in text or (len(root) >= 12 and ((head and head in text) or _names_the_head(text, root)))
 
 
 def _names_the_head(text: str, root: str) -> bool:
     """A word of ``text`` that ends like the compound ``root`` (its last six letters) and is the compound's
     tail ("Reisepass" names a "Kinderreisepass") or begins like it ("Balkonsolarkraftwerk" names a
-    "Balkonkraftwerk"); a sibling compound does not: "Ersatzausweis" names no "Bewohnerparkausweis"
-    (measured on the evaluation sets: this refuses that held-out unanswerable question, and none of the
-    107 answerable questions whose answer the excerpts hold)."""
+    "Balkonkraftwerk"); a sibling compound does not: "Ersatzausweis" names no "Bewohnerparkausweis"."""
     tail = root[-6:]
     return tail in text and any(
         (at := word.find(tail)) >= 0 and (root.endswith(word[: at + len(tail)]) or word[:5] == root[:5])
@@ -157,40 +107,26 @@ def _names_the_head(text: str, root: str) -> bool:
     )
 
 
-def question_nouns(question: str, towns: set[str]) -> set[str]:
-    """The nouns of ``question`` that say what it is about: no town or place names ("in Tübingen"), no
-    generic words."""
-    text = without_towns(question, towns | places_named(question))
-    return {fold(w) for w in _NOUN.findall(text)} - _GENERIC_NOUNS
+def _evidence_text(doc: Document) -> str:
+    return levy_text(
+        f"{doc.meta.get('title', '')} {doc.meta.get('section') or ''} {doc.meta.get('heading') or ''} "
+        f"{expand_suspended_compounds(doc.content or '')}"
+    )
 
 
-def about_the_question(question: str, documents: list[Document], towns: set[str]) -> bool:
-    """Whether ``documents`` (the excerpts the model will read) name at least one noun of ``question``.
-    A question without such nouns ("Was gilt hier?") passes. Measured on the evaluation set (scratch
-    script, index of b3ae3c9's code, 2026-12-03): of the 104 answerable questions whose answer stands in
-    the two excerpts read, none fails it (at a00fb03 1 of 107 did: "Bürgerbüro" for the federal law's
-    "Meldebehörde", since read as the same office)."""
-    nouns = question_nouns(question, towns)
-    if not nouns:
+def about_the_question(question: Question, documents: list[Document], idf: TermWeights | None = None) -> bool:
+    """Whether ``documents`` name at least one noun of ``question`` (asked about a "Turnhalle", the model
+    otherwise answers with the dog tax of the same town). A question without such nouns passes."""
+    if not question.nouns:
         return True
-    texts = [
-        _levy_text(
-            f"{d.meta.get('title', '')} {d.meta.get('section') or ''} {d.meta.get('heading') or ''} "
-            f"{expand_suspended_compounds(d.content or '')}"
-        )
-        for d in documents
-    ]
-    return any(_names(text, noun) for noun in nouns for text in texts)
+    texts = [_evidence_text(d) for d in documents]
+    return any(_names(text, noun, idf) for noun in question.nouns for text in texts)
 
 
-_FIRST_WORD = re.compile(r"(?:^|(?<=[.?!:]))\s*\S+")
-
-
-def names_most_of(question: str, text: str, towns: set[str]) -> bool:
+def names_most_of(question: Question, text: str, idf: TermWeights | None = None) -> bool:
     """``text`` names more than half of the nouns of ``question``: what a verbatim passage must do to be
     given as the answer ("Brauche ich eine Genehmigung, um eine Eiche auf meinem Grundstück zu fällen?" is
-    not answered by a sentence on grave markers that shares "Genehmigung"). The first word of each
-    sentence ("Brauche", "Zahlen") and month names are not nouns here."""
-    nouns = question_nouns(_FIRST_WORD.sub(" ", question), towns) - set(MONTHS)
-    folded = _levy_text(expand_suspended_compounds(text))
-    return bool(nouns) and 2 * sum(_names(folded, noun) for noun in nouns) > len(nouns)
+    not answered by a sentence on grave markers that shares "Genehmigung")."""
+    folded = levy_text(expand_suspended_compounds(text))
+    nouns = question.nouns
+    return bool(nouns) and 2 * sum(_names(folded, noun, idf) for noun in nouns) > len(nouns)

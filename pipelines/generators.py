@@ -49,10 +49,10 @@ def build_generator(settings: Settings) -> Any:
             from haystack.utils import Secret
 
             kwargs: dict[str, Any] = {"max_tokens": g.max_tokens, "temperature": g.temperature}
-            if not g.cache_prompt:
-                # llama-server reuses a cached prompt prefix unless told not to, and the reused prefix changes
-                # the logits (tests/integration/test_openai_backend.py); vLLM ignores unknown fields
-                kwargs["extra_body"] = {"cache_prompt": False}
+            # llama-server reuses a cached prompt prefix unless told not to, and a reused prefix that reaches
+            # into the previous question changes the logits (tests/integration/test_openai_backend.py); there
+            # is no priming over HTTP, so it always reads the whole prompt; vLLM ignores unknown fields
+            kwargs["extra_body"] = {"cache_prompt": False}
             return OpenAIChatGenerator(
                 api_key=Secret.from_token(g.api_key or NO_API_KEY),
                 model=g.openai_model,

@@ -32,6 +32,7 @@ _STOP = frozenset(
     was weil welche wenn werden wie wieder will wir wird wo zu zum zur zwar zwischen wieviel viel wer wann welcher
     welches gibt gilt darf dürfen muss müssen mir mich mein meine meinem meinen habe haben ich""".split()
 )
+STOP_WORDS = frozenset(fold_word for w in _STOP for fold_word in (w, w.translate(_FOLD)))
 _stemmer = snowballstemmer.stemmer("german")
 
 
@@ -92,17 +93,17 @@ _SUSPENDED = re.compile(
 )
 
 
-def expand_suspended_compounds(text: str) -> str:
+def expand_suspended_compounds(text: str, context: str | None = None) -> str:
     """Writes out German suspended compounds: "Einwegdose, -flasche, -becher" -> "Einwegdose, Einwegflasche,
     Einwegbecher", so that a question about an "Einwegbecher" finds its word in the text.
 
     The shared first part is the longest prefix of the first word that other words of ``text`` continue in at
     least two different ways ("Einweg" in Einwegdose, Einweggeschirr, Einwegbesteck); without such evidence
-    the text stays as it is.
+    the text stays as it is. ``context``: a longer text the evidence may come from (the chunk of a sentence).
     """
     if " -" not in text:
         return text
-    words = {w.lower() for w in _WORD.findall(text)}
+    words = {w.lower() for w in _WORD.findall(context or text)}
 
     def prefix_of(first: str) -> str | None:
         lower = first.lower()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from pipelines.question_kinds import MONTHS
+from pipelines.values import MONTHS
 
 DOC_TYPES = (
     "Satzung",

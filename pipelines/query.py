@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from haystack import Document, Pipeline
 from haystack.components.builders import ChatPromptBuilder
+from haystack.components.joiners import BranchJoiner
 from haystack.dataclasses import StreamingChunk
 from haystack_integrations.components.retrievers.qdrant import QdrantEmbeddingRetriever, QdrantHybridRetriever
 
 from config.settings import Settings
-from pipelines.components.cited_answer_builder import CitedAnswerBuilder, refusal
+from pipelines.components.answer_checker import AnswerChecker
+from pipelines.components.evidence_gate import EvidenceGate
 from pipelines.components.german_sparse_text_embedder import GermanSparseTextEmbedder
 from pipelines.components.municipal_ranker import MunicipalRanker
+from pipelines.components.passage_selector import PassageSelector
+from pipelines.components.question_analyzer import QuestionAnalyzer
 from pipelines.embedders import build_text_embedder, embedder_id
-from pipelines.evidence import about_the_question, places_not_indexed, select_evidence
-from pipelines.excerpts import as_shown
 from pipelines.generators import build_generator
 from pipelines.stores import (
     EmbeddedIndex,
@@ -30,6 +33,8 @@ from pipelines.stores import (
     create_document_store,
     open_server_store,
 )
+from pipelines.term_weights import FILE_NAME as TERM_WEIGHTS_FILE
+from pipelines.term_weights import TermWeights
 
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 _NO_KEYWORDS = (
@@ -50,6 +55,10 @@ class Answer:
     # the text was written by the language model (False: the fixed refusal or a verbatim quote picked in
     # code); only such an answer carries the "KI-generierte Antwort" label
     generated: bool = False
+    # what the model read (sentences and rows of the evidence, pipelines/passages.py) and, for an answer
+    # that is not the model's reply as written, why (a refusal's or a quote's reason)
+    passages: list[Document] = field(default_factory=list)
+    reason: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -76,14 +85,11 @@ def hit_of(doc: Document) -> dict[str, Any]:
     }
 
 
-def build_retrieval_pipeline(settings: Settings, document_store: Any, hybrid: bool | None = None) -> Pipeline:
-    """Question in (``embedder.text``, ``keyword_embedder.text``, ``ranker.query``), ranked chunks out.
-
-    Hybrid (default): dense and German keyword vectors fused by Qdrant, then :class:`MunicipalRanker`.
-    """
+def _add_retrieval(pipeline: Pipeline, settings: Settings, document_store: Any, hybrid: bool) -> None:
+    """question -> ranked chunks: understand the question, embed it (dense and German keywords), retrieve
+    candidates from Qdrant (fused by Qdrant in hybrid mode), reorder them (:class:`MunicipalRanker`)."""
     r = settings.retrieval
-    hybrid = r.hybrid if hybrid is None else hybrid
-    pipeline = Pipeline()
+    pipeline.add_component("analyzer", QuestionAnalyzer())
     pipeline.add_component("embedder", build_text_embedder(settings))
     if hybrid:
         pipeline.add_component("keyword_embedder", GermanSparseTextEmbedder())
@@ -100,23 +106,65 @@ def build_retrieval_pipeline(settings: Settings, document_store: Any, hybrid: bo
     # rerank off: every boost of the ranker is zero, the fused order stays
     boosts = {} if r.rerank else {name: 0.0 for name in MunicipalRanker.boost_names()}
     pipeline.add_component("ranker", MunicipalRanker(top_k=r.top_k, **boosts))
+    pipeline.connect("analyzer.question", "ranker.question")
     pipeline.connect("embedder.embedding", "retriever.query_embedding")
     pipeline.connect("embedder.embedding", "ranker.query_embedding")
     pipeline.connect("retriever.documents", "ranker.documents")
+
+
+def build_retrieval_pipeline(settings: Settings, document_store: Any, hybrid: bool | None = None) -> Pipeline:
+    """Question in, ranked chunks out (``ranker.documents``): the first half of :func:`build_query_pipeline`."""
+    pipeline = Pipeline()
+    _add_retrieval(
+        pipeline, settings, document_store, settings.retrieval.hybrid if hybrid is None else hybrid
+    )
     return pipeline
 
 
-def build_answer_pipeline(settings: Settings, generator: Any | None = None) -> Pipeline:
-    """Question and evidence in (``prompt_builder``), a checked, cited answer out (``answer_builder.answer``)."""
-    template = (PROMPTS_DIR / "answer.jinja2").read_text(encoding="utf-8")
+def build_query_pipeline(
+    settings: Settings, document_store: Any, generator: Any | None = None, hybrid: bool | None = None
+) -> Pipeline:
+    """The whole way from a question to its cited answer, in one pipeline a reader can follow::
+
+        analyzer -> embedder(s) -> retriever -> ranker -> gate -> selector -> prompt_builder -> llm -> checker
+                                                           \-- refusal -----------------------------------\
+                                                                                                   joiner -> answer
+
+    * ``analyzer`` reads the question once (kind, towns, time, key words: pipelines/question.py);
+    * ``retriever`` and ``ranker`` find and reorder the chunks (town named, version in force, value asked);
+    * ``gate`` keeps the chunks that may answer, or refuses before the model (pipelines/evidence.py);
+    * ``selector`` picks the few sentences and table rows the model reads (pipelines/passages.py);
+    * ``llm`` writes one or two sentences citing [n]; ``checker`` checks them against the passages and
+      falls back to a verbatim quote or the refusal (pipelines/components/answer_checker.py);
+    * ``joiner`` passes on whichever answer came: the gate's refusal or the checker's answer.
+    """
+    g = settings.generator
+    template = (PROMPTS_DIR / ANSWER_TEMPLATES["staff"]).read_text(encoding="utf-8")
     pipeline = Pipeline()
+    _add_retrieval(
+        pipeline, settings, document_store, settings.retrieval.hybrid if hybrid is None else hybrid
+    )
+    pipeline.add_component(
+        "gate", EvidenceGate(min_score=settings.retrieval.min_score, max_chunks=settings.retrieval.top_k)
+    )
+    pipeline.add_component("selector", PassageSelector(max_chars=g.passage_chars, max_units=g.passage_units))
     pipeline.add_component(
         "prompt_builder", ChatPromptBuilder(template=template, required_variables=["question", "documents"])
     )
     pipeline.add_component("llm", generator if generator is not None else build_generator(settings))
-    pipeline.add_component("answer_builder", CitedAnswerBuilder())
+    pipeline.add_component("checker", AnswerChecker())
+    pipeline.add_component("joiner", BranchJoiner(dict[str, Any]))
+    pipeline.connect("analyzer.question", "gate.question")
+    pipeline.connect("ranker.documents", "gate.documents")
+    pipeline.connect("gate.evidence", "selector.evidence")
+    pipeline.connect("analyzer.question", "selector.question")
+    pipeline.connect("selector.passages", "prompt_builder.documents")
     pipeline.connect("prompt_builder.prompt", "llm.messages")
-    pipeline.connect("llm.replies", "answer_builder.replies")
+    pipeline.connect("llm.replies", "checker.replies")
+    pipeline.connect("selector.passages", "checker.passages")
+    pipeline.connect("analyzer.question", "checker.question")
+    pipeline.connect("gate.refusal", "joiner.value")
+    pipeline.connect("checker.answer", "joiner.value")
     return pipeline
 
 
@@ -132,10 +180,11 @@ class QueryService:
         self._generator = generator
         # None = settings.retrieval.hybrid; False = dense vectors only (for comparisons on a hybrid index)
         self._hybrid = settings.retrieval.hybrid if hybrid is None else hybrid
-        self._answer_pipeline: Pipeline | None = None
         self._store: Any = None
         self._snapshot: Snapshot | None = None
         self._retrieval: Pipeline | None = None
+        self._query: Pipeline | None = None
+        self._term_weights = TermWeights()
         self._lock = threading.RLock()
         self._towns: tuple[tuple[str | None, int], set[str]] | None = None
         self._embedded = EmbeddedIndex(settings.index_dir) if not settings.store.url else None
@@ -157,7 +206,8 @@ class QueryService:
                 self._store = create_document_store(
                     self.settings, path=self._snapshot.path, keywords=keywords
                 )
-                self._retrieval = build_retrieval_pipeline(self.settings, self._store, hybrid=self._hybrid)
+                self._opened()
+                self._term_weights = TermWeights.load(self._snapshot.path / TERM_WEIGHTS_FILE)
                 if old_store is not None:
                     close_document_store(old_store)
                 if old_snapshot is not None:
@@ -173,7 +223,17 @@ class QueryService:
                     close_document_store(store)
                     raise StoreError(_NO_KEYWORDS)
                 self._store = store
-                self._retrieval = build_retrieval_pipeline(self.settings, self._store, hybrid=self._hybrid)
+                self._opened()
+                from ingest.runner import server_term_weights_path
+
+                self._term_weights = TermWeights.load(server_term_weights_path(self.settings))
+
+    def _opened(self) -> None:
+        """Build the pipelines on the store just opened (the generator is kept: it is loaded once)."""
+        self._retrieval = build_retrieval_pipeline(self.settings, self._store, hybrid=self._hybrid)
+        if self._generator is None and self._query is not None:
+            self._generator = self._query.get_component("llm")
+        self._query = None  # built on the first question: a search-only process never loads the model
 
     def _check_embedder(self, manifest: dict[str, Any]) -> bool:
         """The index must share the configured dense model; returns whether it has keyword vectors."""
@@ -209,21 +269,33 @@ class QueryService:
                 close_document_store(self._store)
             if self._snapshot is not None:
                 self._snapshot.close()
-            self._store, self._snapshot, self._retrieval = None, None, None
+            self._store, self._snapshot, self._retrieval, self._query = None, None, None, None
 
     # -- questions -----------------------------------------------------------------------------
+    def _inputs(
+        self, question: str, filters: dict[str, Any] | None, top_k: int | None = None
+    ) -> dict[str, Any]:
+        data: dict[str, Any] = {
+            "analyzer": {
+                "text": question,
+                "today": datetime.date.today(),
+                "municipalities": sorted(self.municipalities()),
+                "term_weights": self._term_weights,
+            },
+            "embedder": {"text": question},
+            "retriever": {"filters": filters},
+            "ranker": {"top_k": top_k or self.settings.retrieval.top_k},
+        }
+        if self._hybrid:
+            data["keyword_embedder"] = {"text": question}
+        return data
+
     def search(
         self, question: str, top_k: int | None = None, filters: dict[str, Any] | None = None
     ) -> list[Document]:
         self._ensure_store()
         assert self._retrieval is not None
-        data: dict[str, Any] = {
-            "embedder": {"text": question},
-            "retriever": {"filters": filters},
-            "ranker": {"query": question, "top_k": top_k or self.settings.retrieval.top_k},
-        }
-        if self._hybrid:
-            data["keyword_embedder"] = {"text": question}
+        data = self._inputs(question, filters, top_k)
         with self._lock:
             result = self._retrieval.run(data)
         return list(result["ranker"]["documents"])
@@ -238,60 +310,28 @@ class QueryService:
         """``style`` picks the prompt: "staff" (detailed) or "desk" (Bürgerbüro: short, plain language)."""
         if style not in ANSWER_TEMPLATES:
             raise ValueError(f"Unknown answer style '{style}'; use one of: {', '.join(ANSWER_TEMPLATES)}.")
-        documents = self.search(question, filters=filters)
-        best = max((d.meta.get("dense_score", 0.0) for d in documents), default=0.0)
-        # evidence: the ranked chunks that are close enough to the question (dense cosine similarity)
-        floor = self.settings.retrieval.min_score - 0.04
-        evidence = (
-            [d for d in documents if d.meta.get("dense_score", 0.0) >= floor]
-            if best >= self.settings.retrieval.min_score
-            else []
-        )
-        # refused here, before the model (the small model cannot be trusted to refuse; pipelines/evidence.py):
-        # a question about another town or a levy no chunk names, and excerpts that name nothing the
-        # question is about ("Turnhalle" asked, the same town's dog tax found), in a fraction of a second
-        # instead of after a 15 s generation. The model reads only the best few (generator.excerpts).
-        towns = self.municipalities()
-        close = len(evidence)
-        evidence = select_evidence(question, evidence, towns)[: self.settings.generator.excerpts]
-        if not evidence or not about_the_question(question, evidence, towns):
-            note = ""
-            if not close:
-                reason = f"no chunk is close enough (best similarity {best:.3f}, needed {floor + 0.04:.2f})"
-            elif not evidence:
-                reason = f"none of the {close} close chunks is about the town or levy asked for"
-                if elsewhere := places_not_indexed(question, towns):
-                    # the desk must see that the place is the reason, not a gap in the town's statutes
-                    note = f"Für {' und '.join(sorted(elsewhere))} sind keine eigenen Dokumente indexiert."
-            else:
-                reason = "the excerpts name nothing the question is about"
-            r = refusal(reason, note)
-            return Answer(r["answer"], r["citations"], True, documents=documents)
-        if self._answer_pipeline is None:
-            self._answer_pipeline = build_answer_pipeline(self.settings, self._generator)
-        # numbered as the model reads them; a 1.5B model picks the right line far more often when the best
-        # excerpt stands right before the question (measured with benchmarks/quality.py)
-        numbered = evidence[::-1] if self.settings.generator.excerpt_order == "best_last" else evidence
-        # the model reads suspended compounds written out and only the passage of each chunk around the
-        # question (pipelines/excerpts.py); citations and quotes are checked against the chunks as stored
-        chars = self.settings.generator.excerpt_chars or None
-        shown = [replace(d, content=as_shown(question, d, chars)) for d in numbered]
-        prompt: dict[str, Any] = {"question": question, "documents": shown}
+        self._ensure_store()
+        data = self._inputs(question, filters)
+        data["gate"] = {"term_weights": self._term_weights}
+        data["prompt_builder"] = {"question": question}
         if style != "staff":  # the pipeline's own template is the staff one
-            prompt["template"] = (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(encoding="utf-8")
-        result = self._answer_pipeline.run(
-            {
-                "prompt_builder": prompt,
-                "llm": {"streaming_callback": streaming_callback} if streaming_callback else {},
-                "answer_builder": {"documents": numbered, "query": question},
-            }
-        )
-        a = result["answer_builder"]["answer"]
+            data["prompt_builder"]["template"] = (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(
+                encoding="utf-8"
+            )
+        data["llm"] = {"streaming_callback": streaming_callback} if streaming_callback else {}
+        with self._lock:
+            if self._query is None:
+                self._query = build_query_pipeline(self.settings, self._store, self._generator, self._hybrid)
+            query = self._query
+        result = query.run(data, include_outputs_from={"ranker", "gate", "selector"})
+        a = result["joiner"]["value"]
         return Answer(
             a["answer"],
             a["citations"],
             a["refused"],
             a.get("unverified", False),
-            documents=evidence,
+            documents=list(result.get("gate", {}).get("evidence") or result["ranker"]["documents"]),
             generated=a.get("generated", False),
+            passages=list(result.get("selector", {}).get("passages") or []),
+            reason=a.get("reason", ""),
         )

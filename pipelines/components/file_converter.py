@@ -62,8 +62,13 @@ def _front_matter_meta(fm: dict[str, Any]) -> dict[str, Any]:
             meta["title"] += f" ({fm['jurabk']})"  # "Paßgesetz (PaßG 1986)": the abbreviation staff cite
     if fm.get("rechtsnatur"):
         meta["doc_type"] = str(fm["rechtsnatur"])
-    if fm.get("gemeinde") or fm.get("kreis"):
-        meta["municipality"] = str(fm.get("gemeinde") or fm.get("kreis"))
+    if fm.get("gemeinde"):
+        meta["municipality"] = str(fm["gemeinde"])
+    elif fm.get("kreis"):
+        # a district's own statute or a Zweckverband's of several of its towns ("ebene: kreis / verband"):
+        # "Landkreis Göppingen", not a town "Göppingen" (a question naming one of the member towns must
+        # still find it, and one naming the city of Göppingen must not)
+        meta["municipality"] = f"Landkreis {fm['kreis']}"
     if fm.get("gueltig_ab"):
         meta["valid_from"] = str(fm["gueltig_ab"])
     if fm.get("stand"):

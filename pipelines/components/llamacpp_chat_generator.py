@@ -22,6 +22,8 @@ class GeneratorError(RuntimeError):
 # ~1 GB); llama.cpp serves one request at a time per model, hence one lock per model.
 _servers: dict[tuple[str, int, int], tuple[Any, threading.Lock]] = {}
 _servers_lock = threading.Lock()
+# per loaded model: the fixed prompt start (all messages but the last) its cache was last primed with
+_primed: dict[int, str] = {}
 
 
 def _load_server(model_path: str, n_ctx: int, threads: int) -> tuple[Any, threading.Lock]:
@@ -37,6 +39,8 @@ def _load_server(model_path: str, n_ctx: int, threads: int) -> tuple[Any, thread
             params.cpuparams.n_threads = threads
             params.cpuparams_batch.n_threads = threads
             params.verbosity = -1
+            # no host-memory prompt cache: the only reuse is the primed prefix (see LlamaCppChatGenerator)
+            params.cache_ram_mib = 0
             # xllamacpp's Server also opens llama.cpp's HTTP listener on a random loopback port; we call
             # it in-process only, so the listener demands a key that exists nowhere but in this object:
             # other local users cannot use the model (or read prompts) through it
@@ -119,8 +123,7 @@ class LlamaCppChatGenerator:
         request: dict[str, Any] = {
             "messages": [{"role": m.role.value, "content": m.text or ""} for m in messages],
             "stream": True,
-            # llama.cpp does not promise identical logits when a cached prompt prefix is reused (other batch
-            # sizes): without the cache, one question gives one answer whatever was asked before
+            # True: reuse the primed fixed start of the prompt (_prime); False: read the whole prompt anew
             "cache_prompt": False,
             **kwargs,
         }
@@ -141,12 +144,45 @@ class LlamaCppChatGenerator:
                         callback(StreamingChunk(content=text))
                 if choice.get("finish_reason"):
                     meta["finish_reason"] = choice["finish_reason"]
-            if "usage" in data or "timings" in data:
-                meta["usage"] = data.get("usage") or data.get("timings")
+            if "usage" in data:
+                meta["usage"] = data["usage"]
+            if "timings" in data:  # llama.cpp's own: prompt_n (tokens read for this request), prompt_ms, …
+                meta["timings"] = data["timings"]
 
         assert self._lock is not None
         with self._lock:
+            if request["cache_prompt"] and len(messages) > 1:
+                self._prime(request["messages"][:-1])
             self._server.handle_chat_completions(request, on_chunk)
         if errors:
             raise GeneratorError(f"llama.cpp failed to answer: {errors[0][:200]}")
         return {"replies": [ChatMessage.from_assistant("".join(parts), meta=meta)]}
+
+    def _prime(self, prefix: list[dict[str, str]]) -> None:
+        """Leave the model's cache holding exactly the fixed start of the prompt, evaluated the same way
+        every time, so that a question's own message is always read from the same position on.
+
+        llama.cpp reuses the longest common prefix of the cached tokens and the new prompt and reads the
+        rest as one batch; where that split falls changes the logits slightly (other batch shapes), so a
+        reuse that reached into the previous question's text would make one question's answer depend on
+        what was asked before. Priming sends the fixed start plus an empty user message (max 1 token): its
+        common prefix with any cached real prompt ends right inside that empty message, at the same token
+        each time. A new fixed start (another answer style) is read from scratch, as in a new process
+        (tests/integration/test_llamacpp_generator.py)."""
+        key = json.dumps(prefix, ensure_ascii=False)
+        if _primed.get(id(self._server)) != key:
+            # a new start: forget the cache (a request that may not reuse or keep it), so that the start is
+            # read from the first token on, as in a new process
+            self._server.handle_chat_completions(
+                {"messages": [{"role": "user", "content": "."}], "max_tokens": 1, "cache_prompt": False},
+                lambda chunk: None,
+            )
+        request = {
+            "messages": [*prefix, {"role": "user", "content": ""}],
+            "max_tokens": 1,
+            "temperature": 0.0,
+            "cache_prompt": True,
+            "stream": True,
+        }
+        self._server.handle_chat_completions(request, lambda chunk: None)
+        _primed[id(self._server)] = key

@@ -12,41 +12,16 @@ from typing import Any
 from haystack import Document, component
 
 from pipelines.german_terms import fold, heading_overlap
-from pipelines.question_kinds import (
-    AMOUNT,
-    ASKS_AMOUNT,
-    ASKS_DATE,
-    ASKS_FOR_PROVISION,
-    ASKS_PERIOD,
-    ASKS_SANCTION,
-    MONTHS,
-    PERIOD,
-    SANCTION,
-    WHEN,
-)
+from pipelines.question import Question
+from pipelines.values import PATTERNS
 
-_YEAR = re.compile(r"\b(19\d\d|20\d\d)\b")
-# the question asks about an earlier state: "vor der Erhöhung", "früher", "ursprüngliche Fassung", "bis Ende 2025"
-_PAST = re.compile(
-    r"\b(vor der|vor dem|vorher|früher|bisher|bis ende|bis zum|ursprünglich\w*|alte[nrs]?|damals|galt|gegolten)\b",
-    re.I,
-)
 # a heading that ends naming the rate itself: "§ 4 Steuersatz", "§ 5 Gebührenhöhe", "Gebührentarif", "Beträge"
 _RATE_HEADING = re.compile(r"(?:satz|sätze|höhe|tarif\w*|beträge?|gebühren)\s*$", re.I)
-# the month of a meeting a question names: "im Januar 2020", "vom April 2021", "am 22.01.2020"
-_MONTH_YEAR = re.compile(rf"\b({'|'.join(MONTHS)})\s+(\d{{4}})\b", re.I)
-_NUMERIC_DATE = re.compile(r"\b\d{1,2}\.(\d{1,2})\.(\d{4})\b")
-_BEFORE = re.compile(r"\b(vor der|vor dem|bis ende|bis zum)\b", re.I)
-# the time the past question asks about, named right after "vor der ..." / "bis Ende" ("vor der Erhöhung zum
-# 1. Januar 2026", "vor der Änderung 2026", "bis Ende 2025"); "vor der letzten Anpassung" names none
-_BEFORE_WHEN = re.compile(
-    rf"\b(vor de[rm]|bis ende|bis zum)\b[^.?!]{{0,40}}?(?:\b(\d{{1,2}})\.\s?(?:({'|'.join(MONTHS)})|(\d{{1,2}})\.)\s?)?"
-    r"\b((?:19|20)\d\d)\b",
-    re.I,
-)
 # only normative texts have versions that replace each other; minutes and council papers do not
 _VERSIONED_TYPES = {"satzung", "verordnung", "gesetz"}
 _MINUTES = {"Niederschrift", "Protokoll"}
+# a district's statutes hold for its towns (and the gate keeps them: pipelines/evidence.py)
+_DISTRICT = ("landkreis", "lkr", "kreis")
 _FAMILY_NOISE = re.compile(
     r"[\d.§()\-–,/]+|\b(ab|vom|stand|fassung|neufassung|änderung|zur|der|die|des|über)\b", re.I
 )
@@ -102,76 +77,9 @@ def _version_date(doc: Document) -> str:
     return str(doc.meta.get("valid_from") or doc.meta.get("date") or "")
 
 
-def asked_as_of(query: str) -> str | None:
-    """The last day a past question asks about ("vor der Erhöhung 2026" -> "2025-12-31", "vor der Erhöhung
-    zum 1. Januar 2026" -> "2025-12-31", "bis Ende 2025" -> "2025-12-31"); None if it names no such time."""
-    match = _BEFORE_WHEN.search(query)
-    if not match:
-        return None
-    cue, day, month_name, month_number, year = match.groups()
-    if cue.lower().startswith("bis ende"):
-        as_of = f"{year}-12-31"
-    elif day:
-        month = MONTHS.index(month_name.lower()) + 1 if month_name else int(month_number)
-        try:
-            named = datetime.date(int(year), month, int(day))
-        except ValueError:
-            return None
-        # "vor dem 1. Januar 2026": the day before; "bis zum 31. Dezember 2025": that day
-        as_of = (named - datetime.timedelta(days=1) if cue.lower().startswith("vor") else named).isoformat()
-    else:
-        as_of = f"{int(year) - 1}-12-31" if cue.lower().startswith("vor") else f"{year}-12-31"
-    # "bis zum 31.01.2027 abgeben" is a deadline ahead, not a question about the past
-    return as_of if as_of < datetime.date.today().isoformat() else None
-
-
 def in_force_only_after(doc: Document, as_of: str) -> bool:
     """``doc`` is a version of a statute or law that came into force after ``as_of`` (its ``valid_from``)."""
     return bool(_version_date(doc)) and str(doc.meta.get("valid_from") or "") > as_of
-
-
-def meeting_months(query: str) -> set[str]:
-    """The months a question dates its meeting by, as "YYYY-MM": "im Januar 2020" -> {"2020-01"}."""
-    named = {f"{y}-{MONTHS.index(m.lower()) + 1:02d}" for m, y in _MONTH_YEAR.findall(query)}
-    return named | {f"{y}-{int(m):02d}" for m, y in _NUMERIC_DATE.findall(query) if 1 <= int(m) <= 12}
-
-
-def _town_pattern(town: str) -> re.Pattern[str]:
-    """A town name as written in questions: "Zell u.A." also matches "Zell unter Aichelberg", "Karlsruhe"
-    also "Karlsruher"."""
-    parts = []
-    for token in re.findall(r"[^\s.]+\.?", town):
-        if token.endswith(".") and len(token) <= 3:  # an abbreviation: u. / a. / St.
-            parts.append(re.escape(token[:-1]) + r"\w*\.?")
-        else:
-            parts.append(re.escape(token))
-    # "Karlsruher Gemeinderat", "Konstanzer Altstadt", "Erlanger Innenstadt" (-en -> -er), "Karlsruhes":
-    # the adjective and the genitive name the town too
-    if re.search(r"[a-zäöüß]en$", parts[-1]):
-        parts[-1] = parts[-1][:-1] + "[nr]"
-    return re.compile(r"\b" + r"\s*".join(parts) + r"(?:(?<=e)r|er|s)?(?!\w)", re.I)
-
-
-def without_towns(text: str, towns: set[str]) -> str:
-    """``text`` with the names of ``towns`` (and their adjectives: "Karlsruher") blanked out."""
-    for town in sorted(towns, key=len, reverse=True):
-        text = _town_pattern(town).sub(" ", text)
-    return text
-
-
-def named_towns(query: str, towns: set[str]) -> set[str]:
-    """The towns the question names; a name inside a longer one ("Aichelberg" in "Zell unter
-    Aichelberg") does not count."""
-    spans = {}
-    for town in towns:
-        match = _town_pattern(town).search(query)
-        if match:
-            spans[town] = match.span()
-    return {
-        t
-        for t, (a, b) in spans.items()
-        if not any(o != t and oa <= a and b <= ob and (ob - oa) > (b - a) for o, (oa, ob) in spans.items())
-    }
 
 
 @component
@@ -209,7 +117,7 @@ class MunicipalRanker:
     Usage example:
     ```python
     ranker = MunicipalRanker(top_k=5)
-    ranker.run(query="Hundesteuer in Bad Boll", documents=candidates, query_embedding=vector)["documents"]
+    ranker.run(question=understand("Hundesteuer in Bad Boll?", today), documents=candidates)["documents"]
     ```
     """
 
@@ -243,7 +151,7 @@ class MunicipalRanker:
     @component.output_types(documents=list[Document])
     def run(
         self,
-        query: str,
+        question: Question,
         documents: list[Document],
         query_embedding: list[float] | None = None,
         top_k: int | None = None,
@@ -251,19 +159,14 @@ class MunicipalRanker:
         top_k = top_k or self.top_k
         if not documents:
             return {"documents": []}
-        towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
-        named = named_towns(query, towns)
-        years = set(_YEAR.findall(query))
-        asks_for_the_past = bool(_PAST.search(query))
+        named = question.towns
+        years = question.years
         # "vor der Erhöhung 2026", "bis Ende 2025": the year named is when the wanted version ended
-        asks_for_before = bool(_BEFORE.search(query))
-        as_of = asked_as_of(query)
-        kinds = ((ASKS_AMOUNT, AMOUNT), (ASKS_DATE, WHEN), (ASKS_PERIOD, PERIOD), (ASKS_SANCTION, SANCTION))
-        wanted = [p for q, p in kinds if q.search(query)]
-        asks_amount = AMOUNT in wanted
-        months = meeting_months(query)
-        asks_for_provision = bool(ASKS_FOR_PROVISION.search(query))
-        today = datetime.date.today().isoformat()
+        as_of = question.as_of
+        wanted = [PATTERNS[t] for t in question.answered_by]
+        asks_amount = question.kind == "amount"
+        months = question.meeting_months
+        today = question.today or datetime.date.today().isoformat()
         newest: dict[str, str] = {}
         versions: dict[str, set[str]] = {}
         for d in documents:
@@ -277,7 +180,7 @@ class MunicipalRanker:
         for rank, doc in enumerate(documents):
             score = 1.0 / (1 + rank) ** 0.5
             town = doc.meta.get("municipality")
-            if named and town and town not in named:
+            if named and town and town not in named and not str(town).lower().startswith(_DISTRICT):
                 # another town's text (six towns have near-identical dog-tax statutes); the answer step does
                 # not take it as evidence either (pipelines/evidence.py), so it must not fill the top k
                 score -= self.town_boost
@@ -288,10 +191,10 @@ class MunicipalRanker:
                 # "bis Ende 2025": a version in force only from 2026 on cannot say what held then, whether
                 # or not older versions are among the candidates (often only a council paper names the old rate)
                 score -= self.version_penalty
-            elif years and not asks_for_before:
+            elif years and not question.asks_before:
                 if competing and any(y in version or y in str(doc.meta.get("title", "")) for y in years):
                     score += self.version_penalty
-            elif competing and not asks_for_the_past and newest.get(_family(doc), version) != version:
+            elif competing and not question.asks_past and newest.get(_family(doc), version) != version:
                 score -= self.version_penalty
             if wanted and any(p.search(doc.content or "") for p in wanted):
                 # asked "wie hoch" / "wann": a chunk with an amount / a date can answer, "§ 1 Steuergegenstand" not
@@ -308,12 +211,12 @@ class MunicipalRanker:
             own_heading = str(doc.meta.get("heading") or "").rsplit(">", 1)[-1].strip()
             if asks_amount and _RATE_HEADING.search(own_heading):
                 score += self.rate_heading_boost
-            if names_law(query, law_names(doc)):
+            if names_law(question.text, law_names(doc)):
                 # "Welche Vorschrift im KAG ...": the KAG, not a statute citing it
                 score += self.named_law_boost
-            if asks_for_provision and doc.meta.get("section"):
+            if question.asks_provision and doc.meta.get("section"):
                 # "In welchem Paragraphen steht die Pflicht zur Anmeldung": "§ 17 Anmeldung, Abmeldung"
-                score += self.provision_heading_boost * min(2, heading_overlap(query, own_heading))
+                score += self.provision_heading_boost * min(2, heading_overlap(question.text, own_heading))
             dense = _cosine(query_embedding, doc.embedding) if query_embedding else (doc.score or 0.0)
             meta = {**doc.meta, "dense_score": round(dense, 4)}
             scored.append(replace(doc, score=round(score, 4), meta=meta, embedding=None))

@@ -86,6 +86,16 @@ def _join_lines(lines: list[str]) -> str:
     return text
 
 
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]*-{3,}[\s:|-]*\|?$")
+
+
+def _table_header(rows: list[str]) -> str:
+    """The header of a Markdown table (its first row and the rule under it), or "" when it has none."""
+    if len(rows) >= 3 and _TABLE_RULE.match(rows[1].strip()):
+        return f"{rows[0]}\n{rows[1]}"
+    return ""
+
+
 @dataclass
 class _Block:
     text: str
@@ -278,11 +288,20 @@ class MunicipalDocumentSplitter:
 
     def _pack(self, section: _Section) -> list[tuple[str, int]]:
         units: list[tuple[str, int]] = []
+        # the column header of a table too long for one chunk, by its first data row: every chunk that
+        # starts inside the table repeats it, so that "| 2.1 | Urnengrab | 1.250,00 |" keeps saying what
+        # its columns are (in the index and in what the model reads)
+        headers: dict[int, str] = {}
         for block in section.blocks:
             if block.table and len(block.text.split()) <= self.max_words:
                 units.append((block.text, block.page))
             elif block.table:
-                units.extend((row, block.page) for row in block.text.split("\n"))
+                rows = block.text.split("\n")
+                header = _table_header(rows)
+                units.extend((row, block.page) for row in rows)
+                if header:
+                    for i in range(len(units) - len(rows) + header.count("\n") + 1, len(units)):
+                        headers[i] = header
             else:
                 for sentence in split_sentences(block.text):
                     words = sentence.split()
@@ -291,7 +310,7 @@ class MunicipalDocumentSplitter:
         chunks: list[tuple[str, int]] = []
         current: list[tuple[str, int]] = []
         count = 0
-        for unit in units:
+        for index, unit in enumerate(units):
             n = len(unit[0].split())
             if current and count + n > self.split_words:
                 chunks.append(self._join(current))
@@ -302,6 +321,9 @@ class MunicipalDocumentSplitter:
                 current, count = list(keep), sum(len(u[0].split()) for u in keep)
                 if count + n > self.max_words:  # no overlap where it would push the chunk over max_words
                     current, count = [], 0
+                if index in headers:
+                    current.append((headers[index], unit[1]))
+                    count += len(headers[index].split())
             current.append(unit)
             count += n
         if current:

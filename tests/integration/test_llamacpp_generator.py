@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import httpx
 import pytest
 from haystack.components.generators.utils import print_streaming_chunk
@@ -70,3 +74,68 @@ def test_missing_gguf_file_is_a_one_line_model_error() -> None:
     with pytest.raises(ModelError) as error:
         build_generator(settings)
     assert "/nonexistent.gguf" in str(error.value) and "\n" not in str(error.value)
+
+
+def _conversation(question: str) -> list[ChatMessage]:
+    """A fixed start (instructions, a worked example) and a question, as the answer prompt has them."""
+    return [
+        ChatMessage.from_system(
+            "Du beantwortest Fragen nur mit den Belegen, in einem Satz, mit Belegnummer."
+        ),
+        ChatMessage.from_user(
+            "Belege:\n[1] Freibadsatzung, § 4: Der Eintritt kostet 4,00 Euro.\n\nFrage: Was kostet das Freibad?"
+        ),
+        ChatMessage.from_assistant("Der Eintritt kostet 4,00 Euro [1]."),
+        ChatMessage.from_user(question),
+    ]
+
+
+_FIRST = (
+    "Belege:\n[1] Hundesteuersatzung Bad Boll, § 5: Die Steuer beträgt für den ersten Hund 108 Euro im Jahr.\n"
+    "[2] Hundesteuersatzung Bad Boll, § 5: Für jeden weiteren Hund beträgt die Steuer 216 Euro.\n\n"
+    "Frage: Wie viel Hundesteuer zahle ich in Bad Boll für meinen ersten Hund?"
+)
+_SECOND = (
+    "Belege:\n[1] Friedhofssatzung Aichelberg, § 7: Särge aus Metall oder Hartholz dürfen nicht verwendet werden.\n"
+    "[2] Friedhofssatzung Aichelberg, § 9: Die Ruhezeit beträgt 20 Jahre.\n\n"
+    "Frage: Wie lange ist die Ruhezeit auf dem Friedhof in Aichelberg?"
+)
+
+
+_FRESH_PROCESS = """
+import sys
+from pathlib import Path
+from tests.integration.test_llamacpp_generator import _FIRST, _conversation
+from pipelines.components.llamacpp_chat_generator import LlamaCppChatGenerator
+llm = LlamaCppChatGenerator(model_path=sys.argv[1], generation_kwargs={"max_tokens": 30, "cache_prompt": True, "temperature": 0.0})
+print(llm.run(_conversation(_FIRST))["replies"][0].text)
+"""
+
+
+def test_a_cached_prompt_start_gives_the_same_answer_whatever_was_asked_before() -> None:
+    """With generator.cache_prompt the fixed start of the prompt is evaluated once; a question's answer must
+    not depend on what was asked before it (without priming, llama.cpp reused the previous question's
+    first tokens too and the same question got another answer: "… für den ersten Hund in Bad Boll …"),
+    nor on whether the process is new (a new process primes the same start the same way)."""
+    model = str(resolve_gguf(None, MODELS_DIR))
+    cached = LlamaCppChatGenerator(
+        model_path=model, generation_kwargs={"max_tokens": 30, "cache_prompt": True, "temperature": 0.0}
+    )
+    first = cached.run(_conversation(_FIRST))["replies"][0].text
+    second = cached.run(_conversation(_SECOND))["replies"][0].text
+    again = cached.run(_conversation(_FIRST))["replies"][0].text
+    twice = cached.run(_conversation(_FIRST))["replies"][0].text
+    assert first == again == twice
+    assert "108" in first and "20 Jahre" in second
+    fresh = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS, model],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+        cwd=Path(__file__).resolve().parents[2],
+    ).stdout.strip()
+    assert fresh == first
+    timings = cached.run(_conversation(_SECOND))["replies"][0].meta["timings"]
+    # only the question's own message (and the few tokens after the primed start) were read
+    assert timings["prompt_n"] < 120

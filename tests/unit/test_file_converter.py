@@ -44,6 +44,16 @@ class TestMunicipalFileConverter:
         [doc] = _run(path)["documents"]
         assert doc.meta["title"] == "Paßgesetz (PaßG 1986)"  # not the file name "index"
 
+    def test_a_district_statute_belongs_to_the_district_not_to_a_town_of_its_name(self, tmp_path: Path) -> None:
+        # ragsource front matter: a Landkreis' own statute or a Zweckverband's has "kreis" and no "gemeinde"
+        path = tmp_path / "Lkr_GP_Hauptsatzung.md"
+        path.write_text("---\ntitel: Hauptsatzung des Landkreises\nebene: kreis\nkreis: Göppingen\n---\n§ 1 Name\nText.")
+        [doc] = _run(path)["documents"]
+        assert doc.meta["municipality"] == "Landkreis Göppingen"
+        path.write_text("---\ntitel: Hundesteuersatzung\nkreis: Göppingen\ngemeinde: Aichelberg\n---\n§ 1 Text.")
+        [doc] = _run(path)["documents"]
+        assert doc.meta["municipality"] == "Aichelberg"
+
     def test_oparl_json(self, tmp_path: Path) -> None:
         path = Path(shutil.copy(CORPUS / "karlsruhe-oparl" / "papers" / "52386.json", tmp_path))
         [doc] = _run(path)["documents"]

@@ -126,6 +126,17 @@ class TestMunicipalDocumentSplitter:
         assert max(len(_text(c).split()) for c in chunks) <= 30
         assert any(c.content == table for c in chunks)  # a table that fits stays whole
 
+    def test_every_chunk_of_a_long_table_repeats_its_header(self) -> None:
+        header = "| Nr. | Grabart | Gebühr in Euro |\n|---|---|---|"
+        rows = [f"| {i} | Reihengrab Sorte {i} | {i},00 |" for i in range(1, 13)]  # 6 words a row
+        chunks = _split(f"§ 6 Gebühren\n\n{header}\n" + "\n".join(rows))
+        assert len(chunks) > 2
+        for chunk in chunks:
+            assert _text(chunk).startswith(header), _text(chunk)
+        body = "\n".join(_text(c) for c in chunks)
+        assert all(row in body for row in rows)  # no row lost
+        assert max(len(_text(c).split()) for c in chunks) <= 30
+
     def test_sentences_overlap_between_chunks(self) -> None:
         sentences = [f"Satz {n} hat fünf Wörter." for n in "ABCDEFG"]
         chunks = _split("§ 1 Test\n" + " ".join(sentences), overlap_sentences=1)

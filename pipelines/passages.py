@@ -1,0 +1,189 @@
+"""What the model reads: the few sentences and table rows of the evidence that answer the question.
+
+Each retrieved chunk is cut into *units*: sentences, list items with the sentence that introduces them
+("Die Steuer beträgt:" / "2. für jeden weiteren Hund 216 Euro"), and table rows with their column header
+("Grabart: Urnenreihengrab; Gebühr: 1.250,00 €"). Every unit is scored against the :class:`Question`:
+
+* the question's words it shares (each word weighted by how rare it is among the units of the evidence,
+  so a word found in every unit points nowhere), its § heading and lead-in counting less;
+* whether it holds a value of the kind asked for (an amount, a date, a period ...);
+* the rank of its chunk.
+
+The best units, with their chunk's title, town and § as a label, become the passages the model reads
+(:func:`select_passages`), in document order and within a character budget: the prompt stays short
+(prompt evaluation dominates the answer time on two cores) and the model sees few distractors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from haystack import Document
+
+from pipelines.components.municipal_splitter import split_sentences
+from pipelines.german_terms import expand_suspended_compounds, terms
+from pipelines.question import Question
+from pipelines.values import holds
+
+_TABLE_RULE = re.compile(r"^\|?[\s:|-]*-{3,}[\s:|-]*\|?$")
+_FRAGMENT_WORDS = 6  # a sentence of fewer words is a value line or list item: it needs its lead-in
+
+
+@dataclass
+class Unit:
+    """One sentence, list item or table row of a retrieved chunk."""
+
+    text: str  # as read (a table row with its header cells: "Grabart: Urnengrab; Gebühr: 1.250,00 €")
+    chunk: int  # index of its chunk among the evidence
+    raw: str  # verbatim from the chunk (what a citation quotes)
+    position: int  # its place in the chunk
+    lead: str = ""  # what introduces it: the sentence before a list, the heading row of a table
+    row: bool = False
+    score: float = 0.0
+    features: dict[str, float] = field(default_factory=dict)
+
+    def shown(self) -> str:
+        """The unit as the model reads it: with its lead-in where it is a fragment."""
+        if self.lead and (self.row or len(self.text.split()) < _FRAGMENT_WORDS or self.lead.endswith(":")):
+            return f"{self.lead} {self.text}"
+        return self.text
+
+
+def _cells(line: str) -> list[str]:
+    return [c.strip() for c in line.strip().strip("|").split("|")]
+
+
+def split_units(content: str, chunk: int = 0) -> list[Unit]:
+    """The units of a chunk's text, in order."""
+    units: list[Unit] = []
+    lines = [line.strip() for line in content.split("\n")]
+    header: list[str] | None = None
+    lead = ""
+    in_table = False
+    for i, line in enumerate(lines):
+        if not line:
+            in_table = False
+            continue
+        if line.startswith("|"):
+            if _TABLE_RULE.match(line):
+                continue
+            cells = _cells(line)
+            following = lines[i + 1] if i + 1 < len(lines) else ""
+            if not in_table and _TABLE_RULE.match(following):
+                header, in_table = cells, True
+                continue
+            in_table = True
+            if header and len(header) == len(cells) and any(header):
+                text = "; ".join(
+                    f"{h}: {c}" if h and h != c else c for h, c in zip(header, cells, strict=True) if c
+                )
+            else:
+                text = " | ".join(c for c in cells if c)
+            if text:
+                units.append(Unit(text, chunk, line, len(units), lead=lead, row=True))
+            continue
+        in_table, header = False, None
+        for sentence in split_sentences(line):
+            long = len(sentence.split()) >= _FRAGMENT_WORDS
+            text = expand_suspended_compounds(sentence, content)  # "Einwegdose, -becher": "…, Einwegbecher"
+            lead_in = "" if long and not lead.endswith(":") else lead
+            units.append(Unit(text, chunk, sentence, len(units), lead=lead_in))
+            if sentence.endswith(":") or (long and not re.search(r"\d", sentence)):
+                lead = sentence
+            elif long:
+                lead = ""
+    return units
+
+
+def _own_heading(doc: Document) -> str:
+    return str(doc.meta.get("heading") or "").rsplit(">", 1)[-1].strip()
+
+
+def score_units(
+    question: Question, chunks: list[Document], weights: dict[str, float] | None = None
+) -> list[Unit]:
+    """Every unit of ``chunks`` with its score for ``question``, best first."""
+    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    units = [u for i, doc in enumerate(chunks) for u in split_units(doc.content or "", i)]
+    if not units:
+        return []
+    asked = question.terms
+    own = [set(terms(u.text)) & asked.keys() for u in units]
+    context = [
+        set(terms(f"{_own_heading(chunks[u.chunk])} {u.lead}")) & asked.keys() - found
+        for u, found in zip(units, own, strict=True)
+    ]
+    # a word of the question found in one unit points there; one found in every unit does not
+    spread = Counter(t for found in own for t in found)
+    spread_context = Counter(t for found in context for t in found)
+    lexical = [sum(asked[t] / spread[t] for t in found) for found in own]
+    lexical_context = [sum(asked[t] / spread_context[t] for t in found) for found in context]
+    top = max(lexical) or 1.0
+    top_context = max(lexical_context) or 1.0
+    for unit, lex, ctx in zip(units, lexical, lexical_context, strict=True):
+        unit.features = {
+            "words": lex / top,
+            "context": ctx / top_context,
+            "kind": float(question.wants_value and holds(unit.text, question.answered_by)),
+            "rank": 1.0 / (1 + unit.chunk),
+        }
+        unit.score = sum(w[name] * value for name, value in unit.features.items())
+    return sorted(units, key=lambda u: (-u.score, u.chunk, u.position))
+
+
+DEFAULT_WEIGHTS = {"words": 1.0, "context": 0.5, "kind": 2.0, "rank": 0.5}
+
+
+def _label(doc: Document) -> str:
+    title = str(doc.meta.get("title") or "Dokument")
+    short = m.group(1) if (m := re.search(r"\(([^()]{3,40})\)\s*$", title)) else " ".join(title.split()[:8])
+    parts = [short]
+    if doc.meta.get("section"):
+        parts.append(str(doc.meta["section"]))
+    if (town := doc.meta.get("municipality")) and str(town) not in short:
+        parts.append(str(town))
+    return ", ".join(parts)
+
+
+def select_passages(
+    question: Question,
+    chunks: list[Document],
+    max_chars: int = 700,
+    max_units: int = 4,
+    weights: dict[str, float] | None = None,
+) -> list[Document]:
+    """The passages the model reads: the best units (:func:`score_units`), grouped by chunk in document
+    order, each passage a Document with the chunk's metadata, its label and the units it holds."""
+    ranked = score_units(question, chunks, weights)
+    chosen: list[Unit] = []
+    size = 0
+    for unit in ranked:
+        length = len(unit.shown()) + 1
+        if chosen and (size + length > max_chars or len(chosen) >= max_units):
+            continue
+        chosen.append(unit)
+        size += length
+        if len(chosen) >= max_units:
+            break
+    passages: list[Document] = []
+    for chunk in sorted(
+        {u.chunk for u in chosen}, key=lambda c: min(ranked.index(u) for u in chosen if u.chunk == c)
+    ):
+        units = sorted((u for u in chosen if u.chunk == chunk), key=lambda u: u.position)
+        doc = chunks[chunk]
+        text = " ".join(u.shown() for u in units)
+        passages.append(
+            Document(
+                content=text,
+                meta={
+                    **doc.meta,
+                    "label": _label(doc),
+                    "chunk_id": doc.id,
+                    "units": [u.shown() for u in units],
+                },
+                score=doc.score,
+            )
+        )
+    return passages

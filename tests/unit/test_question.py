@@ -1,0 +1,87 @@
+"""The question, understood once (pipelines/question.py): kind, towns, time, key words."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from haystack.core.serialization import component_from_dict, component_to_dict
+
+from pipelines.components.question_analyzer import QuestionAnalyzer
+from pipelines.question import kind_of, understand
+from pipelines.term_weights import TermWeights
+
+TODAY = datetime.date(2026, 12, 6)
+TOWNS = {"Konstanz", "Bad Boll", "Aichelberg", "Zell u.A.", "Karlsruhe", "Landkreis Göppingen"}
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "answered_by"),
+    [
+        ("Wie viel Hundesteuer zahle ich in Bad Boll für den ersten Hund?", "amount", ("money", "percent", "measure")),
+        ("Was kostet ein Urnengrab?", "amount", ("money", "percent", "measure")),
+        ("Welche Gebühr wird für die Beglaubigung fällig?", "amount", ("money", "percent", "measure")),
+        ("Wie lange ist die Ruhezeit für Urnen?", "period", ("period", "date")),
+        ("Innerhalb welcher Frist muss ich mich anmelden?", "period", ("period", "date")),
+        ("Bis wie viel Uhr muss der Gehweg geräumt sein?", "time", ("time",)),
+        ("Ab wann gilt die neue Satzung?", "date", ("date", "period", "time")),
+        ("Wie viele Mitglieder hat der Gemeinderat?", "count", ("number",)),
+        ("Wer entscheidet über die Vergabe der Halle?", "who", ()),
+        ("Darf ich meinen Hund auf den Friedhof mitnehmen?", "yesno", ()),
+        ("Mein Sohn ist 16. Darf er allein ins Freibad?", "yesno", ()),
+        ("Wie hat der Gemeinderat über den Antrag abgestimmt?", "vote", ("vote",)),
+        ("Was muss ich beim Grillen beachten?", "what", ()),
+    ],
+)
+def test_the_kind_of_a_question_comes_from_its_question_words(
+    text: str, kind: str, answered_by: tuple[str, ...]
+) -> None:
+    assert kind_of(text)[:2] == (kind, answered_by)
+
+
+def test_asked_where_a_rule_stands_is_recorded_beside_the_kind() -> None:
+    kind, _, provision = kind_of("Wie lange gilt eine Veränderungssperre, und in welchem Paragraphen steht das?")
+    assert (kind, provision) == ("period", True)
+    assert kind_of("Wo in der Friedhofssatzung steht, wie groß ein Sarg sein darf?")[2]
+    assert not kind_of("Wie groß darf ein Sarg sein?")[2]
+
+
+def test_towns_the_index_knows_and_places_it_does_not() -> None:
+    q = understand("Was kostet die Hundesteuer in Zell unter Aichelberg?", TODAY, TOWNS)
+    assert q.towns == {"Zell u.A."}  # "Aichelberg" inside the longer name does not count
+    assert understand("Was gilt in der Konstanzer Altstadt?", TODAY, TOWNS).towns == {"Konstanz"}
+    elsewhere = understand("Was kostet in Tübingen ein Einwegbecher?", TODAY, TOWNS)
+    assert elsewhere.towns == set() and elsewhere.places_elsewhere == {"Tübingen"}
+    district = understand("Ab wann darf im Landkreis Göppingen die Tonne raus?", TODAY, TOWNS)
+    assert district.towns == {"Landkreis Göppingen"}
+
+
+def test_today_is_an_input_not_read_inside() -> None:
+    text = "Welcher Hebesatz galt bis zum 31.12.2026?"
+    assert understand(text, datetime.date(2027, 3, 1)).as_of == "2026-12-31"
+    assert understand(text, datetime.date(2026, 6, 1)).as_of is None  # a deadline ahead, not the past
+    assert understand("Wie hoch war die Steuer vor der Erhöhung 2026?", TODAY).as_of == "2025-12-31"
+
+
+def test_meeting_months_years_and_levies() -> None:
+    q = understand("Was hat der Gemeinderat im Januar 2020 zur Übernachtungssteuer beschlossen?", TODAY)
+    assert q.meeting_months == {"2020-01"} and q.years == {"2020"}
+    assert q.levies == {"ubernachtungsteuer"}  # written without the linking s
+
+
+def test_key_nouns_leave_out_towns_question_words_and_what_most_chunks_say() -> None:
+    q = understand("Welche Gebühr verlangt die Gemeinde Aichelberg für die Turnhalle?", TODAY, TOWNS)
+    assert q.nouns == {"gebuhr", "gemeinde", "turnhalle"}
+    weights = TermWeights(chunks=100, df={"gemeind": 60, "gebuhr": 30, "turnhall": 1})
+    q = understand("Welche Gebühr verlangt die Gemeinde Aichelberg für die Turnhalle?", TODAY, TOWNS, weights)
+    assert q.nouns == {"turnhalle"}  # words in more than 5 % of the chunks name no topic
+    assert q.terms["turnhall"] > q.terms["gebuhr"] > q.terms["gemeind"]
+    assert "aichelberg" not in q.terms  # the town is not what the question is about
+
+
+def test_the_analyzer_component_round_trips_and_runs() -> None:
+    analyzer = component_from_dict(QuestionAnalyzer, component_to_dict(QuestionAnalyzer(), "analyzer"), "analyzer")
+    question = analyzer.run(text="Wie hoch ist die Hundesteuer in Bad Boll?", today=TODAY, municipalities=sorted(TOWNS))[
+        "question"
+    ]
+    assert (question.kind, question.towns, question.today) == ("amount", {"Bad Boll"}, "2026-12-06")
