@@ -16,18 +16,22 @@ The best units, with their chunk's title, town and § as a label, become the pas
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import yaml
 from haystack import Document
 
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import expand_suspended_compounds, terms
-from pipelines.question import Question
+from pipelines.question import KNOWLEDGE, Question
 from pipelines.values import holds
 
 _TABLE_RULE = re.compile(r"^\|?[\s:|-]*-{3,}[\s:|-]*\|?$")
+_LIST_ITEM = re.compile(r"^(?:\d{1,2}\.(?:\d{1,2}\.?)*|[a-z]\)|[-*•])\s")
 _FRAGMENT_WORDS = 6  # a sentence of fewer words is a value line or list item: it needs its lead-in
 
 
@@ -92,8 +96,8 @@ def split_units(content: str, chunk: int = 0) -> list[Unit]:
             units.append(Unit(text, chunk, sentence, len(units), lead=lead_in))
             if sentence.endswith(":") or (long and not re.search(r"\d", sentence)):
                 lead = sentence
-            elif long:
-                lead = ""
+            elif long and not (lead.endswith(":") and _LIST_ITEM.match(sentence)):
+                lead = ""  # the items of a list ("1. …", "a) …") keep the sentence that introduced them
     return units
 
 
@@ -101,11 +105,53 @@ def _own_heading(doc: Document) -> str:
     return str(doc.meta.get("heading") or "").rsplit(">", 1)[-1].strip()
 
 
+def in_context(unit: Unit, chunks: list[Document]) -> str:
+    """The unit with its § heading, as it is embedded for the dense feature ("§ 7 Särge: (2) Särge aus …")."""
+    heading = _own_heading(chunks[unit.chunk])
+    return f"{heading}: {unit.shown()}" if heading else unit.shown()
+
+
+@functools.cache
+def learned_weights() -> dict[str, float]:
+    """The feature weights of pipelines/knowledge/passage_weights.yaml (learned, with their provenance)."""
+    data = yaml.safe_load((KNOWLEDGE / "passage_weights.yaml").read_text(encoding="utf-8"))
+    return {str(k): float(v) for k, v in data["weights"].items()}
+
+
+_NUMBER = re.compile(r"\d+(?:,\d+)?")
+
+
+def _numbers(text: str) -> list[float]:
+    return [float(n.replace(",", ".")) for n in _NUMBER.findall(text)]
+
+
+def _zscores(values: list[float]) -> list[float]:
+    if len(values) < 2:
+        return [0.0] * len(values)
+    mean = sum(values) / len(values)
+    spread = (sum((v - mean) ** 2 for v in values) / len(values)) ** 0.5
+    return [(v - mean) / (spread + 1e-6) for v in values]
+
+
 def score_units(
-    question: Question, chunks: list[Document], weights: dict[str, float] | None = None
+    question: Question,
+    chunks: list[Document],
+    weights: dict[str, float] | None = None,
+    similarity: Callable[[list[str]], list[float]] | None = None,
+    dense_candidates: int = 16,
 ) -> list[Unit]:
-    """Every unit of ``chunks`` with its score for ``question``, best first."""
-    w = {**DEFAULT_WEIGHTS, **(weights or {})}
+    """Every unit of ``chunks`` with its score for ``question``, best first.
+
+    Features (each unit's ``features``): ``words`` the question's words it holds, each weighted by the
+    index (pipelines/term_weights.py) and divided by how many units of the evidence hold it; ``context``
+    the same for its § heading and lead-in; ``kind`` it holds a value of the kind asked for; ``rank``
+    1 / (1 + its chunk's rank); ``label`` the question's words in a table row's first cell; ``inrange`` a
+    number of the question lies in a range the unit states ("60 PS" in "51 – 75 PS"); ``row``;
+    ``chunkdense`` its chunk's similarity to the question (z-score among the chunks' units); ``length``;
+    ``dense`` (only with ``similarity``, for the ``dense_candidates`` best units by the other features)
+    the similarity of question and unit in context (z-score). The score is the weighted sum, weights from
+    :func:`learned_weights` unless given."""
+    w = weights or learned_weights()
     units = [u for i, doc in enumerate(chunks) for u in split_units(doc.content or "", i)]
     if not units:
         return []
@@ -120,20 +166,43 @@ def score_units(
     spread_context = Counter(t for found in context for t in found)
     lexical = [sum(asked[t] / spread[t] for t in found) for found in own]
     lexical_context = [sum(asked[t] / spread_context[t] for t in found) for found in context]
-    top = max(lexical) or 1.0
-    top_context = max(lexical_context) or 1.0
-    for unit, lex, ctx in zip(units, lexical, lexical_context, strict=True):
+    labels = [
+        sum(asked.get(t, 0.0) for t in set(terms(u.text.split(";")[0]))) if u.row else 0.0 for u in units
+    ]
+    top, top_context, top_label = max(lexical) or 1.0, max(lexical_context) or 1.0, max(labels) or 1.0
+    asked_numbers = _numbers(question.text)
+    chunk_similarity = _zscores([float(chunks[u.chunk].meta.get("dense_score") or 0.0) for u in units])
+    for i, unit in enumerate(units):
+        numbers = _numbers(unit.shown())
         unit.features = {
-            "words": lex / top,
-            "context": ctx / top_context,
+            "words": lexical[i] / top,
+            "context": lexical_context[i] / top_context,
             "kind": float(question.wants_value and holds(unit.text, question.answered_by)),
             "rank": 1.0 / (1 + unit.chunk),
+            "label": labels[i] / top_label,
+            "inrange": float(
+                any(
+                    lo <= x <= hi
+                    for x in asked_numbers
+                    for lo, hi in zip(numbers, numbers[1:], strict=False)
+                    if lo < hi
+                )
+            ),
+            "row": float(unit.row),
+            "chunkdense": chunk_similarity[i],
+            "length": min(len(unit.shown()), 400) / 400,
         }
-        unit.score = sum(w[name] * value for name, value in unit.features.items())
-    return sorted(units, key=lambda u: (-u.score, u.chunk, u.position))
-
-
-DEFAULT_WEIGHTS = {"words": 1.0, "context": 0.5, "kind": 2.0, "rank": 0.5}
+        unit.score = sum(w.get(name, 0.0) * value for name, value in unit.features.items())
+    ranked = sorted(units, key=lambda u: (-u.score, u.chunk, u.position))
+    if similarity is not None and w.get("dense"):
+        candidates = ranked[:dense_candidates]
+        for unit, z in zip(
+            candidates, _zscores(similarity([in_context(u, chunks) for u in candidates])), strict=True
+        ):
+            unit.features["dense"] = z
+            unit.score += w["dense"] * z
+        ranked = sorted(candidates, key=lambda u: (-u.score, u.chunk, u.position)) + ranked[dense_candidates:]
+    return ranked
 
 
 def _label(doc: Document) -> str:
@@ -153,10 +222,11 @@ def select_passages(
     max_chars: int = 700,
     max_units: int = 4,
     weights: dict[str, float] | None = None,
+    similarity: Callable[[list[str]], list[float]] | None = None,
 ) -> list[Document]:
     """The passages the model reads: the best units (:func:`score_units`), grouped by chunk in document
     order, each passage a Document with the chunk's metadata, its label and the units it holds."""
-    ranked = score_units(question, chunks, weights)
+    ranked = score_units(question, chunks, weights, similarity)
     chosen: list[Unit] = []
     size = 0
     for unit in ranked:
@@ -180,8 +250,10 @@ def select_passages(
                 meta={
                     **doc.meta,
                     "label": _label(doc),
-                    "chunk_id": doc.id,
+                    "chunk": chunk,
                     "units": [u.shown() for u in units],
+                    "quotes": [u.raw for u in units],
+                    "unit_scores": [round(u.score, 3) for u in units],
                 },
                 score=doc.score,
             )

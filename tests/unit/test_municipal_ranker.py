@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from haystack import Document
 
-from pipelines.components.municipal_ranker import MunicipalRanker, asked_as_of, law_names, named_towns
+import datetime
+
+from pipelines.components.municipal_ranker import MunicipalRanker, law_names
 from pipelines.german_terms import heading_overlap
+from pipelines.question import Question, asked_as_of, named_towns, understand
+
+TODAY = datetime.date(2026, 12, 6)
+
+
+def question(text: str, documents: list[Document]) -> Question:
+    towns = {str(d.meta["municipality"]) for d in documents if d.meta.get("municipality")}
+    return understand(text, TODAY, towns)
 
 
 def doc(
@@ -19,7 +29,10 @@ def doc(
 
 def order(query: str, documents: list[Document]) -> list[str]:
     return [
-        d.content or "" for d in MunicipalRanker(top_k=10).run(query=query, documents=documents)["documents"]
+        d.content or ""
+        for d in MunicipalRanker(top_k=10).run(question=question(query, documents), documents=documents)[
+            "documents"
+        ]
     ]
 
 
@@ -123,20 +136,6 @@ def test_asked_how_long_or_how_soon_a_chunk_holding_a_period_moves_up() -> None:
     assert order("Was gilt in Konstanz als Zweckentfremdung?", weeks) == [d.content for d in weeks]
 
 
-def test_asked_what_a_breach_costs_the_provision_on_fines_moves_up() -> None:
-    chunks = [
-        doc("Das Abbrennen von Feuerwerk ist in der Altstadt verboten.", "Konstanz"),
-        doc("Das Verbot gilt am 31. Dezember und am 1. Januar.", "Konstanz"),
-        doc("Die Begründung liegt im Verwaltungsgebäude aus.", "Konstanz"),
-        doc(
-            "Zuwiderhandlungen können als Ordnungswidrigkeit mit einer Geldbuße geahndet werden.", "Konstanz"
-        ),
-    ]
-    ranked = order("Was droht, wenn jemand in der Konstanzer Altstadt Raketen zündet?", chunks)
-    assert ranked.index(chunks[3].content) < 2, ranked
-    assert order("Wo gilt in Konstanz das Feuerwerksverbot?", chunks) == [d.content for d in chunks]
-
-
 def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> None:
     old = doc("old", "Karlsruhe", valid_from="2019-01-01", title="Hundesteuersatzung")
     new = doc("new", "Karlsruhe", valid_from="2026-01-01", title="Hundesteuersatzung")
@@ -146,15 +145,23 @@ def test_the_version_in_force_wins_unless_the_question_asks_for_the_past() -> No
 
 
 def test_a_past_question_naming_its_time_moves_down_what_came_into_force_after_it() -> None:
-    assert asked_as_of("Welcher Zweitwohnungsteuersatz galt in Karlsruhe bis Ende 2025?") == "2025-12-31"
-    assert asked_as_of("Wie hoch war die Hundesteuer vor der Erhöhung zum 1. Januar 2026?") == "2025-12-31"
-    assert asked_as_of("Was kostete das Tagesticket vor der Gebührenerhöhung 2026?") == "2025-12-31"
-    assert asked_as_of("Was galt bis zum 31.12.2024?") == "2024-12-31"
     assert (
-        asked_as_of("Welcher Preis galt nach der Änderung von 2003, also vor der letzten Anpassung?") is None
+        asked_as_of("Welcher Zweitwohnungsteuersatz galt in Karlsruhe bis Ende 2025?", TODAY) == "2025-12-31"
     )
-    assert asked_as_of("Wie lange vor der Eröffnung muss ich das Gewerbe anzeigen?") is None
-    assert asked_as_of("Muss ich die Hundemarke bis zum 31.01.2099 zurückgeben?") is None  # a deadline ahead
+    assert (
+        asked_as_of("Wie hoch war die Hundesteuer vor der Erhöhung zum 1. Januar 2026?", TODAY)
+        == "2025-12-31"
+    )
+    assert asked_as_of("Was kostete das Tagesticket vor der Gebührenerhöhung 2026?", TODAY) == "2025-12-31"
+    assert asked_as_of("Was galt bis zum 31.12.2024?", TODAY) == "2024-12-31"
+    assert (
+        asked_as_of("Welcher Preis galt nach der Änderung von 2003, also vor der letzten Anpassung?", TODAY)
+        is None
+    )
+    assert asked_as_of("Wie lange vor der Eröffnung muss ich das Gewerbe anzeigen?", TODAY) is None
+    assert (
+        asked_as_of("Muss ich die Hundemarke bis zum 31.01.2099 zurückgeben?", TODAY) is None
+    )  # a deadline ahead
     # only the amendment in force from 2026 and the council paper naming the old rate are candidates
     amendment = doc(
         "amendment", "Karlsruhe", valid_from="2026-01-01", title="Änderung Zweitwohnungsteuersatzung"
@@ -240,7 +247,6 @@ def test_with_every_boost_zero_the_retrieval_order_stays() -> None:
     kag = doc(
         "kag", None, "Gesetz", title="Kommunalabgabengesetz (KAG)", section="§ 9", heading="§ 9 Hundesteuer"
     )
-    ranked = ranker.run(
-        query="In welchem Paragraphen im KAG steht die Hundesteuer?", documents=[satzung, kag]
-    )
+    text = "In welchem Paragraphen im KAG steht die Hundesteuer?"
+    ranked = ranker.run(question=question(text, [satzung, kag]), documents=[satzung, kag])
     assert [d.content for d in ranked["documents"]] == ["satzung", "kag"]

@@ -1,0 +1,112 @@
+"""AnswerChecker: the model's reply checked against the passages it read, cited, or replaced by a quote."""
+
+from __future__ import annotations
+
+import datetime
+
+from haystack import Document
+from haystack.core.serialization import component_from_dict, component_to_dict
+from haystack.dataclasses import ChatMessage
+
+from pipelines.components.answer_checker import QUOTE_LEAD, AnswerChecker
+from pipelines.components.evidence_gate import REFUSAL
+from pipelines.passages import select_passages
+from pipelines.question import understand
+
+TODAY = datetime.date(2026, 12, 6)
+TOWNS = {"Konstanz", "Eschenbach"}
+
+PACKAGING = Document(
+    content=(
+        "Die Steuer beträgt:\n1. für Einweggetränkeverpackungen 0,50 €\n2. für Einweggeschirr 0,50 €\n"
+        "3. für Einwegbesteck 0,20 €"
+    ),
+    meta={
+        "source": "KON_Satzung_Verpackungssteuer.md",
+        "title": "Satzung über die Erhebung einer Verpackungssteuer",
+        "section": "§ 4",
+        "heading": "§ 4 Steuersatz",
+        "municipality": "Konstanz",
+        "doc_type": "Satzung",
+        "valid_from": "2022-01-01",
+    },
+)
+CEMETERY = Document(
+    content="Die Ruhezeit für Urnen beträgt 15 Jahre. Särge aus Hartholz dürfen nicht verwendet werden.",
+    meta={
+        "source": "EHB_Satzung_Friedhof.md",
+        "title": "Friedhofssatzung",
+        "section": "§ 9",
+        "municipality": "Eschenbach",
+    },
+)
+
+
+def _check(question: str, reply: str, *chunks: Document) -> dict:
+    q = understand(question, TODAY, TOWNS)
+    passages = select_passages(q, list(chunks))
+    return AnswerChecker().run(question=q, replies=[ChatMessage.from_assistant(reply)], passages=passages)[
+        "answer"
+    ]
+
+
+def test_a_reply_whose_figure_stands_in_the_cited_passage_is_the_answer() -> None:
+    answer = _check(
+        "Was kostet in Konstanz ein Einwegbesteck?", "Ein Einwegbesteck kostet 0,20 € [1].", PACKAGING
+    )
+    assert answer["answer"].startswith("Ein Einwegbesteck kostet 0,20 € [1].")
+    assert answer["generated"] and not answer["refused"] and not answer["unverified"]
+    [citation] = answer["citations"]
+    assert citation["source"] == "KON_Satzung_Verpackungssteuer.md"
+    assert citation["quote"] == "3. für Einwegbesteck 0,20 €"  # verbatim from the chunk
+    assert (
+        "Verwendete Fassung: Satzung über die Erhebung einer Verpackungssteuer, gültig ab 01.01.2022 [1]."
+        in (answer["answer"])
+    )
+
+
+def test_a_citation_moves_to_the_passage_that_holds_the_figure() -> None:
+    answer = _check(
+        "Wie lange ist die Ruhezeit für Urnen in Eschenbach?",
+        "Die Ruhezeit beträgt 15 Jahre [2].",
+        PACKAGING,
+        CEMETERY,
+    )
+    assert [c["source"] for c in answer["citations"]] == ["EHB_Satzung_Friedhof.md"]
+    assert "[1]" in answer["answer"]
+
+
+def test_a_figure_the_passages_do_not_hold_gives_way_to_a_verbatim_quote() -> None:
+    # the 1.5B model's failure: a figure from nowhere
+    answer = _check("Was kostet in Konstanz ein Einwegbesteck?", "Es kostet 1,50 € [1].", PACKAGING)
+    assert answer["answer"].startswith(f"{QUOTE_LEAD} „")
+    assert "0,20 €" in answer["answer"] and "1,50" not in answer["answer"]
+    assert not answer["generated"] and not answer["refused"]
+
+
+def test_asked_for_a_figure_a_reply_without_one_gives_way_to_the_passage_that_has_it() -> None:
+    answer = _check(
+        "Wie lange ist die Ruhezeit für Urnen in Eschenbach?", "Die Ruhezeit ist geregelt [1].", CEMETERY
+    )
+    assert "15 Jahre" in answer["answer"] and answer["answer"].startswith(QUOTE_LEAD)
+
+
+def test_nothing_that_holds_what_was_asked_is_the_refusal() -> None:
+    answer = _check(
+        "Was kostet in Eschenbach ein Urnengrab?", "Dazu enthalten die Dokumente keine Angabe.", CEMETERY
+    )
+    assert answer["refused"] and answer["answer"] == REFUSAL and answer["citations"] == []
+
+
+def test_asked_where_a_rule_stands_the_answer_names_the_passages_section() -> None:
+    answer = _check(
+        "In welchem Paragraphen der Friedhofssatzung von Eschenbach steht, dass Särge aus Hartholz verboten sind?",
+        "Särge aus Hartholz dürfen nicht verwendet werden [1].",
+        CEMETERY,
+    )
+    assert "Fundstelle: Friedhofssatzung, § 9 [1]." in answer["answer"]
+
+
+def test_the_checker_round_trips() -> None:
+    checker = component_from_dict(AnswerChecker, component_to_dict(AnswerChecker(), "checker"), "checker")
+    assert isinstance(checker, AnswerChecker)

@@ -1,0 +1,90 @@
+"""What the model reads (pipelines/passages.py): units of the evidence, scored and chosen for the question."""
+
+from __future__ import annotations
+
+import datetime
+
+from haystack import Document
+from haystack.core.serialization import component_from_dict, component_to_dict
+
+from pipelines.components.passage_selector import PassageSelector
+from pipelines.passages import score_units, select_passages, split_units
+from pipelines.question import understand
+
+TODAY = datetime.date(2026, 12, 6)
+
+FEES = Document(
+    content=(
+        "Die Gebühren für die Überlassung von Grabstätten betragen:\n"
+        "| Nr. | Grabart | Gebühr |\n|---|---|---|\n"
+        "| 1.1 | Reihengrab für Erwachsene | 1.370 € |\n"
+        "| 1.2 | Urnenreihengrab | 950 € |\n"
+        "| 1.3 | Kindergrab | 460 € |"
+    ),
+    meta={
+        "title": "Friedhofsgebührensatzung",
+        "section": "§ 4",
+        "heading": "§ 4 Gebührenhöhe",
+        "municipality": "Eschenbach",
+    },
+)
+RULES = Document(
+    content=(
+        "(1) Die Ruhezeit für Leichen beträgt 20 Jahre. (2) Für Urnen beträgt sie 15 Jahre. "
+        "(3) Särge aus Metall oder Hartholz dürfen nicht verwendet werden."
+    ),
+    meta={
+        "title": "Friedhofssatzung",
+        "section": "§ 9",
+        "heading": "§ 9 Ruhezeit",
+        "municipality": "Eschenbach",
+    },
+)
+LIST = Document(
+    content=(
+        "Die Steuer beträgt im Kalenderjahr:\n1. für den ersten Hund 108 Euro\n2. für jeden weiteren Hund 216 Euro\n"
+        "3. für einen Kampfhund 600 Euro"
+    ),
+    meta={"title": "Hundesteuersatzung", "section": "§ 5", "municipality": "Bad Boll"},
+)
+
+
+def test_table_rows_carry_their_column_header_and_list_items_their_lead_in() -> None:
+    rows = [u for u in split_units(FEES.content or "") if u.row]
+    assert [u.text for u in rows][1] == "Nr.: 1.2; Grabart: Urnenreihengrab; Gebühr: 950 €"
+    assert rows[1].raw == "| 1.2 | Urnenreihengrab | 950 € |"  # a citation quotes the chunk verbatim
+    assert rows[1].shown().startswith("Die Gebühren für die Überlassung von Grabstätten betragen:")
+    items = split_units(LIST.content or "")
+    assert items[2].shown() == "Die Steuer beträgt im Kalenderjahr: 2. für jeden weiteren Hund 216 Euro"
+
+
+def test_the_unit_with_the_questions_words_and_the_value_asked_for_comes_first() -> None:
+    q = understand("Was kostet in Eschenbach ein Urnenreihengrab?", TODAY, {"Eschenbach"})
+    best = score_units(q, [RULES, FEES])[0]
+    assert "950 €" in best.text
+    q = understand("Wie lange ist die Ruhezeit für eine Urne in Eschenbach?", TODAY, {"Eschenbach"})
+    assert "15 Jahre" in score_units(q, [FEES, RULES])[0].text
+    q = understand("Wie viel Hundesteuer zahle ich in Bad Boll für einen Kampfhund?", TODAY, {"Bad Boll"})
+    assert "600 Euro" in score_units(q, [LIST])[0].text
+
+
+def test_passages_stay_within_the_budget_in_document_order_with_a_label() -> None:
+    q = understand("Was kostet in Eschenbach ein Urnenreihengrab?", TODAY, {"Eschenbach"})
+    passages = select_passages(q, [RULES, FEES], max_chars=260, max_units=4)
+    assert sum(len(p.content or "") for p in passages) <= 260 + 40 * len(passages)
+    first = passages[0]
+    assert first.meta["label"] == "Friedhofsgebührensatzung, § 4, Eschenbach"
+    assert "950 €" in (first.content or "")
+    assert all(quote in (FEES.content or "") for quote in first.meta["quotes"])
+    units = first.meta["units"]
+    assert units == sorted(units, key=lambda u: (FEES.content or "").find(u.split(": ")[-1][-6:]))
+
+
+def test_the_selector_component_round_trips_and_runs() -> None:
+    selector = component_from_dict(
+        PassageSelector, component_to_dict(PassageSelector(max_chars=500, max_units=3), "s"), "s"
+    )
+    assert (selector.max_chars, selector.max_units) == (500, 3)
+    q = understand("Was kostet in Eschenbach ein Kindergrab?", TODAY, {"Eschenbach"})
+    passages = selector.run(question=q, evidence=[FEES, RULES])["passages"]
+    assert "460 €" in (passages[0].content or "")
