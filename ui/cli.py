@@ -563,6 +563,52 @@ def status(as_json: JsonFlag = False) -> None:
             typer.echo(f"{key}: {value}")
 
 
+def _first_start(settings: Any) -> None:
+    """With local sign-in and no admin yet: create the user admin and print its password, this once."""
+    from ui.users import UserStore, ensure_admin
+
+    created = _run(lambda: ensure_admin(settings), settings)
+    if created:
+        name, password = created.split(":", 1)
+        path = UserStore.for_settings(settings).path
+        typer.echo(
+            f"First start: sign in as {name} with the password {password} (shown only now; stored as a hash "
+            f"in {path}; `auskunft user add {name} --role admin` sets a new one, `auskunft user add NAME --role "
+            "staff` adds users).",
+            err=True,
+        )
+    elif settings.access.sign_in == "none":
+        typer.echo("Note: access.sign_in is none: everyone has the desk role (public documents only).", err=True)
+
+
+def _run_child(cmd: list[str]) -> int:
+    """Run ``cmd``; SIGTERM or SIGHUP to this process stops the child too (then it is waited for)."""
+    import signal
+
+    process = subprocess.Popen(cmd, env=os.environ.copy())
+
+    def forward(signum: int, frame: Any) -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:  # Ctrl+C reaches the child too; give it time to stop
+                forward(signal.SIGINT, None)
+    finally:
+        if process.poll() is None:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @app.command()
 def ui(
     port: Annotated[
@@ -601,6 +647,11 @@ def ui(
         # unexpected errors show their type only; tracebacks go to the server log
         "--client.showErrorDetails",
         "type",
+        # no cross-site uploads and websocket connections from other origins (the page checks the Host)
+        "--server.enableXsrfProtection",
+        "true",
+        "--server.enableCORS",
+        "true",
         # readable contrast (BITV 2.0 / WCAG AA): white on this blue is 8.4:1, on Streamlit's red 3.3:1
         "--theme.primaryColor",
         "#0b4f8a",
@@ -609,8 +660,9 @@ def ui(
         "--theme.textColor",
         "#1a1c23",
     ]
+    _first_start(settings)
     typer.echo(f"Auskunft UI on http://{host or settings.ui.host}:{port or settings.ui.port}", err=True)
-    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+    raise typer.Exit(_run_child(cmd))
 
 
 @app.command()
@@ -636,11 +688,11 @@ def api(
     port = port or settings.api.port
     if settings.access.sign_in == "none" and not is_loopback(host):
         typer.echo(
-            f"Warning: {host} is reachable from other machines and access.sign_in is none: every caller has "
-            f"the role {settings.access.default_role}"
-            + (" and the admin endpoints (api.admin)." if settings.api.admin else "."),
+            f"Warning: {host} is reachable from other machines and access.sign_in is none: every caller may "
+            "search and ask as the desk role (public documents).",
             err=True,
         )
+    _first_start(settings)
     logging.getLogger("ui.api").addHandler(logging.StreamHandler())
     typer.echo(f"Auskunft API on http://{host}:{port} (spec: /openapi.json)", err=True)
     uvicorn.run(

@@ -110,3 +110,26 @@ class Health(BaseModel):
     store: str
     generator: dict[str, str]
     sign_in: str
+
+
+class ErrorOut(BaseModel):
+    """Every failure: one line saying what happened and what to do."""
+
+    detail: str
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route for /openapi.json (all of them ``{"detail": "..."}``)."""
+    meaning = {
+        400: "Bad request (unknown host name, nothing to index, a path not allowed)",
+        401: "Not signed in or wrong credentials",
+        403: "Not allowed (role, cross-site request, form without X-Requested-With)",
+        404: "Not found",
+        409: "Another ingest or re-index is running",
+        413: "Request larger than api.max_request_mb",
+        415: "Body not JSON",
+        422: "Invalid request body or parameters",
+        500: "Unexpected failure (details in the server log)",
+        503: "Index missing or a server (Qdrant, Ollama) unreachable",
+    }
+    return {status: {"model": ErrorOut, "description": meaning[status]} for status in statuses}
