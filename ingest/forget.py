@@ -3,8 +3,9 @@
 Removed: its chunks (embedded: in a new index generation, whose SQLite files are then vacuumed so the
 text is not left in free pages; server: delete by filter), its manifest entry, the copies Auskunft
 stored itself (uploads and OParl mirror files under the data dir, with their sidecars), feedback
-records that cite it, and its name in run reports, the log and the audit log (``documents`` shown). A file outside the data dir is the
-municipality's original and stays where it is; a tombstone in the manifest keeps it out of ``ingest``
+records that cite it, and its name in run reports, the log and the audit log (``documents`` shown). Only
+copies Auskunft made are deleted (``uploads/`` and ``mirror/``); any other file, inside the data dir or not,
+is an original or Auskunft's own state and stays where it is; a tombstone in the manifest keeps it out of ``ingest``
 of its folder and ``reindex`` until it is named itself (``auskunft ingest FILE``). A forgotten OParl
 document is listed in its mirror's state and never mirrored again.
 """
@@ -125,8 +126,7 @@ def forget_ids(settings: Settings, manifest: Manifest, ids: list[str], report: F
     for sid in ids:
         manifest.entries.pop(sid)
         report.manifest_entries.append(names[sid])
-        owned = _inside(Path(sid), settings.data_dir)
-        if not owned and not sid.startswith(("http://", "https://")):
+        if not owned_copy(settings, sid) and not sid.startswith(("http://", "https://")):
             manifest.forgotten[tombstone_key(sid)] = {"forgotten": now}
             report.kept_out.append(sid)
     _remove_chunks(settings, manifest, ids, report)  # commits the manifest too
@@ -138,6 +138,15 @@ def forget_ids(settings: Settings, manifest: Manifest, ids: list[str], report: F
     report.log_lines_redacted = _redact_log(settings, secrets)
     report.audit_records_redacted = _redact_audit(settings, secrets)
     logger.info("forgot %d document(s): %d chunks removed", len(ids), report.chunks)
+
+
+def owned_copy(settings: Settings, source_id: str) -> bool:
+    """Whether the file is a copy Auskunft made (an upload, an OParl mirror file), which forget deletes."""
+    from ingest.runner import own_sources
+
+    if source_id.startswith(("http://", "https://")):
+        return False
+    return any(_inside(Path(source_id), folder) for folder in own_sources(settings))
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -196,7 +205,7 @@ def vacuum(folder: Path) -> None:
 
 
 def _remove_stored_copy(settings: Settings, manifest: Manifest, path: Path, report: ForgetReport) -> None:
-    if not _inside(path, settings.data_dir):
+    if not owned_copy(settings, str(path)):  # an original, or Auskunft's own state (users.json ...)
         return
     for mirror in manifest.remote:
         if _inside(path, Path(mirror)):

@@ -197,6 +197,10 @@ def ingest(
 ) -> None:
     """Index files and folders. Unchanged files are skipped, changed ones replaced, deleted ones removed.
 
+    Exit code: 0 = all fine, 3 = finished but some files failed (each listed with its reason), 1 = could not
+    run. Files that cannot be indexed safely are listed, never followed: symbolic links leaving the folder,
+    FIFOs and devices, names with control characters, Auskunft's own data directory.
+
     A file removed with `auskunft forget` stays out when its folder is ingested again; naming the file
     itself indexes it again.
     """
@@ -231,9 +235,8 @@ def ingest(
         report = _run(lambda: run_ingest(settings, paths, progress, access=access), settings)
     write_run_report(settings, report, "ingest")
     _print_report(report, as_json)
-    indexed = report.added or report.updated or report.unchanged or report.deleted or report.relabeled
-    if report.failed and not indexed:
-        raise typer.Exit(1)
+    if report.failed:  # as reindex: finished, but some files or sources failed (listed with reasons)
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -578,7 +581,9 @@ def _first_start(settings: Any) -> None:
             err=True,
         )
     elif settings.access.sign_in == "none":
-        typer.echo("Note: access.sign_in is none: everyone has the desk role (public documents only).", err=True)
+        typer.echo(
+            "Note: access.sign_in is none: everyone has the desk role (public documents only).", err=True
+        )
 
 
 def _run_child(cmd: list[str]) -> int:

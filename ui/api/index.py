@@ -124,9 +124,7 @@ def documents(
     return JSONResponse(out)
 
 
-@router.delete(
-    "/documents/{doc_id:path}", responses=errors(400, 401, 403, 404, 409, 413, 422, 500, 503)
-)
+@router.delete("/documents/{doc_id:path}", responses=errors(400, 401, 403, 404, 409, 413, 422, 500, 503))
 def delete_document(
     doc_id: str,
     caller: Annotated[Caller, Depends(get_caller)],
@@ -186,7 +184,9 @@ def path_refusal(settings: Any, path: str) -> str | None:
     from ingest.runner import is_remote, known_sources
 
     if is_remote(path):
-        known = [s for s in guarded(settings, "Reading the index", lambda: known_sources(settings)) if is_remote(s)]
+        known = [
+            s for s in guarded(settings, "Reading the index", lambda: known_sources(settings)) if is_remote(s)
+        ]
         if path.rstrip("/") in {k.rstrip("/") for k in known}:
             return None
         return (
