@@ -98,10 +98,26 @@ class TestMunicipalFileConverter:
         assert doc.meta["doc_type"] == "Niederschrift"
 
     def test_serialisation_round_trip(self) -> None:
-        data = component_to_dict(MunicipalFileConverter(ocr_languages="deu+eng", ocr=False), "converter")
-        assert data["init_parameters"] == {"ocr_languages": "deu+eng", "ocr": False}
+        converter = MunicipalFileConverter(
+            ocr_languages="deu+eng", ocr=False, max_seconds=60, max_ocr_pages=5
+        )
+        data = component_to_dict(converter, "converter")
+        assert data["init_parameters"] == {
+            "ocr_languages": "deu+eng",
+            "ocr": False,
+            "max_seconds": 60,
+            "max_memory_mb": 2048,
+            "max_ocr_pages": 5,
+            "max_unpacked_mb": 500,
+            "max_xml_elements": 2_000_000,
+        }
         restored = component_from_dict(MunicipalFileConverter, data, "converter")
-        assert (restored.ocr_languages, restored.ocr) == ("deu+eng", False)
+        assert (restored.ocr_languages, restored.ocr, restored.max_seconds, restored.max_ocr_pages) == (
+            "deu+eng",
+            False,
+            60,
+            5,
+        )
 
 
 def test_split_front_matter_ignores_broken_yaml() -> None:
