@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -426,7 +427,7 @@ def _remove_failed_uploads(settings: Settings, report: IngestReport) -> None:
     uploads = (settings.data_dir / "uploads").resolve()
     for item in report.failed:
         path = Path(item["source"])
-        if not path.is_absolute() or uploads not in path.resolve().parents:
+        if not path.is_absolute() or Path(os.path.realpath(path.parent)) != uploads:
             continue
         removed = False
         for file in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
