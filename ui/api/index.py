@@ -20,7 +20,7 @@ from ui import admin
 from ui.api.auth import Caller, require_admin
 from ui.api.deps import ApiState, get_caller, get_state
 from ui.api.errors import ApiError, guarded, status_and_detail
-from ui.api.schemas import DocumentOut, Health, IngestRequest, errors
+from ui.api.schemas import INGEST_BODY, DocumentOut, Health, IngestRequest, ReindexRequest, errors
 
 router = APIRouter(tags=["index"])
 
@@ -144,6 +144,10 @@ def delete_document(
     return JSONResponse(report.to_json())
 
 
+def is_remote(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
+
+
 async def _ingest_input(
     request: Request, settings: Any
 ) -> tuple[list[str], str | None, list[tuple[str, bytes]]]:
@@ -174,7 +178,8 @@ async def _ingest_input(
         raise ApiError(400, "Nothing to index; give paths on the server or upload files.")
     for path in parsed.paths:
         if reason := path_refusal(settings, path):
-            raise ApiError(403 if "allowed" in reason else 400, reason)
+            relative = not (is_remote(path) or path.startswith("/"))
+            raise ApiError(400 if relative else 403, reason)
     return parsed.paths, parsed.access, files
 
 
@@ -193,7 +198,7 @@ def path_refusal(settings: Any, path: str) -> str | None:
             f"'{path[:200]}' is not a configured OParl server (not allowed); add it to sources in the settings "
             "or ingest it once with `auskunft ingest URL` on the server."
         )
-    if "\x00" in path or not Path(path).is_absolute():
+    if "\x00" in path or not Path(path).is_absolute():  # NUL: not a path at all
         return f"'{path[:200]}' is not an absolute path on the server (or an OParl URL); give the full path."
     target = Path(path).resolve()
     roots = [Path(root).resolve() for root in settings.ingest.allowed_roots]
@@ -226,22 +231,16 @@ def run_ingest(settings: Any, paths: list[str], access: str | None, files: list[
     "/ingest",
     responses=errors(400, 401, 403, 409, 413, 415, 422, 500, 503),
     openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": IngestRequest.model_json_schema()},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                            "paths": {"type": "array", "items": {"type": "string"}},
-                            "access": {"type": "string", "enum": ["public", "internal", "confidential"]},
-                        },
-                    }
-                },
-            },
-            "required": True,
-        }
+        "requestBody": INGEST_BODY,
+        "parameters": [
+            {
+                "name": "X-Requested-With",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Required (any value) for a multipart form: a cross-site page cannot send it.",
+            }
+        ],
     },
 )
 async def ingest_documents(
@@ -261,11 +260,13 @@ async def ingest_documents(
     return JSONResponse(report.to_json())
 
 
-@router.post("/reindex", responses=errors(400, 401, 403, 409, 413, 415, 500, 503))
+@router.post("/reindex", responses=errors(400, 401, 403, 409, 413, 415, 422, 500, 503))
 def reindex(
-    caller: Annotated[Caller, Depends(get_caller)], state: Annotated[ApiState, Depends(get_state)]
+    body: ReindexRequest,
+    caller: Annotated[Caller, Depends(get_caller)],
+    state: Annotated[ApiState, Depends(get_state)],
 ) -> Any:
-    """Revisit every known source, as the nightly run (admin only); returns the run report."""
+    """Revisit every known source, as the nightly run (admin only; send ``{}``); returns the run report."""
     from ui.audit import AuditLog
 
     settings = state.settings

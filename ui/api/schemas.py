@@ -66,6 +66,53 @@ class IngestRequest(_Body):
     )
 
 
+class ReindexRequest(_Body):
+    """No fields: send ``{}`` (as JSON, like every POST)."""
+
+
+INGEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["paths"],
+                "properties": {
+                    "paths": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^(/|https?://)"},
+                        "description": "Absolute paths of files or folders below ingest.allowed_roots, or URLs of "
+                        "configured OParl servers.",
+                    },
+                    "access": {"type": "string", "enum": ["public", "internal", "confidential"]},
+                },
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "files": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "format": "binary"},
+                    },
+                    "paths": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^(/|https?://)"},
+                    },
+                    "access": {"type": "string", "enum": ["public", "internal", "confidential"]},
+                },
+                "anyOf": [{"required": ["files"]}, {"required": ["paths"]}],
+            },
+        },
+    },
+}
+
+
 class AnswerOut(BaseModel):
     """The same JSON as `auskunft ask --json`."""
 
