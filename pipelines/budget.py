@@ -45,9 +45,36 @@ def _address_space() -> int:
         return 0
 
 
+def _let_go_of_locks() -> None:
+    """Close the lock files the child inherited (the writer lock, the embedded Qdrant's folder lock): flock
+    locks belong to the open file, so a child outliving a killed parent would otherwise keep the index locked."""
+    try:
+        fds = os.listdir("/proc/self/fd")
+    except OSError:
+        return
+    for name in fds:
+        with contextlib.suppress(OSError, ValueError):
+            if os.readlink(f"/proc/self/fd/{name}").endswith(".lock"):
+                os.close(int(name))
+
+
+def _die_with_parent() -> None:
+    """Linux: the child gets SIGKILL when the process that forked it dies (e.g. a killed re-index)."""
+    import ctypes
+    import ctypes.util
+
+    with contextlib.suppress(Exception):
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        libc.prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    if os.getppid() == 1:  # the parent died before prctl took effect
+        os._exit(1)
+
+
 def _child(write_fd: int, action: Callable[..., Any], args: tuple[Any, ...], memory_mb: int) -> None:
     import resource
 
+    _let_go_of_locks()
+    _die_with_parent()
     os.setpgid(0, 0)  # its own process group: helpers it starts (tesseract) are stopped with it
     base = _address_space()
     if base:

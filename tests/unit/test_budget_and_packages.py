@@ -58,6 +58,20 @@ def test_budget_refuses_more_memory_than_allowed() -> None:
         run_within_budget(_allocate, (1024,), seconds=30, memory_mb=256)
 
 
+def _open_locks() -> list[str]:
+    names = os.listdir("/proc/self/fd")
+    return [t for n in names if (t := os.path.realpath(f"/proc/self/fd/{n}")).endswith(".lock")]
+
+
+def test_the_child_holds_no_lock_of_the_parent(tmp_path: Path) -> None:
+    """A child outliving a killed re-index must not keep the writer lock (flock belongs to the open file)."""
+    import portalocker
+
+    with portalocker.Lock(str(tmp_path / "writer.lock"), timeout=0):
+        assert str(tmp_path / "writer.lock") in _open_locks()
+        assert run_within_budget(_open_locks, (), seconds=30, memory_mb=256) == []
+
+
 def test_budget_hands_back_the_childs_error() -> None:
     with pytest.raises(ChildFailure) as info:
         run_within_budget(_fail, (), seconds=30, memory_mb=256)
