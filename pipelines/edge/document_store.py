@@ -77,6 +77,8 @@ class EdgeDocumentStore:
         ``[{"field_name": "meta.access", "field_schema": "keyword"}, ...]``.
     :param hnsw_m: graph links per vector; ``0`` builds no graph (every dense search is exact).
     :param hnsw_ef_construct: candidates while building the graph.
+    :param indexing_threshold: segments of at least this many vectors get a graph when :meth:`optimize` runs;
+        smaller ones are searched exactly (``None``: the engine's default, ~6,500 vectors of 384 dimensions).
     :param exact: search every vector instead of the graph (exact results whatever the graph holds).
     :param hnsw_ef: candidates of a graph search (``None``: the engine's default).
     :param read_only: refuse every write (readers of a committed index).
@@ -94,6 +96,7 @@ class EdgeDocumentStore:
         payload_fields_to_index: list[dict[str, str]] | None = None,
         hnsw_m: int = 16,
         hnsw_ef_construct: int = 100,
+        indexing_threshold: int | None = None,
         exact: bool = False,
         hnsw_ef: int | None = None,
         read_only: bool = False,
@@ -110,6 +113,7 @@ class EdgeDocumentStore:
         self.payload_fields_to_index = payload_fields_to_index
         self.hnsw_m = hnsw_m
         self.hnsw_ef_construct = hnsw_ef_construct
+        self.indexing_threshold = indexing_threshold
         self.exact = exact
         self.hnsw_ef = hnsw_ef
         self.read_only = read_only
@@ -156,15 +160,25 @@ class EdgeDocumentStore:
         hnsw = edge.HnswIndexConfig(
             m=self.hnsw_m, ef_construct=self.hnsw_ef_construct, full_scan_threshold=10_000
         )
+        common: dict[str, Any] = {"hnsw_config": hnsw, "optimizers": self._optimizers(), "wal_enabled": False}
         if not self.use_sparse_embeddings:
-            return edge.EdgeConfig(vectors=dense, hnsw_config=hnsw, wal_enabled=False)
+            return edge.EdgeConfig(vectors=dense, **common)
         modifier = edge.Modifier.Idf if self.sparse_idf else None
         return edge.EdgeConfig(
             vectors={DENSE_VECTORS_NAME: dense},
             sparse_vectors={SPARSE_VECTORS_NAME: edge.EdgeSparseVectorParams(modifier=modifier)},
-            hnsw_config=hnsw,
-            wal_enabled=False,
+            **common,
         )
+
+    def _optimizers(self, **purge: Any) -> Any:
+        import qdrant_edge as edge
+
+        if self.indexing_threshold is None and not purge:
+            return None
+        kilobytes = None  # the engine counts kilobytes of dense vectors
+        if self.indexing_threshold is not None:
+            kilobytes = max(1, self.indexing_threshold * self.embedding_dim * 4 // 1024)
+        return edge.EdgeOptimizersConfig(indexing_threshold=kilobytes, **purge)
 
     def flush(self) -> None:
         """Write everything to disk (the store keeps no write-ahead log: unflushed writes die with the process)."""
@@ -175,6 +189,29 @@ class EdgeDocumentStore:
         """Merge segments and build their indexes (graph, keyword index) now; True if anything was done."""
         self._writable()
         return bool(self.shard.optimize())
+
+    def vacuum(self) -> None:
+        """Rewrite every segment that holds deleted documents, so that their text and vectors leave the files
+        (``auskunft forget``); the engine otherwise keeps them until a fifth of a segment is deleted."""
+        import qdrant_edge as edge
+
+        self._writable()
+        self.close()
+        purge = self.edge_config()
+        purge = edge.EdgeConfig(
+            vectors=purge.vectors if self.use_sparse_embeddings else next(iter(purge.vectors.values())),
+            sparse_vectors=purge.sparse_vectors or None,
+            hnsw_config=purge.hnsw_config,
+            optimizers=self._optimizers(deleted_threshold=0.0, vacuum_min_vector_number=1),
+            wal_enabled=False,
+        )
+        shard = edge.EdgeShard.load(str(self.path), purge)
+        try:
+            shard.optimize()
+            shard.flush()
+        finally:
+            shard.close()
+        edge.EdgeShard.load(str(self.path), self.edge_config()).close()  # the usual thresholds again
 
     def close(self) -> None:
         """Flush and release the shard (the next use opens it again)."""
@@ -200,6 +237,7 @@ class EdgeDocumentStore:
             payload_fields_to_index=self.payload_fields_to_index,
             hnsw_m=self.hnsw_m,
             hnsw_ef_construct=self.hnsw_ef_construct,
+            indexing_threshold=self.indexing_threshold,
             exact=self.exact,
             hnsw_ef=self.hnsw_ef,
             read_only=self.read_only,
