@@ -217,11 +217,16 @@ def folder_mb(path: Path) -> float:
 
 
 # -- measuring (in a fresh process per size) --------------------------------------------------------
-def pick_questions(path: Path, n: int) -> list[Any]:
-    """N answerable questions spread evenly over the set, in a fixed shuffled order (any prefix is mixed)."""
-    from pipelines.evaluation import load_cases
+def pick_questions(path: Path, n: int, indexed: list[str] | None = None) -> list[Any]:
+    """N answerable questions spread evenly over the set, in a fixed shuffled order (any prefix is mixed); with
+    ``indexed``, only questions whose expected source is among these indexed sources."""
+    from pipelines.evaluation import load_cases, source_matches
 
     answerable = [c for c in load_cases(path) if c.answerable]
+    if indexed is not None:
+        answerable = [
+            c for c in answerable if any(source_matches(s, e) for s in indexed for e in c.expected_sources)
+        ]
     step = max(1.0, len(answerable) / max(n, 1))
     chosen = [answerable[int(i * step)] for i in range(min(n, len(answerable)))]
     random.Random(3).shuffle(chosen)
@@ -245,9 +250,12 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
 
     settings = load_settings("embedded", data_dir=args.measure, retrieval={"hybrid": True})
     filters = build_filters(role=args.role, default_level=settings.access.default)
-    questions = pick_questions(args.cases, args.questions)
+    from pipelines.stores import EmbeddedIndex
+
+    indexed = [e["source"] for e in EmbeddedIndex(settings.index_dir).manifest().get("entries", {}).values()]
+    questions = pick_questions(args.cases, args.questions, indexed)
     process = psutil.Process()
-    result: dict[str, Any] = {"rss_base_mb": rss_mb(process)}
+    result: dict[str, Any] = {"rss_base_mb": rss_mb(process), "questions": len(questions)}
 
     # the models first (the page and the API load them at start; the same in every process, not the index's)
     started = time.perf_counter()
@@ -467,7 +475,8 @@ def run(args: argparse.Namespace) -> None:
     ]
     print(
         f"generated chunks: dense noise {args.noise} -> cosine to their original {statistics.mean(cosines):.3f} "
-        f"(min {min(cosines):.3f}); role filter '{args.role}'; up to {args.questions} questions of {args.cases.name}, "
+        f"(min {min(cosines):.3f}); role filter '{args.role}'; up to {args.questions} questions of {args.cases.name} "
+        f"whose expected source is among the {len(manifest.get('entries', {}))} indexed files, "
         f"{args.budget:g} s per mode, search and size; HNSW graph for segments from {args.graph_from:,} chunks"
     )
     print(f"machine: {machine()}", flush=True)
