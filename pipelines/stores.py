@@ -148,7 +148,7 @@ def create_document_store(
         payload_fields_to_index=payload_indexes(),
         hnsw_m=settings.store.hnsw_m,
         hnsw_ef_construct=settings.store.hnsw_ef_construct,
-        indexing_threshold=settings.store.embedded_graph_from,
+        graph_from=settings.store.embedded_graph_from,
         read_only=path.parent.name == "readers",
         write_batch_size=256,
     )

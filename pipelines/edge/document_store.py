@@ -77,8 +77,8 @@ class EdgeDocumentStore:
         ``[{"field_name": "meta.access", "field_schema": "keyword"}, ...]``.
     :param hnsw_m: graph links per vector; ``0`` builds no graph (every dense search is exact).
     :param hnsw_ef_construct: candidates while building the graph.
-    :param indexing_threshold: segments of at least this many vectors get a graph when :meth:`optimize` runs;
-        smaller ones are searched exactly (``None``: the engine's default, ~6,500 vectors of 384 dimensions).
+    :param graph_from: from this many documents on, :meth:`optimize` builds HNSW graphs (``hnsw_m`` links);
+        below, the shard's segments are searched exactly (``m = 0``); ``None``: always ``hnsw_m``.
     :param exact: search every vector instead of the graph (exact results whatever the graph holds).
     :param hnsw_ef: candidates of a graph search (``None``: the engine's default).
     :param read_only: refuse every write (readers of a committed index).
@@ -96,7 +96,7 @@ class EdgeDocumentStore:
         payload_fields_to_index: list[dict[str, str]] | None = None,
         hnsw_m: int = 16,
         hnsw_ef_construct: int = 100,
-        indexing_threshold: int | None = None,
+        graph_from: int | None = None,
         exact: bool = False,
         hnsw_ef: int | None = None,
         read_only: bool = False,
@@ -113,7 +113,7 @@ class EdgeDocumentStore:
         self.payload_fields_to_index = payload_fields_to_index
         self.hnsw_m = hnsw_m
         self.hnsw_ef_construct = hnsw_ef_construct
-        self.indexing_threshold = indexing_threshold
+        self.graph_from = graph_from
         self.exact = exact
         self.hnsw_ef = hnsw_ef
         self.read_only = read_only
@@ -144,23 +144,28 @@ class EdgeDocumentStore:
         if self.read_only:
             raise EdgeStoreError(f"There is no index in {path}.")
         path.mkdir(parents=True, exist_ok=True)
-        shard = EdgeShard.create(str(path), self.edge_config())
+        shard = EdgeShard.create(str(path), self.edge_config(graph=self.graph_from is None))
         for index in self.payload_fields_to_index or []:
             shard.update(
                 UpdateOperation.create_field_index(index["field_name"], _schema(index["field_schema"]))
             )
         return shard
 
-    def edge_config(self) -> Any:
-        """The shard's configuration: qdrant-haystack's vectors, our graph settings, no write-ahead log."""
+    def edge_config(self, graph: bool = True, **optimizers: Any) -> Any:
+        """The shard's configuration: qdrant-haystack's vectors, graph settings (``graph=False``: m = 0, every
+        segment searched exactly), optimizer settings, no write-ahead log."""
         import qdrant_edge as edge
 
         distance = getattr(edge.Distance, _SIMILARITY[self.similarity])
         dense = edge.EdgeVectorParams(size=self.embedding_dim, distance=distance)
         hnsw = edge.HnswIndexConfig(
-            m=self.hnsw_m, ef_construct=self.hnsw_ef_construct, full_scan_threshold=10_000
+            m=self.hnsw_m if graph else 0, ef_construct=self.hnsw_ef_construct, full_scan_threshold=10_000
         )
-        common: dict[str, Any] = {"hnsw_config": hnsw, "optimizers": self._optimizers(), "wal_enabled": False}
+        common: dict[str, Any] = {
+            "hnsw_config": hnsw,
+            "optimizers": edge.EdgeOptimizersConfig(**optimizers) if optimizers else None,
+            "wal_enabled": False,
+        }
         if not self.use_sparse_embeddings:
             return edge.EdgeConfig(vectors=dense, **common)
         modifier = edge.Modifier.Idf if self.sparse_idf else None
@@ -170,48 +175,44 @@ class EdgeDocumentStore:
             **common,
         )
 
-    def _optimizers(self, **purge: Any) -> Any:
-        import qdrant_edge as edge
-
-        if self.indexing_threshold is None and not purge:
-            return None
-        kilobytes = None  # the engine counts kilobytes of dense vectors
-        if self.indexing_threshold is not None:
-            kilobytes = max(1, self.indexing_threshold * self.embedding_dim * 4 // 1024)
-        return edge.EdgeOptimizersConfig(indexing_threshold=kilobytes, **purge)
-
     def flush(self) -> None:
         """Write everything to disk (the store keeps no write-ahead log: unflushed writes die with the process)."""
         if self._shard is not None and not self.read_only:
             self._shard.flush()
 
     def optimize(self) -> bool:
-        """Merge segments and build their indexes (graph, keyword index) now; True if anything was done."""
+        """Merge segments and build their indexes (keyword index, payload indexes, and HNSW graphs from
+        ``graph_from`` documents on) now; True if anything was done."""
         self._writable()
+        if self.graph_from is not None and self.has_graph() != (self.count_documents() >= self.graph_from):
+            # the engine rebuilds segments made with the other m; segments from graph_from vectors (at most the
+            # engine's default threshold, 10 MB of vectors) are indexed
+            threshold = min(10_000, max(1, self.graph_from * self.embedding_dim * 4 // 1024))
+            self._reload(graph=not self.has_graph(), indexing_threshold=threshold)
         return bool(self.shard.optimize())
+
+    def has_graph(self) -> bool:
+        """Whether the shard's configuration builds HNSW graphs (m > 0)."""
+        stored = json.loads((Path(self.path) / CONFIG_FILE).read_text(encoding="utf-8"))
+        return bool((stored.get("hnsw_config") or {}).get("m", 16))
+
+    def _reload(self, graph: bool, **optimizers: Any) -> None:
+        from qdrant_edge import EdgeShard
+
+        self.close()
+        self._shard = EdgeShard.load(str(self.path), self.edge_config(graph=graph, **optimizers))
 
     def vacuum(self) -> None:
         """Rewrite every segment that holds deleted documents, so that their text and vectors leave the files
         (``auskunft forget``); the engine otherwise keeps them until a fifth of a segment is deleted."""
-        import qdrant_edge as edge
-
         self._writable()
-        self.close()
-        purge = self.edge_config()
-        purge = edge.EdgeConfig(
-            vectors=purge.vectors if self.use_sparse_embeddings else next(iter(purge.vectors.values())),
-            sparse_vectors=purge.sparse_vectors or None,
-            hnsw_config=purge.hnsw_config,
-            optimizers=self._optimizers(deleted_threshold=0.0, vacuum_min_vector_number=1),
-            wal_enabled=False,
-        )
-        shard = edge.EdgeShard.load(str(self.path), purge)
-        try:
-            shard.optimize()
-            shard.flush()
-        finally:
-            shard.close()
-        edge.EdgeShard.load(str(self.path), self.edge_config()).close()  # the usual thresholds again
+        self.shard.flush()
+        graph = self.has_graph()
+        self._reload(graph=graph, deleted_threshold=0.0, vacuum_min_vector_number=1)
+        self.shard.optimize()
+        self._reload(
+            graph=graph, deleted_threshold=0.2, vacuum_min_vector_number=1000
+        )  # Qdrant's defaults again
 
     def close(self) -> None:
         """Flush and release the shard (the next use opens it again)."""
@@ -237,7 +238,7 @@ class EdgeDocumentStore:
             payload_fields_to_index=self.payload_fields_to_index,
             hnsw_m=self.hnsw_m,
             hnsw_ef_construct=self.hnsw_ef_construct,
-            indexing_threshold=self.indexing_threshold,
+            graph_from=self.graph_from,
             exact=self.exact,
             hnsw_ef=self.hnsw_ef,
             read_only=self.read_only,
