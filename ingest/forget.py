@@ -1,7 +1,7 @@
 """``forget()``: remove a document everywhere Auskunft keeps it, and keep it out of later re-indexes.
 
-Removed: its chunks (embedded: in a new index generation, whose SQLite files are then vacuumed so the
-text is not left in free pages; server: delete by filter), its manifest entry, the copies Auskunft
+Removed: its chunks (embedded: in a new index generation whose segments holding them are then
+rewritten, so the text is not left in the files; server: delete by filter), its manifest entry, the copies Auskunft
 stored itself (uploads and OParl mirror files under the data dir, with their sidecars), feedback
 records that cite it, and its name in run reports, the log and the audit log (``documents`` shown). Only
 copies Auskunft made are deleted (``uploads/`` and ``mirror/``); any other file, inside the data dir or not,
@@ -16,7 +16,6 @@ import contextlib
 import datetime
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -30,7 +29,9 @@ from pipelines.stores import (
     _atomic_write,
     close_document_store,
     create_document_store,
+    finish_document_store,
     open_server_store,
+    upgrade_generation,
 )
 
 logger = logging.getLogger(__name__)
@@ -177,31 +178,30 @@ def _remove_chunks(settings: Settings, manifest: Manifest, ids: list[str], repor
     keywords = bool(str(manifest.embedder or "").partition("+")[2]) if manifest.embedder else None
     index = EmbeddedIndex(settings.index_dir)
     name, path = index.begin()
-    store = create_document_store(settings, path=path, keywords=keywords)
+    store = None
     try:
+        upgrade_generation(settings, path)  # an index of an older Auskunft
+        store = create_document_store(settings, path=path, keywords=keywords)
         for sid in ids:
             report.chunks += store.delete_by_filter(
                 {"field": "meta.source_id", "operator": "==", "value": sid}
             )
+        vacuum(store)  # the deleted chunks' text leaves the index files
+        finish_document_store(store)
     except BaseException:
-        close_document_store(store)
+        if store is not None:
+            close_document_store(store)
         index.discard(name)
         raise
-    close_document_store(store)
-    vacuum(path)
     index.commit(name, manifest.to_dict())  # the old generation (with the text) is deleted here
     index._collect_stale_readers()  # snapshots of readers that ended; live ones re-open the new generation
     report.generation = name
 
 
-def vacuum(folder: Path) -> None:
-    """Rewrite the embedded Qdrant's SQLite files so deleted chunks do not survive in free pages."""
-    for db in folder.rglob("*.sqlite"):
-        connection = sqlite3.connect(db)
-        try:
-            connection.execute("VACUUM")
-        finally:
-            connection.close()
+def vacuum(store: Any) -> None:
+    """Rewrite the embedded shard's segments that hold deleted chunks, so that their text does not survive
+    in the index files."""
+    store.vacuum()
 
 
 def _remove_stored_copy(settings: Settings, manifest: Manifest, path: Path, report: ForgetReport) -> None:

@@ -29,6 +29,9 @@ from pipelines.stores import (
     close_document_store,
     create_document_store,
     ensure_payload_indexes,
+    finish_document_store,
+    is_legacy,
+    upgrade_generation,
 )
 
 BATCH_FILES = 8
@@ -55,6 +58,7 @@ class IngestReport:
     # documents in which personal data was masked (privacy.mask_personal_data), with how many replacements
     personal_data_masked: dict[str, int] = field(default_factory=dict)
     expired: int = 0  # documents removed by the retention rules (reindex)
+    converted: int = 0  # chunks carried over from an index of an older Auskunft (qdrant-client's local mode)
     chunks_written: int = 0
     seconds: float = 0.0
     generation: str | None = None
@@ -72,6 +76,7 @@ class IngestReport:
             "instructions_removed": self.instructions_removed,
             "personal_data_masked": self.personal_data_masked,
             "expired": self.expired,
+            "converted": self.converted,
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
             "synced": self.synced,
@@ -520,19 +525,25 @@ def _ingest_embedded(
     plan, levels = _plan(settings, manifest, collected, access, report)
     manifest.remote.update(remote)
     now = (manifest.roots, manifest.remote, manifest.access, manifest.forgotten)
-    if not plan.changes() and now == known and index.current():
-        report.generation = index.current()
+    live = index.current()
+    if not plan.changes() and now == known and live and not is_legacy(index.index_dir / live):
+        report.generation = live
         return
     name, path = index.begin()
-    store = create_document_store(settings, path=path)
+    store = None
     try:
-        store.count_documents()  # creates the collection in a new index
+        report.converted = upgrade_generation(settings, path)  # an index of an older Auskunft
+        if report.converted:
+            logger.info("converted %d chunks of the old index into the Qdrant Edge store", report.converted)
+        store = create_document_store(settings, path=path)
+        store.count_documents()  # creates the shard in a new index
         _apply(settings, store, manifest, plan, levels, report, progress)
+        finish_document_store(store)  # indexes built, flushed: durable before the commit
     except BaseException:
-        close_document_store(store)
+        if store is not None:
+            close_document_store(store)
         index.discard(name)
         raise
-    close_document_store(store)
     index.commit(name, manifest.to_dict())
     report.generation = name
 
