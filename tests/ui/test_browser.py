@@ -92,11 +92,12 @@ class DevTools:
     def wait_for(self, expression: str, seconds: float, what: str) -> Any:
         started = time.monotonic()
         while time.monotonic() - started < seconds:
-            value = self.js(expression)
+            # during a navigation document.body can be null for a moment: that is "not yet", not a failure
+            value = self.js(f"(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()")
             if value:
                 return value
             time.sleep(0.5)
-        text = self.js("document.body.innerText")
+        text = self.js("document.body ? document.body.innerText : ''") or ""
         raise AssertionError(f"timed out waiting for {what}; page text:\n{text[-3000:]}")
 
     def text(self) -> str:
@@ -320,6 +321,6 @@ def test_both_modes_answer_with_sources_in_a_real_browser(
     # the same server under another name (DNS rebinding): the page refuses to work for it
     browser.call("Page.navigate", url=ui_url.replace("127.0.0.1", REBOUND))
     refused = browser.wait_for(
-        "document.body.innerText.includes('nicht freigegeben') && document.body.innerText", 60, "the refusal"
+        "document.body && document.body.innerText.includes('nicht freigegeben') && document.body.innerText", 60, "the refusal"
     )
     assert "access.allowed_hosts" in refused and "Benutzername" not in refused
