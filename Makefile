@@ -13,8 +13,9 @@ SYSTEM_PACKAGES := tesseract-ocr tesseract-ocr-deu poppler-utils libmagic1
 
 .PHONY: demo setup system venv models test lint clean
 
-demo: setup ## set up, index the example corpus, start the UI on http://127.0.0.1:8501
+demo: setup ## set up, index the example corpus, start the UI on http://127.0.0.1:8501 (sign in as admin)
 	$(VENV)/bin/auskunft ingest examples/corpus --access public
+	@echo "Sign in as admin: the first start prints the password below (later: auskunft user add admin --role admin sets a new one)."
 	$(VENV)/bin/auskunft ui --port $(PORT)
 
 setup: system $(VENV)/.installed models

@@ -38,6 +38,7 @@ import json
 import math
 import os
 import platform
+import secrets
 import shutil
 import socket
 import subprocess
@@ -62,6 +63,8 @@ REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "benchmarks" / ".data" / "load"
 # generous: on a busy machine one answer has taken minutes; a client that gives up is counted as an error
 TIMEOUT = httpx.Timeout(1800.0, connect=10.0)
+# the API signs users in (access.sign_in: local, the default): this run's admin, added to the data dir
+AUTH = ("load-admin", secrets.token_urlsafe(15))
 # clients that pause between requests open a connection for each: a kept-alive one that the server closes
 # after 5 idle seconds (uvicorn's default) can be reset just as the next request goes out
 POLLING = httpx.Limits(max_keepalive_connections=0)
@@ -160,6 +163,9 @@ def free_port() -> int:
 @contextlib.contextmanager
 def api_server(env: dict[str, str], log: Path) -> Iterator[str]:
     """`auskunft api` on a free loopback port (as tests/api/conftest.py); stopped in every case."""
+    from ui.users import UserStore
+
+    UserStore(Path(env["AUSKUNFT_DATA_DIR"]) / "users.json").add(AUTH[0], AUTH[1], "admin")
     port = free_port()
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -176,7 +182,7 @@ def api_server(env: dict[str, str], log: Path) -> Iterator[str]:
             if process.poll() is not None:
                 sys.exit(f"Error: auskunft api ended with {process.returncode}; see {log}.")
             with contextlib.suppress(httpx.TransportError):
-                if httpx.get(f"{url}/health", timeout=5).status_code == 200:
+                if httpx.get(auth=AUTH, url=f"{url}/health", timeout=5).status_code == 200:
                     break
             if time.monotonic() > deadline:
                 sys.exit(f"Error: auskunft api did not answer /health within 300 s; see {log}.")
@@ -247,7 +253,7 @@ def searcher(
 ) -> None:
     """Searches until ``stop`` is set, back to back or ``pause`` seconds apart."""
     limits = POLLING if pause else httpx.Limits()
-    with httpx.Client(base_url=url, timeout=TIMEOUT, limits=limits) as client:
+    with httpx.Client(auth=AUTH, base_url=url, timeout=TIMEOUT, limits=limits) as client:
         i = offset
         while not stop.is_set():
             out.append(search_once(client, questions[i % len(questions)]))
@@ -256,7 +262,7 @@ def searcher(
 
 
 def asker(url: str, questions: list[str], offset: int, count: int, out: list[Sample]) -> None:
-    with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+    with httpx.Client(auth=AUTH, base_url=url, timeout=TIMEOUT) as client:
         for i in range(count):
             out.append(ask_once(client, questions[(offset + i) % len(questions)]))
 
@@ -302,7 +308,7 @@ class Writer(threading.Thread):
         started = time.perf_counter()
         try:
             if self.mode == "api":
-                response = httpx.post(f"{self.url}/reindex", timeout=TIMEOUT)
+                response = httpx.post(f"{self.url}/reindex", json={}, auth=AUTH, timeout=TIMEOUT)
                 seconds = time.perf_counter() - started
                 if response.status_code != 200:
                     return Round(started, seconds, False, f"{response.status_code} {response.text[:200]}")
@@ -406,7 +412,7 @@ def machine() -> str:
 
 # -- checks ------------------------------------------------------------------------------------------------
 def documents(url: str) -> dict[str, int]:
-    response = httpx.get(f"{url}/documents", timeout=TIMEOUT)
+    response = httpx.get(auth=AUTH, url=f"{url}/documents", timeout=TIMEOUT)
     response.raise_for_status()
     return {d["source"]: int(d["chunks"]) for d in response.json()}
 
@@ -417,13 +423,13 @@ def final_checks(url: str, expected: dict[str, int], markers: dict[Path, str]) -
     lost = sorted(set(expected) - set(now))
     problems += [f"lost: {Path(s).name} is no longer listed by /documents" for s in lost]
     problems += [f"{Path(s).name} has no chunks" for s, n in now.items() if s in expected and n <= 0]
-    health = httpx.get(f"{url}/health", timeout=TIMEOUT).json()
+    health = httpx.get(auth=AUTH, url=f"{url}/health", timeout=TIMEOUT).json()
     if health["documents"] != len(now) or health["chunks"] != sum(now.values()):
         problems.append(
             f"/health counts {health['documents']} documents, {health['chunks']} chunks; /documents lists "
             f"{len(now)}, {sum(now.values())}"
         )
-    with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+    with httpx.Client(auth=AUTH, base_url=url, timeout=TIMEOUT) as client:
         for path, tag in sorted(markers.items()):
             hits = client.post("/search", json={"question": f"Prüfkennung {tag}", "top_k": 10}).json()
             if not any(tag in h["text"] and Path(h["source"]).resolve() == path.resolve() for h in hits):
@@ -494,7 +500,7 @@ class Monitor(threading.Thread):
         self.stop = threading.Event()
 
     def run(self) -> None:
-        with httpx.Client(base_url=self.url, timeout=TIMEOUT, limits=POLLING) as client:
+        with httpx.Client(auth=AUTH, base_url=self.url, timeout=TIMEOUT, limits=POLLING) as client:
             while not self.stop.wait(self.every):
                 try:
                     listed = client.get("/documents")
@@ -647,7 +653,7 @@ def main() -> None:
     answered = 0  # requests that must have left an audit record
     with api_server(env, log) as url:
         expected = documents(url)
-        health = httpx.get(f"{url}/health", timeout=TIMEOUT).json()
+        health = httpx.get(auth=AUTH, url=f"{url}/health", timeout=TIMEOUT).json()
         text_files = sorted(
             Path(s) for s in expected if Path(s).suffix in TEXT_SUFFIXES and Path(s).is_file()
         )
@@ -662,7 +668,7 @@ def main() -> None:
         )
         baseline: dict[str, int] = {}
         started = time.perf_counter()
-        with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+        with httpx.Client(auth=AUTH, base_url=url, timeout=TIMEOUT) as client:
             for question in search_questions:  # also loads the embedding model
                 sample = search_once(client, question)
                 if not sample.ok:
@@ -688,7 +694,7 @@ def main() -> None:
                 steps.append(step)
                 print(f"search, clients {n}: " + search_row(step, baseline), flush=True)
             if not args.skip_answers:
-                with httpx.Client(base_url=url, timeout=TIMEOUT) as client:
+                with httpx.Client(auth=AUTH, base_url=url, timeout=TIMEOUT) as client:
                     warm = ask_once(client, answer_questions[0])
                 answered += warm.ok
                 if not warm.ok:

@@ -1,35 +1,31 @@
-"""How far the embedded store (qdrant-client local mode, the default) scales: the real corpus grown with
-generated variations of its chunks to 100,000 chunks and beyond; retrieval latency, memory, the first search
-of a fresh query service (it opens the index) and write throughput at each size.
+"""How far the embedded store (Qdrant Edge in the process, the default) scales: real chunks of ../shared/corpus and
+../shared/corpus-extra, grown with generated near-duplicates to 100,000 and 1,000,000 chunks; at each size the
+retrieval latency with the role filter, hit@5 on the evaluation questions, the first search of a fresh process,
+the reader's memory, the index on disk and the write rate, for exact search and for the HNSW graph.
 
 Usage:
-  .venv/bin/python benchmarks/scale.py [--sizes 10000,25000,50000,100000] [--questions 30] [--budget 60]
-      [--source-index benchmarks/.data/corpus] [--role staff] [--limit 1.0] [--open-limit 10]
-  quick check: .venv/bin/python benchmarks/scale.py --sizes 5000,10000 --questions 10
-  beyond: --sizes 10000,25000,50000,100000,200000 (local mode holds every point in memory, ~53 MB per 1,000
-  chunks here: 200,000 need about 11 GB free; writer and measuring processes run one after the other)
+  .venv/bin/python benchmarks/scale.py [--sizes 100000,1000000] [--questions 30] [--json]
+  quick check: .venv/bin/python benchmarks/scale.py --sizes 20000 --questions 10
+  README figures: nice -n 10 .venv/bin/python benchmarks/scale.py --sizes 100000,1000000
 
-Source: the index benchmarks/quality.py builds (../shared/corpus, dense and keyword vectors), ingested first
-if missing. Nothing is re-embedded: a generated chunk is a real one with another (invented) town, date and
-amounts in its text and metadata, a new id and source file, its dense vector moved by Gaussian noise
-(--noise; the cosine to the original is printed) and normalised again, so a near-duplicate, the hard case;
-its keyword vector is the original's with the town's terms swapped. The fresh index is made by the project's
-own create_document_store (same collection, vector names and payload as ingestion); --durable-sample real
-chunks are written through QdrantDocumentStore.write_documents as ingestion does (one SQLite commit and fsync
-per point in local mode) and timed, the rest are upserted with qdrant-client in batches with SQLite's fsync
-off (a bulk load: per point it would take hours on a slow disk).
+Source: the index in --source-index (default benchmarks/.data/scale-source), ingested from --corpus (default
+../shared/corpus and ../shared/corpus-extra) if missing, with dense and keyword vectors. Nothing is embedded again:
+a generated chunk is a real one with another (invented) town, date and amounts in its text and metadata, a new id
+and source file, its dense vector moved by Gaussian noise (--noise; the cosine to the original is printed) and
+normalised again, so a near-duplicate (the hard case); its keyword vector is the original's with the town's terms
+swapped. Points are written as the project's EdgeDocumentStore writes them (qdrant-haystack's payload, ids and
+vector names), in a writer process per size: the upserts are timed (write rate), then the optimisation that
+builds the segments' indexes (keyword index, and the HNSW graph for segments from --graph-from chunks on).
 
-At each size a fresh process (as the UI or the API starts) opens the index through QueryService and asks
-real questions of benchmarks/eval/questions.jsonl with the role filter the UI applies (--role; the corpus is
-all "internal", so the desk role would find nothing), dense only and hybrid (the default): p50/p95 retrieval
-latency, hit@5 of the expected source among the generated near-duplicates, the first search (a private
-snapshot of hard links, then qdrant-client loads every point into memory), the process RSS with the index
-open, the index folder's size and the bulk write rate. Local mode searches by brute force, filters and keyword
-vectors in Python per point, so latency grows linearly: each mode gets at most --budget seconds of questions
-per size (at least 3), and a mode whose p50 passes --give-up seconds is not asked at larger sizes (the first
-search, memory and size still are). Ends with a table to paste into README and a conclusion computed from the
-figures. Run it on an idle machine: other load goes straight into the figures (cpu_p50_s in the per-size
-lines shows it: CPU seconds far below p50 = the process waited for the CPU).
+At each size a fresh process (as the page or the API starts) opens the index through QueryService (a private
+snapshot of hard links, then the engine maps the files) and asks real questions of --cases with the role filter
+the UI applies (--role), dense only and hybrid (the default), once searching the graph and once exactly
+(``exact=True``): p50/p95 retrieval latency (question embedding included), hit@5 of the expected source among
+the near-duplicates, the first search, the process's RSS, and the graph's recall@20 against exact search on the
+same questions (dense, filtered). Ends with a table for README and, with --json, one JSON line: a list of
+{"chunks", "dense_p50_s", "hybrid_p50_s", "hybrid_p95_s", "first_search_s", "rss_mb", "hybrid_hit@5"} for the
+search mode the settings choose at that size (store.embedded_graph_from). Run it on an idle machine: other load
+goes straight into the figures (cpu_p50_s shows it: CPU seconds far below p50 = the process waited for the CPU).
 """
 
 from __future__ import annotations
@@ -48,7 +44,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -60,9 +55,10 @@ from pipelines.offline import enforce_offline  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 REAL_POINTS = "real-points.pickle"  # in the work folder: the real points, for the writer processes
-DENSE, SPARSE = "text-dense", "text-sparse"  # the vector names of QdrantDocumentStore (hybrid collections)
+DENSE, SPARSE = "text-dense", "text-sparse"  # the vector names of qdrant-haystack (hybrid collections)
 MODES = ("dense", "hybrid")
 WARM_UP_QUESTION = "Welche Unterlagen brauche ich für die Anmeldung eines Wohnsitzes?"
+RECALL_K = 20  # the candidates the retrieval pipeline fetches (retrieval.candidates)
 
 # generated towns: invented names, so that no question of the evaluation set names one of them
 _TOWN_HEADS = ["Ober", "Unter", "Nieder", "Neu", "Alt", "Klein", "Groß", "Hohen", "Bad ", "Sankt "]
@@ -92,20 +88,22 @@ def _term_ids(text: str) -> set[int]:
 class VariantMaker:
     """Generated point ``i`` is variation ``i // len(real) + 1`` of real point ``i % len(real)``.
 
-    Points as QdrantDocumentStore writes them (payload = the Haystack document without its vectors, vectors
-    named as the store names them, id derived from the document id the store's way); built directly, as the
-    store's own conversion copies every float of every vector in Python and would dominate the run.
-    Deterministic: the same seed and real points give the same generated points.
+    Real points are ``(id, dense, (indices, values) | None, payload)``; generated ones are built the same way and
+    turned into engine points as EdgeDocumentStore writes them (payload = the Haystack document without its
+    vectors, vectors named as qdrant-haystack names them, id derived from the document id its way). Deterministic:
+    the same seed and real points give the same generated points.
     """
 
-    def __init__(self, real: list[Any], noise: float, seed: int = 7) -> None:
+    def __init__(
+        self, real: list[tuple[str, list[float], Any, dict[str, Any]]], noise: float, seed: int = 7
+    ) -> None:
         import numpy as np
 
         self.real = real
         self.noise = noise
         self.seed = seed
         self.town_names = towns(400, random.Random(seed))
-        self.vectors = np.asarray([p.vector[DENSE] for p in real], dtype=np.float32)
+        self.vectors = np.asarray([p[1] for p in real], dtype=np.float32)
         self._town_terms: dict[str, set[int]] = {}
 
     def terms_of(self, town: str) -> set[int]:
@@ -113,7 +111,7 @@ class VariantMaker:
             self._town_terms[town] = _term_ids(town)
         return self._town_terms[town]
 
-    def batch(self, first: int, count: int) -> list[Any]:
+    def batch(self, first: int, count: int) -> list[tuple[str, list[float], Any, dict[str, Any]]]:
         import numpy as np
 
         rows = [i % len(self.real) for i in range(first, first + count)]
@@ -127,14 +125,14 @@ class VariantMaker:
             for i, row, vector in zip(range(first, first + count), rows, vectors.tolist(), strict=True)
         ]
 
-    def _variant(self, point: Any, number: int, vector: list[float]) -> Any:
-        from haystack_integrations.document_stores.qdrant.converters import convert_id
-        from qdrant_client import models
-
-        doc_id = hashlib.sha256(f"{point.payload['id']}:variant:{number}".encode()).hexdigest()
+    def _variant(
+        self, point: Any, number: int, vector: list[float]
+    ) -> tuple[str, list[float], Any, dict[str, Any]]:
+        _, _, sparse, payload = point
+        doc_id = hashlib.sha256(f"{payload['id']}:variant:{number}".encode()).hexdigest()
         rng = random.Random(doc_id)
-        meta = dict(point.payload["meta"])
-        text = point.payload.get("content") or ""
+        meta = dict(payload["meta"])
+        text = payload.get("content") or ""
         old_town = meta.get("municipality")
         new_town = rng.choice(self.town_names)
         if old_town:
@@ -156,55 +154,79 @@ class VariantMaker:
         meta["source"] = meta["source_id"] = f"/generated/{slug}/{source.parent.name}/{name}"
         meta["file_name"] = name
         meta["checksum"] = hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-        vectors: dict[str, Any] = {DENSE: vector}
-        sparse = point.vector.get(SPARSE)
         if sparse is not None:
-            pairs = dict(zip(sparse.indices, sparse.values, strict=True))
+            pairs = dict(zip(*sparse, strict=True))
             if old_town:  # the keyword vector of the original, with the town's terms swapped
                 pairs = {i: v for i, v in pairs.items() if i not in self.terms_of(old_town)}
                 pairs.update(dict.fromkeys(self.terms_of(new_town), 1.0))
             indices = sorted(pairs)
-            vectors[SPARSE] = models.SparseVector(indices=indices, values=[pairs[i] for i in indices])
-        payload = dict(point.payload, id=doc_id, content=text, meta=meta)
-        return models.PointStruct(id=convert_id(doc_id), vector=vectors, payload=payload)
+            sparse = (indices, [pairs[i] for i in indices])
+        return doc_id, vector, sparse, dict(payload, id=doc_id, content=text, meta=meta)
+
+
+def edge_point(point: tuple[str, list[float], Any, dict[str, Any]]) -> Any:
+    from haystack_integrations.document_stores.qdrant.converters import convert_id
+    from qdrant_edge import Point, SparseVector
+
+    doc_id, dense, sparse, payload = point
+    vectors: dict[str, Any] = {DENSE: dense}
+    if sparse is not None:
+        vectors[SPARSE] = SparseVector(list(sparse[0]), list(sparse[1]))
+    return Point(convert_id(doc_id), vectors, payload)
 
 
 def read_real_points(settings: Settings) -> tuple[list[Any], dict[str, Any]]:
-    """Every point of the live generation with its dense and keyword vectors, and the generation's manifest."""
-    from qdrant_client import QdrantClient
+    """Every chunk of the live generation as ``(id, dense, (indices, values), payload)``, and its manifest."""
+    from qdrant_edge import ScrollRequest
 
-    from pipelines.stores import EmbeddedIndex
+    from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store
 
     index = EmbeddedIndex(settings.index_dir)
     manifest = index.manifest()
     snapshot = index.snapshot()
-    client = QdrantClient(path=str(snapshot.path))
+    store: Any = create_document_store(settings, path=snapshot.path, keywords=True)
+    points: list[Any] = []
     try:
-        points, offset = [], None
+        offset = None
         while True:
-            page, offset = client.scroll(
-                settings.store.collection, limit=1000, offset=offset, with_vectors=True, with_payload=True
+            records, offset = store.shard.scroll(
+                ScrollRequest(offset=offset, limit=1000, with_payload=True, with_vector=True)
             )
-            points += page
+            for r in records:
+                sparse = r.vector.get(SPARSE)
+                points.append(
+                    (
+                        str(r.payload["id"]),
+                        list(r.vector[DENSE]),
+                        (list(sparse.indices), list(sparse.values)) if sparse is not None else None,
+                        r.payload,
+                    )
+                )
             if offset is None:
                 break
     finally:
-        client.close()
+        close_document_store(store)
         snapshot.close()
+    points.sort(key=lambda p: p[0])
     return points, manifest
 
 
 def folder_mb(path: Path) -> float:
-    return sum(f.stat().st_size for f in path.rglob("*") if f.is_file()) / 1e6
+    """Disk blocks in use (the engine preallocates sparse files: their length overstates the size)."""
+    return sum(f.stat().st_blocks * 512 for f in path.rglob("*") if f.is_file()) / 1e6
 
 
 # -- measuring (in a fresh process per size) --------------------------------------------------------
-def pick_questions(path: Path, n: int) -> list[Any]:
-    """N answerable questions spread evenly over the set, in a fixed shuffled order (any prefix is mixed)."""
-    from pipelines.evaluation import load_cases
+def pick_questions(path: Path, n: int, indexed: list[str] | None = None) -> list[Any]:
+    """N answerable questions spread evenly over the set, in a fixed shuffled order (any prefix is mixed); with
+    ``indexed``, only questions whose expected source is among these indexed sources."""
+    from pipelines.evaluation import load_cases, source_matches
 
     answerable = [c for c in load_cases(path) if c.answerable]
+    if indexed is not None:
+        answerable = [
+            c for c in answerable if any(source_matches(s, e) for s in indexed for e in c.expected_sources)
+        ]
     step = max(1.0, len(answerable) / max(n, 1))
     chosen = [answerable[int(i * step)] for i in range(min(n, len(answerable)))]
     random.Random(3).shuffle(chosen)
@@ -217,73 +239,105 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def measure(args: argparse.Namespace) -> dict[str, Any]:
-    """Open the index as QueryService does and time the questions, once per mode; a dict of figures."""
+    """Open the index as QueryService does and time the questions per mode and search; a dict of figures."""
     import psutil
 
+    from pipelines.components.german_sparse_text_embedder import GermanSparseTextEmbedder
     from pipelines.embedders import build_text_embedder
     from pipelines.evaluation import source_matches
     from pipelines.filters import build_filters
     from pipelines.query import QueryService
-    from pipelines.stores import EmbeddedIndex
 
-    # local mode's own warning about large collections: measuring exactly that is the point here
-    warnings.filterwarnings("ignore", message="Local mode is not recommended")
     settings = load_settings("embedded", data_dir=args.measure, retrieval={"hybrid": True})
     filters = build_filters(role=args.role, default_level=settings.access.default)
-    questions = pick_questions(args.cases, args.questions)
+    from pipelines.stores import EmbeddedIndex
+
+    indexed = [e["source"] for e in EmbeddedIndex(settings.index_dir).manifest().get("entries", {}).values()]
+    questions = pick_questions(args.cases, args.questions, indexed)
     process = psutil.Process()
+    result: dict[str, Any] = {"rss_base_mb": rss_mb(process), "questions": len(questions)}
 
-    embedder = build_text_embedder(settings)  # loads the model once per process (shared by the services)
-    embedder.warm_up()
-    embedder.run(text=WARM_UP_QUESTION)
+    # the models first (the page and the API load them at start; the same in every process, not the index's)
     started = time.perf_counter()
-    snapshot = EmbeddedIndex(settings.index_dir).snapshot()
-    snapshot_s = time.perf_counter() - started
-    snapshot.close()
-    result: dict[str, Any] = {"snapshot_ms": round(1000 * snapshot_s, 1), "rss_base_mb": rss_mb(process)}
+    embedder = build_text_embedder(settings)
+    embedder.warm_up()
+    vectors = [embedder.run(text=c.question)["embedding"] for c in questions]
+    sparse_embedder = GermanSparseTextEmbedder()
+    sparse_vectors = [sparse_embedder.run(text=c.question)["sparse_embedding"] for c in questions]
+    result["models_s"] = round(time.perf_counter() - started, 2)
+    result["rss_models_mb"] = rss_mb(process)
+    # the first question of a fresh query service: a private snapshot, the shard opened, the first search
+    started = time.perf_counter()
+    first_service = QueryService(settings, hybrid=True)
+    first_service.search(WARM_UP_QUESTION, filters=filters)
+    result["first_search_s"] = round(time.perf_counter() - started, 2)
+    result["rss_open_mb"] = rss_mb(process)
 
-    # dense first: its first search times the open and the memory, also at sizes where no mode is asked any more
-    for mode in MODES:
-        asked = mode in args.modes
-        if not asked and mode != "dense":
-            continue
-        service = QueryService(settings, hybrid=mode == "hybrid")
-        started = time.perf_counter()
-        service.search(WARM_UP_QUESTION, filters=filters)  # opens a snapshot: every point into memory
-        first = time.perf_counter() - started
-        if mode == "dense":
-            # what the first question after a start or a re-index waits for
-            result["first_search_s"] = round(first, 2)
-            result["rss_open_mb"] = rss_mb(process)
-        times: list[float] = []
-        cpu: list[float] = []
-        hits = 0
-        spent = time.perf_counter()
-        for case in questions if asked else []:
-            if len(times) >= 3 and time.perf_counter() - spent > args.budget:
-                break
-            started, cpu_started = time.perf_counter(), time.process_time()
-            docs = service.search(case.question, top_k=args.k, filters=filters)
-            times.append(time.perf_counter() - started)
-            cpu.append(time.process_time() - cpu_started)
-            hits += any(
-                source_matches(str(d.meta.get("source", "")), e) for d in docs for e in case.expected_sources
+    for search in ("graph", "exact"):
+        for mode in args.modes:
+            service = (
+                first_service
+                if mode == "hybrid" and search == "graph"
+                else QueryService(settings, hybrid=mode == "hybrid")
             )
-        result["rss_max_mb"] = max(result.get("rss_max_mb", 0), rss_mb(process))  # sampled, not a true peak
-        service.close()
-        if not times:
-            continue
-        p50 = statistics.median(times)
-        if mode == "dense":  # roughly the open alone: the first search minus a typical one
-            result["open_s"] = round(max(first - p50, 0.0), 2)
-        result[mode] = {
-            "n": len(times),
-            "p50_s": round(p50, 3),
-            "p95_s": round(percentile(times, 0.95), 3),
-            f"hit@{args.k}": round(hits / len(times), 3),
-            # CPU seconds of the process (all threads): far below p50 = the machine was busy with other work
-            "cpu_p50_s": round(statistics.median(cpu), 3),
-        }
+            service.search(WARM_UP_QUESTION, filters=filters)
+            service._store.exact = search == "exact"  # benchmark only: the same index searched both ways
+            times: list[float] = []
+            cpu: list[float] = []
+            hits = 0
+            spent = time.perf_counter()
+            for case in questions:
+                if len(times) >= 3 and time.perf_counter() - spent > args.budget:
+                    break
+                started, cpu_started = time.perf_counter(), time.process_time()
+                docs = service.search(case.question, top_k=args.k, filters=filters)
+                times.append(time.perf_counter() - started)
+                cpu.append(time.process_time() - cpu_started)
+                hits += any(
+                    source_matches(str(d.meta.get("source", "")), e)
+                    for d in docs
+                    for e in case.expected_sources
+                )
+            result[f"{mode}_{search}"] = {
+                "n": len(times),
+                "p50_s": round(statistics.median(times), 3),
+                "p95_s": round(percentile(times, 0.95), 3),
+                f"hit@{args.k}": round(hits / len(times), 3),
+                "cpu_p50_s": round(statistics.median(cpu), 3),
+            }
+            # the store alone (question vectors made beforehand): what the engine adds per question
+            store = service._store
+            store_times: list[float] = []
+            for vector, sparse in zip(vectors, sparse_vectors, strict=True):
+                started = time.perf_counter()
+                if mode == "hybrid":
+                    store.hybrid_retrieval(
+                        vector, sparse, filters=filters, top_k=RECALL_K, return_embedding=True
+                    )
+                else:
+                    store.embedding_retrieval(vector, filters=filters, top_k=RECALL_K, return_embedding=True)
+                store_times.append(time.perf_counter() - started)
+            result[f"{mode}_{search}"]["store_p50_s"] = round(statistics.median(store_times), 4)
+            result[f"{mode}_{search}"]["store_p95_s"] = round(percentile(store_times, 0.95), 4)
+            if mode == "dense" and search == "graph":  # the graph's recall against exact search
+                store = service._store
+                recalls = []
+                for vector in vectors:
+                    store.exact = True
+                    exact = {d.id for d in store.embedding_retrieval(vector, filters=filters, top_k=RECALL_K)}
+                    store.exact = False
+                    graph = {d.id for d in store.embedding_retrieval(vector, filters=filters, top_k=RECALL_K)}
+                    recalls.append(len(exact & graph) / max(len(exact), 1))
+                result[f"recall@{RECALL_K}"] = round(statistics.mean(recalls), 4)
+            result["rss_max_mb"] = max(result.get("rss_max_mb", 0), rss_mb(process))
+            if service is not first_service:
+                service.close()
+    info = first_service._store.shard.info()
+    result["segments"] = info.segments_count
+    result["graph"] = any(
+        (f / "vector_index-text-dense").is_dir() for f in first_service._snapshot.path.glob("segments/*")
+    )  # type: ignore[union-attr]
+    first_service.close()
     return result
 
 
@@ -302,13 +356,6 @@ def in_child(*options: str) -> dict[str, Any]:
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def measure_in_child(args: argparse.Namespace, data_dir: Path, modes: list[str]) -> dict[str, Any]:
-    return in_child(
-        *("--measure", str(data_dir), "--modes", ",".join(modes), "--questions", str(args.questions)),
-        *("--budget", str(args.budget), "--role", args.role, "--cases", str(args.cases), "--k", str(args.k)),
-    )
-
-
 # -- the run ----------------------------------------------------------------------------------------
 def ensure_source(args: argparse.Namespace) -> Settings:
     from pipelines.stores import EmbeddedIndex
@@ -318,13 +365,19 @@ def ensure_source(args: argparse.Namespace) -> Settings:
     if index.current() is None:
         from ingest.runner import ingest
 
-        print(f"no index in {args.source_index}: ingesting {args.corpus} (as benchmarks/quality.py does)")
-        report = ingest(settings, [str(args.corpus.resolve())])
-        print(f"  {len(report.added)} files, {report.chunks_written} chunks, {report.seconds:.0f} s")
+        for corpus in args.corpus:
+            print(
+                f"no index in {args.source_index}: ingesting {corpus} (dense and keyword vectors)", flush=True
+            )
+            report = ingest(settings, [str(corpus.resolve())])
+            print(
+                f"  {len(report.added)} files, {report.chunks_written} chunks, {report.seconds:.0f} s",
+                flush=True,
+            )
     if "+" not in str(index.manifest().get("embedder", "")):
         raise SystemExit(
-            f"The index in {args.source_index} has no keyword vectors; point --source-index at an index built "
-            "with hybrid search (benchmarks/quality.py builds one)."
+            f"The index in {args.source_index} has no keyword vectors; give --source-index an index built "
+            "with hybrid search (retrieval.hybrid: true)."
         )
     return settings
 
@@ -344,187 +397,78 @@ def machine() -> str:
     load = ", ".join(f"{x:.1f}" for x in psutil.getloadavg())
     return (
         f"{os.cpu_count()} cores ({cpu}), {psutil.virtual_memory().total / 2**30:.0f} GiB RAM, "
-        f"Python {platform.python_version()}, qdrant-client {version('qdrant-client')}, load average {load}"
+        f"Python {platform.python_version()}, qdrant-edge-py {version('qdrant-edge-py')}, load average {load}"
     )
 
 
 def grow(args: argparse.Namespace) -> dict[str, Any]:
-    """Upsert the rest of the real points, then generated ones, until the live generation holds ``args.to``.
+    """Write real, then generated points until the generation holds ``args.to``; then optimize. Own process."""
+    import psutil
+    from qdrant_edge import UpdateOperation
 
-    Runs in its own process, so that the writer's copy of every point (local mode keeps them all in memory)
-    is gone before a fresh process measures.
-    """
-    from qdrant_client import QdrantClient, models
+    from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store
 
-    from pipelines.stores import EmbeddedIndex
-
-    settings = load_settings("embedded", data_dir=args.grow)
-    collection = settings.store.collection
+    settings = load_settings("embedded", data_dir=args.grow, store={"embedded_graph_from": args.graph_from})
     real = pickle.loads((args.grow / REAL_POINTS).read_bytes())
     maker = VariantMaker(real, noise=args.noise)
     index = EmbeddedIndex(settings.index_dir)
-    started = time.perf_counter()
-    client = QdrantClient(path=str(settings.index_dir / str(index.current())))
-    load_s = time.perf_counter() - started
-    bulk = bulk_load(client, collection)
-    have = client.count(collection).count
-    written, seconds = 0, 0.0
+    store: Any = create_document_store(
+        settings, path=settings.index_dir / str(index.current()), keywords=True
+    )
+    have = store.count_documents()
+    written, seconds, peak = 0, 0.0, 0.0
     try:
         while have + written < args.to:
-            count = min(args.batch, args.to - have - written)
             first = have + written
-            if first < len(real):  # real points the durable sample left
+            count = min(args.batch, args.to - first)
+            if first < len(real):
                 count = min(count, len(real) - first)
-                points = [
-                    models.PointStruct(id=p.id, vector=p.vector, payload=p.payload)
-                    for p in real[first : first + count]
-                ]
+                batch = real[first : first + count]
             else:
-                points = maker.batch(first - len(real), count)
+                batch = maker.batch(first - len(real), count)
             started = time.perf_counter()
-            client.upsert(collection, points=points)
+            store.shard.update(UpdateOperation.upsert_points([edge_point(p) for p in batch]))
             seconds += time.perf_counter() - started
             written += count
-    finally:
-        client.close()
-    return {"written": written, "seconds": seconds, "load_s": round(load_s, 2), "bulk": bulk}
-
-
-def durable_writes(settings: Settings, path: Path, points: list[Any]) -> float:
-    """Create the collection with the project's own store and write ``points`` as ingestion does; points/s.
-
-    Ingestion writes through QdrantDocumentStore.write_documents, and qdrant-client's local mode commits every
-    point as its own SQLite transaction: one fsync per point.
-    """
-    from haystack.document_stores.types import DuplicatePolicy
-    from haystack_integrations.document_stores.qdrant.converters import (
-        convert_qdrant_point_to_haystack_document,
-    )
-
-    from pipelines.stores import close_document_store, create_document_store
-
-    store = create_document_store(settings, path=path, keywords=True)
-    try:
-        store.count_documents()  # creates the collection: same schema and vector names as ingestion
-        docs = [
-            convert_qdrant_point_to_haystack_document(p.model_copy(deep=True), use_sparse_embeddings=True)
-            for p in points
-        ]
+            peak = max(peak, psutil.Process().memory_info().rss / 1e6)
         started = time.perf_counter()
-        if docs:
-            store.write_documents(docs, policy=DuplicatePolicy.OVERWRITE)
-        return len(docs) / max(time.perf_counter() - started, 1e-9)
+        store.optimize()
+        store.flush()
+        optimize_s = time.perf_counter() - started
+        peak = max(peak, psutil.Process().memory_info().rss / 1e6)
     finally:
         close_document_store(store)
+    return {
+        "written": written,
+        "seconds": seconds,
+        "optimize_s": round(optimize_s, 1),
+        "writer_rss_mb": round(peak),
+    }
 
 
-def bulk_load(client: Any, collection: str) -> bool:
-    """Switch off the fsync after every point for the generated bulk load; False if not possible.
-
-    At one fsync per point (see durable_writes) 100,000 points take hours on a slow disk and measure the
-    disk, not the store. Reaches into qdrant-client's local storage (QdrantClient -> QdrantLocal -> collection
-    -> persistence -> sqlite3 connection); EmbeddedIndex.commit fsyncs the finished generation as a whole.
-    """
-    try:
-        connection = client._client.collections[collection].storage.storage
-        connection.execute("PRAGMA synchronous=OFF")
-    except (AttributeError, KeyError):
-        return False
-    return True
-
-
-def fit_crossing(rows: list[dict[str, Any]], mode: str, key: str, limit: float) -> int | None:
-    """The size at which ``key`` of ``mode`` reaches ``limit`` on a least-squares line through the sizes."""
-    points = [(r["size"], r[mode][key]) for r in rows if mode in r]
-    if len(points) < 2:
-        return None
-    slope, intercept = statistics.linear_regression([p[0] for p in points], [p[1] for p in points])
-    if slope <= 0:
-        return None
-    return max(0, round((limit - intercept) / slope))
-
-
-def conclusion(rows: list[dict[str, Any]], limit: float, open_limit: float) -> list[str]:
-    """A few lines computed from the figures: where each mode passes the tolerated p95 and first search."""
-    lines = []
-    for mode in MODES:
-        measured = [r for r in rows if mode in r]
-        if not measured:
-            continue
-        ok = [r["size"] for r in measured if r[mode]["p95_s"] <= limit]
-        over = [r for r in measured if r[mode]["p95_s"] > limit]
-        fitted = fit_crossing(measured, mode, "p95_s", limit)
-        fit = (
-            f" (a line through the measured sizes crosses {limit:g} s at ~{fitted:,} chunks)"
-            if fitted and fitted >= measured[0]["size"]
-            else ""
-        )
-        label = "hybrid (the default)" if mode == "hybrid" else "dense only"
-        if over and not ok:
-            lines.append(
-                f"{label}: p95 over {limit:g} s already at {over[0]['size']:,} chunks "
-                f"({over[0][mode]['p95_s']:.2f} s){fit}"
-            )
-        elif over:
-            lines.append(
-                f"{label}: p95 under {limit:g} s up to {max(ok):,} chunks, {over[0][mode]['p95_s']:.2f} s "
-                f"at {over[0]['size']:,}{fit}"
-            )
-        else:
-            lines.append(
-                f"{label}: p95 under {limit:g} s at every measured size, up to {max(ok):,} chunks{fit}"
-            )
-    sizes = [r["size"] for r in rows]
-    if len(rows) >= 2:
-        first = statistics.linear_regression(sizes, [r["first_search_s"] for r in rows])[0]
-        memory = statistics.linear_regression(sizes, [r["rss_open_mb"] for r in rows])[0]
-        disk = statistics.linear_regression(sizes, [r["disk_mb"] for r in rows])[0]
-        lines.append(
-            f"per 10,000 chunks: first search {1e4 * first:+.1f} s, RSS {1e4 * memory:+,.0f} MB, "
-            f"index folder {1e4 * disk:+,.0f} MB"
-        )
-    slow = [r["size"] for r in rows if r["first_search_s"] > open_limit]
-    lines.append(
-        f"the first search of a fresh query service (it opens the index; after every start and re-index) takes "
-        f"over {open_limit:g} s from {slow[0]:,} chunks"
-        if slow
-        else f"the first search of a fresh query service stays under {open_limit:g} s up to {sizes[-1]:,} chunks"
-    )
-
-    def largest(mode: str) -> str:
-        good = [
-            r["size"]
-            for r in rows
-            if mode in r and r[mode]["p95_s"] <= limit and r["first_search_s"] <= open_limit
-        ]
-        return f"up to {max(good):,} chunks" if good else f"at none of the measured sizes (from {sizes[0]:,})"
-
-    lines.append(
-        f"=> within {limit:g} s p95 and {open_limit:g} s for the first search, the embedded store serves hybrid "
-        f"search (the default) {largest('hybrid')}, dense only (retrieval.hybrid: false) {largest('dense')}; "
-        "above that use a Qdrant server (profile docker, store.url)."
-    )
-    return lines
+def chosen(row: dict[str, Any], mode: str) -> dict[str, Any]:
+    """The figures of the search the settings choose at this size: the graph if the index has one."""
+    return row[f"{mode}_graph"] if row["graph"] else row[f"{mode}_exact"]
 
 
 def table(rows: list[dict[str, Any]], k: int) -> list[str]:
-    def cell(row: dict[str, Any], mode: str) -> str:
-        if mode not in row:
-            return "not asked | –"
-        m = row[mode]
-        return f"{m['p50_s']:.2f} / {m['p95_s']:.2f} (n={m['n']}) | {m[f'hit@{k}']:.2f}"
-
     out = [
-        f"| chunks | bulk write pts/s | index MB | first search s | RSS MB | dense p50 / p95 s | dense hit@{k} "
-        f"| hybrid p50 / p95 s | hybrid hit@{k} |",
-        "|---:|---:|---:|---:|---:|---|---:|---|---:|",
+        f"| chunks | write pts/s | optimize s | index MB | first search s | reader RSS MB | search "
+        f"| store dense p50 / p95 ms | store hybrid p50 / p95 ms | search hybrid p50 / p95 s (CPU p50) "
+        f"| hybrid hit@{k} | graph recall@{RECALL_K} |",
+        "|---:|---:|---:|---:|---:|---:|---|---|---|---|---:|---:|",
     ]
     for r in rows:
-        write = f"{r['write_pts_s']:,.0f}" if r["write_pts_s"] else "-"
-        out.append(
-            f"| {r['size']:,} | {write} | {r['disk_mb']:,.0f} | {r['first_search_s']:.1f} | {r['rss_open_mb']:,.0f} "
-            f"| {cell(r, 'dense')} | {cell(r, 'hybrid')} |"
-        )
+        for search in ("graph", "exact") if r["graph"] else ("exact",):
+            d, h = r[f"dense_{search}"], r[f"hybrid_{search}"]
+            out.append(
+                f"| {r['size']:,} | {r['write_pts_s']:,.0f} | {r['optimize_s']:.0f} | {r['disk_mb']:,.0f} "
+                f"| {r['first_search_s']:.2f} | {r['rss_max_mb']:,.0f} | {search} "
+                f"| {1000 * d['store_p50_s']:.1f} / {1000 * d['store_p95_s']:.1f} "
+                f"| {1000 * h['store_p50_s']:.1f} / {1000 * h['store_p95_s']:.1f} "
+                f"| {h['p50_s']:.2f} / {h['p95_s']:.2f} ({h['cpu_p50_s']:.2f}, n={h['n']}) "
+                f"| {h[f'hit@{k}']:.2f} | {r[f'recall@{RECALL_K}'] if search == 'graph' else '–'} |"
+            )
     return out
 
 
@@ -545,62 +489,58 @@ def run(args: argparse.Namespace) -> None:
     maker = VariantMaker(real, noise=args.noise)
     sample = maker.batch(0, 200)
     cosines = [
-        sum(a * b for a, b in zip(r.vector[DENSE], g.vector[DENSE], strict=True))
-        for r, g in zip(real, sample, strict=False)
+        sum(a * b for a, b in zip(r[1], g[1], strict=True)) for r, g in zip(real, sample, strict=False)
     ]
     print(
         f"generated chunks: dense noise {args.noise} -> cosine to their original {statistics.mean(cosines):.3f} "
-        f"(min {min(cosines):.3f}); role filter '{args.role}'; up to {args.questions} questions, "
-        f"{args.budget:g} s per mode and size"
+        f"(min {min(cosines):.3f}); role filter '{args.role}'; up to {args.questions} questions of {args.cases.name} "
+        f"whose expected source is among the {len(manifest.get('entries', {}))} indexed files, "
+        f"{args.budget:g} s per mode, search and size; HNSW graph for segments from {args.graph_from:,} chunks"
     )
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}", flush=True)
 
     work = Path(args.work_dir) if args.work_dir else Path(tempfile.mkdtemp(prefix="auskunft-scale-"))
     if work.exists() and any(work.iterdir()):
         raise SystemExit(f"--work-dir {work} is not empty; give a new or empty folder.")
-    settings = load_settings("embedded", data_dir=work, retrieval={"hybrid": True})
+    settings = load_settings("embedded", data_dir=work, store={"embedded_graph_from": args.graph_from})
     index = EmbeddedIndex(settings.index_dir)
     generation, path = index.begin()
     rows: list[dict[str, Any]] = []
-    modes = list(MODES)
     try:
         (work / REAL_POINTS).write_bytes(pickle.dumps(real))
-        durable = real[: args.durable_sample]
-        durable_rate = durable_writes(settings, path, durable)
         # the benchmark grows one generation in place and commits it again at each size: the house rule
         # "committed generations are never written to" holds because no reader is open while it writes
         index.commit(generation, manifest)
-        print(
-            f"durable writes (as ingestion does: QdrantDocumentStore.write_documents, one SQLite commit and "
-            f"fsync per point): {durable_rate:,.1f} points/s over {len(durable)} points; the rest is upserted "
-            f"with qdrant-client in batches of {args.batch}, without fsync (bulk load)"
-        )
-        have = len(durable)
+        have = 0
         for size in [len(real), *[s for s in sizes if s > len(real)]]:
             step = in_child(
-                "--grow", str(work), "--to", str(size), "--batch", str(args.batch), "--noise", str(args.noise)
+                *(
+                    "--grow",
+                    str(work),
+                    "--to",
+                    str(size),
+                    "--batch",
+                    str(args.batch),
+                    "--noise",
+                    str(args.noise),
+                ),
+                *("--graph-from", str(args.graph_from)),
             )
-            if not step["bulk"]:
-                print(
-                    "  (qdrant-client's storage has changed: this step was written durably, not as a bulk load)"
-                )
             have += step["written"]
             index.commit(generation, manifest)
             row: dict[str, Any] = {
                 "size": have,
-                "write_pts_s": round(step["written"] / step["seconds"]) if step["seconds"] else None,
-                "writer_open_s": step["load_s"],
+                "write_pts_s": round(step["written"] / step["seconds"]) if step["seconds"] else 0,
+                "optimize_s": step["optimize_s"],
+                "writer_rss_mb": step["writer_rss_mb"],
                 "disk_mb": round(folder_mb(path), 1),
             }
-            row |= measure_in_child(args, work, modes)
+            row |= in_child(
+                *("--measure", str(work), "--questions", str(args.questions), "--budget", str(args.budget)),
+                *("--role", args.role, "--cases", str(args.cases), "--k", str(args.k)),
+            )
             rows.append(row)
             print(json.dumps(row, ensure_ascii=False), flush=True)
-            for mode in list(modes):
-                if mode in row and row[mode]["p50_s"] > args.give_up:
-                    modes.remove(mode)
-                    print(
-                        f"  {mode}: p50 {row[mode]['p50_s']:.1f} s > {args.give_up:g} s, not asked above {have:,}"
-                    )
     finally:
         if not args.work_dir:
             shutil.rmtree(work, ignore_errors=True)
@@ -608,59 +548,69 @@ def run(args: argparse.Namespace) -> None:
     print()
     print("\n".join(table(rows, args.k)))
     print(
-        f"\nfirst search s: the first question of a fresh query service, dense, which opens the index (a private "
-        f"snapshot of hard links, {max(r['snapshot_ms'] for r in rows):.0f} ms at most, then qdrant-client loads "
-        "every point); "
-        f"RSS: the measuring process with models loaded and the index open; p50 / p95 over n questions "
-        f"with role filter '{args.role}'; hit@{args.k}: expected source in the top {args.k} among generated "
-        "near-duplicates."
+        f"\nfirst search s: the first question of a fresh query service in a new process whose models are loaded "
+        "(links a private snapshot, opens the shard, searches); reader RSS: that process with the models loaded, after all its searches; "
+        f"store p50 / p95: the store's retrieval alone (top {RECALL_K}, role filter '{args.role}', question vectors made "
+        "beforehand); search: the whole retrieval pipeline (question embedded, store, ranker) over n questions; "
+        f"hit@{args.k}: expected source in the top {args.k} among generated near-duplicates; graph recall@{RECALL_K}: "
+        "dense candidates the graph finds of those exact search finds (same filter)."
     )
     print(f"machine: {machine()}")
-    print("\n".join(conclusion(rows, args.limit, args.open_limit)))
     print(f"whole run: {(time.perf_counter() - run_started) / 60:.1f} min")
+    if args.json:
+        print(
+            json.dumps(
+                [
+                    {
+                        "chunks": r["size"],
+                        "dense_p50_s": chosen(r, "dense")["store_p50_s"],
+                        "hybrid_p50_s": chosen(r, "hybrid")["store_p50_s"],
+                        "hybrid_p95_s": chosen(r, "hybrid")["store_p95_s"],
+                        "first_search_s": r["first_search_s"],
+                        "rss_mb": r["rss_max_mb"],
+                        f"hybrid_hit@{args.k}": chosen(r, "hybrid")[f"hit@{args.k}"],
+                        # the whole search: question embedded, store, ranker (wall clock and CPU of the process)
+                        "search_hybrid_p50_s": chosen(r, "hybrid")["p50_s"],
+                        "search_hybrid_cpu_p50_s": chosen(r, "hybrid")["cpu_p50_s"],
+                    }
+                    for r in rows
+                    if r["size"] in sizes
+                ]
+            )
+        )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="100000,1000000", help="index sizes in chunks, comma-separated")
     parser.add_argument(
-        "--sizes", default="10000,25000,50000,100000", help="index sizes in chunks, comma-separated"
+        "--questions", type=int, default=30, help="questions per mode (fewer if --budget ends)"
     )
     parser.add_argument(
-        "--questions", type=int, default=30, help="questions per mode and size (fewer if --budget ends)"
+        "--budget", type=float, default=60.0, help="seconds of questions per mode (>= 3 asked)"
     )
-    parser.add_argument(
-        "--budget", type=float, default=60.0, help="seconds of questions per mode and size (>= 3 asked)"
-    )
-    parser.add_argument(
-        "--give-up", type=float, default=5.0, help="stop measuring a mode whose p50 passes this (s)"
-    )
-    parser.add_argument("--limit", type=float, default=1.0, help="tolerated p95 retrieval latency (s)")
-    parser.add_argument(
-        "--open-limit",
-        type=float,
-        default=10.0,
-        help="tolerated first search of a fresh query service (opens the index), s",
-    )
-    parser.add_argument(
-        "--role",
-        default="staff",
-        choices=("desk", "staff", "admin"),
-        help="role filter of the searches (desk, staff, admin)",
-    )
+    parser.add_argument("--role", default="staff", choices=("desk", "staff", "admin"), help="role filter")
     parser.add_argument(
         "--noise", type=float, default=0.01, help="Gaussian noise per dimension of generated vectors"
     )
+    parser.add_argument("--batch", type=int, default=1024, help="points per engine update")
     parser.add_argument(
-        "--durable-sample", type=int, default=300, help="real chunks written with an fsync per point, timed"
+        "--graph-from",
+        type=int,
+        default=load_settings("embedded").store.embedded_graph_from,
+        help="segments of at least this many chunks get an HNSW graph (default: store.embedded_graph_from)",
     )
+    parser.add_argument("--source-index", type=Path, default=REPO / "benchmarks" / ".data" / "scale-source")
     parser.add_argument(
-        "--batch", type=int, default=1024, help="points per qdrant-client upsert in the bulk load"
+        "--corpus",
+        type=Path,
+        nargs="+",
+        default=[REPO.parent / "shared" / "corpus", REPO.parent / "shared" / "corpus-extra"],
     )
-    parser.add_argument("--source-index", type=Path, default=REPO / "benchmarks" / ".data" / "corpus")
-    parser.add_argument("--corpus", type=Path, default=REPO.parent / "shared" / "corpus")
     parser.add_argument("--cases", type=Path, default=REPO / "benchmarks" / "eval" / "questions.jsonl")
     parser.add_argument("--work-dir", help="keep the grown index here (default: a temporary folder, removed)")
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--json", action="store_true", help="end with one JSON line of the figures per size")
     parser.add_argument(
         "--measure", type=Path, help=argparse.SUPPRESS
     )  # internal: one size, in a fresh process

@@ -16,7 +16,6 @@ from pydantic import (
     BaseModel,
     ConfigDict,
     Field,
-    NonNegativeInt,
     PositiveInt,
     ValidationError,
     field_validator,
@@ -61,6 +60,9 @@ class StoreSettings(_Section):
     quantization: Literal["none", "scalar", "binary"] = "none"
     hnsw_m: int = Field(default=16, ge=0)
     hnsw_ef_construct: int = Field(default=100, ge=4)
+    # embedded store (Qdrant Edge): a segment of at least this many chunks gets an HNSW graph (store.hnsw_m,
+    # store.hnsw_ef_construct); smaller ones are searched exactly (chosen by benchmarks/scale.py, README)
+    embedded_graph_from: int = Field(default=200_000, ge=1)
     shard_number: int | None = Field(default=None, ge=1)
     replication_factor: int | None = Field(default=None, ge=1)
     write_consistency_factor: int | None = Field(default=None, ge=1)
@@ -114,6 +116,13 @@ class IndexingSettings(_Section):
     )
     exclude: list[str] = Field(default_factory=lambda: ["SOURCES.md", ".*", "_*"])
     max_file_mb: int = 100
+    # per-file budgets: a file over one of them is listed in `failed` and the run goes on (pipelines/budget.py)
+    max_seconds_per_file: PositiveInt = 600
+    max_memory_mb_per_file: PositiveInt = 2048
+    max_ocr_pages: PositiveInt = 200  # image-only PDFs with more pages are not OCR'd
+    # DOCX/ODT/XLSX (zip packages of XML): limits checked before a file is opened (XML/ZIP bombs)
+    max_unpacked_mb: PositiveInt = 500
+    max_xml_elements: PositiveInt = 2_000_000
     # the town of documents whose text does not name it (scanned minutes, council papers); first match
     # wins; a sidecar's "municipality" beats the rules, the rules beat the text
     municipality_rules: list[MunicipalityRule] = Field(default_factory=list)
@@ -125,6 +134,14 @@ class SourceSettings(_Section):
     kind: Literal["folder", "oparl"] = "folder"
     path: str | None = None
     url: str | None = None
+
+
+class IngestSettings(_Section):
+    # POST /ingest with "paths": only files and folders below these folders (uploads are always allowed);
+    # empty = no server paths through the API at all. The command line is not limited.
+    allowed_roots: list[Path] = Field(default_factory=list)
+    # hosts besides the OParl server's own from which its files may be downloaded (e.g. a download host)
+    oparl_hosts: list[str] = Field(default_factory=list)
 
 
 class RetrievalSettings(_Section):
@@ -144,15 +161,14 @@ class UISettings(_Section):
     port: int = 8501
     # interface language when the page opens (switchable in the page)
     language: Literal["de", "en"] = "de"
-    # re-index button and upload in the page (until roles exist, every user of this instance)
+    # re-index button and upload in the page, for the role admin (false = for nobody)
     admin: bool = True
 
 
 class ApiSettings(_Section):
     host: str = "127.0.0.1"
     port: int = 8000
-    # /ingest, /reindex and DELETE /documents: without sign-in (access.sign_in: none) for every caller,
-    # with sign-in for the role admin only; false = for nobody
+    # /ingest, /reindex and DELETE /documents for the role admin; false = for nobody
     admin: bool = True
     # larger request bodies (uploads) are refused with 413 before they are read
     max_request_mb: int = Field(default=500, ge=1)
@@ -176,17 +192,20 @@ class AccessSettings(_Section):
     default_role: Role = "staff"
     # first matching rule wins; rules beat `ingest --access`, a sidecar "access" beats rules
     rules: list[AccessRule] = Field(default_factory=list)
-    # sign-in for the page: none (everyone has default_role), local (users file), header (reverse proxy)
-    sign_in: Literal["none", "local", "header"] = "none"
+    # sign-in for the page and the API: local (users file; the first start creates the user admin with a
+    # password printed once), header (reverse proxy), none (no sign-in: everyone is desk, read-only)
+    sign_in: Literal["none", "local", "header"] = "local"
     users_file: Path | None = (
         None  # local: empty = <data_dir>/users.json (auskunft user add NAME --role ROLE)
     )
     user_header: str = "X-Forwarded-User"  # header: the signed-in user's name
-    role_header: str = "X-Forwarded-Groups"  # header: a role name, or groups mapped by group_roles
+    role_header: str = "X-Forwarded-Groups"  # header: the user's groups, mapped to roles by group_roles
     group_roles: dict[str, Role] = Field(default_factory=dict)  # e.g. {"auskunft-admins": admin}
-    trusted_proxies: list[str] = Field(
-        default_factory=list
-    )  # besides loopback, addresses headers are taken from
+    # header: the only addresses the headers are taken from (loopback too only when listed)
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # the names the page and the API are reached by (the Host header; ports do not matter); other names
+    # are refused (DNS rebinding)
+    allowed_hosts: list[str] = Field(default_factory=lambda: ["localhost", "127.0.0.1", "::1"])
 
 
 class RetentionRule(_Section):
@@ -226,6 +245,7 @@ class Settings(BaseSettings):
     store: StoreSettings = Field(default_factory=StoreSettings)
     generator: GeneratorSettings = Field(default_factory=GeneratorSettings)
     indexing: IndexingSettings = Field(default_factory=IndexingSettings)
+    ingest: IngestSettings = Field(default_factory=IngestSettings)
     sources: list[SourceSettings] = Field(default_factory=list)
     retrieval: RetrievalSettings = Field(default_factory=RetrievalSettings)
     ui: UISettings = Field(default_factory=UISettings)

@@ -1,10 +1,11 @@
 """``forget()``: remove a document everywhere Auskunft keeps it, and keep it out of later re-indexes.
 
-Removed: its chunks (embedded: in a new index generation, whose SQLite files are then vacuumed so the
-text is not left in free pages; server: delete by filter), its manifest entry, the copies Auskunft
+Removed: its chunks (embedded: in a new index generation whose segments holding them are then
+rewritten, so the text is not left in the files; server: delete by filter), its manifest entry, the copies Auskunft
 stored itself (uploads and OParl mirror files under the data dir, with their sidecars), feedback
-records that cite it, and its name in run reports, the log and the audit log (``documents`` shown). A file outside the data dir is the
-municipality's original and stays where it is; a tombstone in the manifest keeps it out of ``ingest``
+records that cite it, and its name in run reports, the log and the audit log (``documents`` shown). Only
+copies Auskunft made are deleted (``uploads/`` and ``mirror/``); any other file, inside the data dir or not,
+is an original or Auskunft's own state and stays where it is; a tombstone in the manifest keeps it out of ``ingest``
 of its folder and ``reindex`` until it is named itself (``auskunft ingest FILE``). A forgotten OParl
 document is listed in its mirror's state and never mirrored again.
 """
@@ -15,7 +16,6 @@ import contextlib
 import datetime
 import json
 import logging
-import sqlite3
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +29,9 @@ from pipelines.stores import (
     _atomic_write,
     close_document_store,
     create_document_store,
+    finish_document_store,
     open_server_store,
+    upgrade_generation,
 )
 
 logger = logging.getLogger(__name__)
@@ -125,8 +127,7 @@ def forget_ids(settings: Settings, manifest: Manifest, ids: list[str], report: F
     for sid in ids:
         manifest.entries.pop(sid)
         report.manifest_entries.append(names[sid])
-        owned = _inside(Path(sid), settings.data_dir)
-        if not owned and not sid.startswith(("http://", "https://")):
+        if not owned_copy(settings, sid) and not sid.startswith(("http://", "https://")):
             manifest.forgotten[tombstone_key(sid)] = {"forgotten": now}
             report.kept_out.append(sid)
     _remove_chunks(settings, manifest, ids, report)  # commits the manifest too
@@ -138,6 +139,15 @@ def forget_ids(settings: Settings, manifest: Manifest, ids: list[str], report: F
     report.log_lines_redacted = _redact_log(settings, secrets)
     report.audit_records_redacted = _redact_audit(settings, secrets)
     logger.info("forgot %d document(s): %d chunks removed", len(ids), report.chunks)
+
+
+def owned_copy(settings: Settings, source_id: str) -> bool:
+    """Whether the file is a copy Auskunft made (an upload, an OParl mirror file), which forget deletes."""
+    from ingest.runner import own_sources
+
+    if source_id.startswith(("http://", "https://")):
+        return False
+    return any(_inside(Path(source_id), folder) for folder in own_sources(settings))
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -168,35 +178,34 @@ def _remove_chunks(settings: Settings, manifest: Manifest, ids: list[str], repor
     keywords = bool(str(manifest.embedder or "").partition("+")[2]) if manifest.embedder else None
     index = EmbeddedIndex(settings.index_dir)
     name, path = index.begin()
-    store = create_document_store(settings, path=path, keywords=keywords)
+    store = None
     try:
+        upgrade_generation(settings, path)  # an index of an older Auskunft
+        store = create_document_store(settings, path=path, keywords=keywords)
         for sid in ids:
             report.chunks += store.delete_by_filter(
                 {"field": "meta.source_id", "operator": "==", "value": sid}
             )
+        vacuum(store)  # the deleted chunks' text leaves the index files
+        finish_document_store(store)
     except BaseException:
-        close_document_store(store)
+        if store is not None:
+            close_document_store(store)
         index.discard(name)
         raise
-    close_document_store(store)
-    vacuum(path)
     index.commit(name, manifest.to_dict())  # the old generation (with the text) is deleted here
     index._collect_stale_readers()  # snapshots of readers that ended; live ones re-open the new generation
     report.generation = name
 
 
-def vacuum(folder: Path) -> None:
-    """Rewrite the embedded Qdrant's SQLite files so deleted chunks do not survive in free pages."""
-    for db in folder.rglob("*.sqlite"):
-        connection = sqlite3.connect(db)
-        try:
-            connection.execute("VACUUM")
-        finally:
-            connection.close()
+def vacuum(store: Any) -> None:
+    """Rewrite the embedded shard's segments that hold deleted chunks, so that their text does not survive
+    in the index files."""
+    store.vacuum()
 
 
 def _remove_stored_copy(settings: Settings, manifest: Manifest, path: Path, report: ForgetReport) -> None:
-    if not _inside(path, settings.data_dir):
+    if not owned_copy(settings, str(path)):  # an original, or Auskunft's own state (users.json ...)
         return
     for mirror in manifest.remote:
         if _inside(path, Path(mirror)):

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ingest.sources.folder import SourceFile
+from ingest.sources.folder import SourceFile, unreadable
 
 
 def tombstone_key(source_id: str) -> str:
@@ -24,6 +24,7 @@ class Plan:
     delete: list[str] = field(default_factory=list)  # source ids
     duplicates: list[tuple[SourceFile, str]] = field(default_factory=list)  # (file, source it duplicates)
     relabel: list[tuple[SourceFile, str]] = field(default_factory=list)  # unchanged file, new access level
+    unreadable: list[tuple[SourceFile, str]] = field(default_factory=list)  # (file, reason): not read, kept
 
     def changes(self) -> bool:
         return bool(self.add or self.update or self.delete or self.relabel)
@@ -82,8 +83,12 @@ class Manifest:
         by_checksum = {e["checksum"]: sid for sid, e in self.entries.items()}
         source_of = {sid: e["source"] for sid, e in self.entries.items()}
         for file in files:
-            seen.add(file.source_id)
-            checksum = file.checksum()
+            seen.add(file.source_id)  # an unreadable file that was indexed stays indexed
+            try:
+                checksum = file.checksum()
+            except OSError as exc:
+                plan.unreadable.append((file, unreadable(exc)))
+                continue
             entry = self.entries.get(file.source_id)
             if entry is None:
                 twin = by_checksum.get(checksum)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ import portalocker
 from config.settings import Settings
 from ingest.access import resolve_level
 from ingest.manifest import Manifest, Plan, tombstone_key
-from ingest.sources.folder import SourceFile, list_files
+from ingest.sources.folder import SIDECAR_SUFFIX, SourceFile, list_files, shown, unreadable
 from ingest.towns import rule_municipality
 from pipelines import term_weights
 from pipelines.access import AccessError, check_level
@@ -29,6 +30,9 @@ from pipelines.stores import (
     close_document_store,
     create_document_store,
     ensure_payload_indexes,
+    finish_document_store,
+    is_legacy,
+    upgrade_generation,
 )
 
 BATCH_FILES = 8
@@ -55,6 +59,7 @@ class IngestReport:
     # documents in which personal data was masked (privacy.mask_personal_data), with how many replacements
     personal_data_masked: dict[str, int] = field(default_factory=dict)
     expired: int = 0  # documents removed by the retention rules (reindex)
+    converted: int = 0  # chunks carried over from an index of an older Auskunft (qdrant-client's local mode)
     chunks_written: int = 0
     seconds: float = 0.0
     generation: str | None = None
@@ -72,6 +77,7 @@ class IngestReport:
             "instructions_removed": self.instructions_removed,
             "personal_data_masked": self.personal_data_masked,
             "expired": self.expired,
+            "converted": self.converted,
             "chunks_written": self.chunks_written,
             "seconds": round(self.seconds, 2),
             "synced": self.synced,
@@ -86,31 +92,65 @@ class _Collected:
     explicit: set[str]  # files named themselves (lifts a `forget` tombstone)
 
 
+def own_sources(settings: Settings) -> list[Path]:
+    """The folders inside the data directory that are sources: uploads and OParl mirrors (copies Auskunft
+    made itself); the rest of the data directory (index, users, logs) never is."""
+    return [(settings.data_dir / "uploads").resolve(), (settings.data_dir / "mirror").resolve()]
+
+
+def data_dir_refusal(settings: Settings, path: Path) -> str | None:
+    """Why ``path`` (resolved) cannot be a source because it is, holds or lies in Auskunft's data directory."""
+    data_dir = settings.data_dir.resolve()
+    inside = path == data_dir or data_dir in path.parents
+    if inside and not any(path == own or own in path.parents for own in own_sources(settings)):
+        return "Auskunft's own data directory (index, users, logs) is never indexed; give a folder outside it"
+    return None
+
+
 def _collect(settings: Settings, paths: list[str], report: IngestReport) -> _Collected:
     files: list[SourceFile] = []
     roots: list[str] = []
     given_paths: list[str] = []
     explicit: set[str] = set()
+    limit = settings.indexing.max_file_mb * 1024 * 1024
+    data_dir = settings.data_dir.resolve()
     for given in paths:
         path = Path(given)
         if not path.exists():
-            report.failed.append({"source": given, "reason": "file or folder not found"})
+            report.failed.append({"source": shown(given), "reason": "file or folder not found"})
+            continue
+        if reason := data_dir_refusal(settings, path.resolve()):
+            report.failed.append({"source": shown(given), "reason": reason})
             continue
         given_paths.append(str(path.resolve()))
         if path.is_dir():
             roots.append(str(path.resolve()))
         else:
             explicit.add(str(path.resolve()))
-        found = list_files(given, settings.indexing.include, settings.indexing.exclude)
-        too_big = [f for f in found if f.path.stat().st_size > settings.indexing.max_file_mb * 1024 * 1024]
-        for f in too_big:
-            report.failed.append(
-                {
-                    "source": f.source,
-                    "reason": f"larger than indexing.max_file_mb ({settings.indexing.max_file_mb} MB)",
-                }
-            )
-        files.extend(f for f in found if f not in too_big)
+        # below a folder that holds the data directory, everything but the data directory
+        inside = data_dir == path.resolve() or data_dir in path.resolve().parents
+        found = list_files(
+            given,
+            settings.indexing.include,
+            settings.indexing.exclude,
+            report.failed,
+            never=[] if inside else [data_dir],
+        )
+        for f in found:
+            try:
+                size = f.path.stat().st_size
+            except OSError as exc:
+                report.failed.append({"source": shown(f.source), "reason": unreadable(exc)})
+                continue
+            if size > limit:
+                report.failed.append(
+                    {
+                        "source": f.source,
+                        "reason": f"larger than indexing.max_file_mb ({settings.indexing.max_file_mb} MB)",
+                    }
+                )
+                continue
+            files.append(f)
     return _Collected(files, roots, given_paths, explicit)
 
 
@@ -265,6 +305,7 @@ def _plan(
     report.failed.extend(
         {"source": f.source, "reason": f"duplicate of {twin} (same content)"} for f, twin in plan.duplicates
     )
+    report.failed.extend({"source": f.source, "reason": reason} for f, reason in plan.unreadable)
     for root in roots:
         if root not in manifest.roots:
             manifest.roots.append(root)
@@ -317,7 +358,12 @@ def _sync_remote(settings: Settings, urls: list[str], report: IngestReport) -> d
         mirror = mirror_dir_for(settings, url)
         mirror.mkdir(parents=True, exist_ok=True)
         try:
-            result = OParlSource(url, mirror, max_file_mb=settings.indexing.max_file_mb).sync()
+            result = OParlSource(
+                url,
+                mirror,
+                max_file_mb=settings.indexing.max_file_mb,
+                extra_hosts=settings.ingest.oparl_hosts,
+            ).sync()
         except Exception as exc:
             logger.warning("OParl sync of %s failed: %s", url, exc)
             report.failed.append(
@@ -360,6 +406,7 @@ def ingest(
             _ingest_server(settings, collected, access, remote, report, progress)
         else:
             _ingest_embedded(settings, collected, access, remote, report, progress)
+        _remove_failed_uploads(settings, report)
     finally:
         lock.release()
     report.seconds = time.monotonic() - started
@@ -379,6 +426,23 @@ def ingest(
         ),
     )
     return report
+
+
+def _remove_failed_uploads(settings: Settings, report: IngestReport) -> None:
+    """An uploaded file that could not be indexed is deleted (it would fail again every night)."""
+    uploads = (settings.data_dir / "uploads").resolve()
+    for item in report.failed:
+        path = Path(item["source"])
+        if not path.is_absolute() or Path(os.path.realpath(path.parent)) != uploads:
+            continue
+        removed = False
+        for file in (path, path.with_name(path.name + SIDECAR_SUFFIX)):
+            if file.is_file() and not file.is_symlink():
+                file.unlink()
+                removed = True
+        if removed:
+            item["reason"] += "; the upload was removed"
+            logger.info("failed upload removed: %s", shown(path))
 
 
 def known_sources(settings: Settings) -> list[str]:
@@ -462,21 +526,27 @@ def _ingest_embedded(
     plan, levels = _plan(settings, manifest, collected, access, report)
     manifest.remote.update(remote)
     now = (manifest.roots, manifest.remote, manifest.access, manifest.forgotten)
-    if not plan.changes() and now == known and index.current():
-        report.generation = index.current()
+    live = index.current()
+    if not plan.changes() and now == known and live and not is_legacy(index.index_dir / live):
+        report.generation = live
         return
     name, path = index.begin()
-    store = create_document_store(settings, path=path)
+    store = None
     try:
-        store.count_documents()  # creates the collection in a new index
+        report.converted = upgrade_generation(settings, path)  # an index of an older Auskunft
+        if report.converted:
+            logger.info("converted %d chunks of the old index into the Qdrant Edge store", report.converted)
+        store = create_document_store(settings, path=path)
+        store.count_documents()  # creates the shard in a new index
         _apply(settings, store, manifest, plan, levels, report, progress)
         # how much each word of a question says, from this generation's chunks (pipelines/term_weights.py)
         term_weights.compute(store, list(manifest.entries)).save(path / term_weights.FILE_NAME)
+        finish_document_store(store)  # indexes built, flushed: durable before the commit
     except BaseException:
-        close_document_store(store)
+        if store is not None:
+            close_document_store(store)
         index.discard(name)
         raise
-    close_document_store(store)
     index.commit(name, manifest.to_dict())
     report.generation = name
 

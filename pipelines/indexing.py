@@ -48,7 +48,16 @@ def add_chunking_stages(pipeline: Pipeline, settings: Settings) -> str:
 
     Files go in at ``converter.sources`` + ``converter.meta``; chunks come out of ``splitter.documents``.
     """
-    pipeline.add_component("converter", MunicipalFileConverter(ocr_languages=settings.indexing.ocr_languages))
+    i = settings.indexing
+    converter = MunicipalFileConverter(
+        ocr_languages=i.ocr_languages,
+        max_seconds=i.max_seconds_per_file,  # each file in a child process with a time and memory budget
+        max_memory_mb=i.max_memory_mb_per_file,
+        max_ocr_pages=i.max_ocr_pages,
+        max_unpacked_mb=i.max_unpacked_mb,
+        max_xml_elements=i.max_xml_elements,
+    )
+    pipeline.add_component("converter", converter)
     pipeline.add_component("cleaner", GermanTextCleaner())
     pipeline.add_component("guard", InstructionGuard())
     # before the splitter: chunk text, quotes and keyword vectors all come from the masked text

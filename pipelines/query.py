@@ -14,7 +14,6 @@ from haystack import Document, Pipeline
 from haystack.components.builders import ChatPromptBuilder
 from haystack.components.joiners import BranchJoiner
 from haystack.dataclasses import StreamingChunk
-from haystack_integrations.components.retrievers.qdrant import QdrantEmbeddingRetriever, QdrantHybridRetriever
 
 from config.settings import Settings
 from pipelines.components.answer_checker import AnswerChecker
@@ -29,6 +28,7 @@ from pipelines.stores import (
     EmbeddedIndex,
     Snapshot,
     StoreError,
+    build_retriever,
     close_document_store,
     create_document_store,
     open_server_store,
@@ -93,16 +93,10 @@ def _add_retrieval(pipeline: Pipeline, settings: Settings, document_store: Any, 
     pipeline.add_component("embedder", build_text_embedder(settings))
     if hybrid:
         pipeline.add_component("keyword_embedder", GermanSparseTextEmbedder())
-        retriever: Any = QdrantHybridRetriever(
-            document_store=document_store, top_k=r.candidates, return_embedding=True
-        )
-        pipeline.add_component("retriever", retriever)
+        pipeline.add_component("retriever", build_retriever(settings, document_store, True, r.candidates))
         pipeline.connect("keyword_embedder.sparse_embedding", "retriever.query_sparse_embedding")
     else:
-        retriever = QdrantEmbeddingRetriever(
-            document_store=document_store, top_k=r.candidates, return_embedding=True
-        )
-        pipeline.add_component("retriever", retriever)
+        pipeline.add_component("retriever", build_retriever(settings, document_store, False, r.candidates))
     # rerank off: every boost of the ranker is zero, the fused order stays
     boosts = {} if r.rerank else {name: 0.0 for name in MunicipalRanker.boost_names()}
     pipeline.add_component("ranker", MunicipalRanker(top_k=r.top_k, **boosts))

@@ -1,27 +1,40 @@
-"""The document store from settings: embedded Qdrant (a folder, no server) or a Qdrant server (a URL).
+"""The document store from settings: embedded Qdrant Edge (a folder, no server) or a Qdrant server (a URL).
 
-The embedded store is kept as *generations*: ``<data_dir>/index/gen-000007/`` holds one complete
-Qdrant folder plus the manifest of what it contains, and ``CURRENT`` names the live generation.
+The embedded store is Qdrant's own engine in the process (``qdrant-edge-py``, :mod:`pipelines.edge`), kept as
+*generations*: ``<data_dir>/index/gen-000007/`` holds one complete Edge shard plus the manifest of what it
+contains, and ``CURRENT`` names the live generation.
 
-* A writer (ingest/reindex) copies the live generation, changes the copy and switches ``CURRENT``
-  with one atomic rename. Killing it at any moment leaves the old generation live and untouched.
-* Readers (``ask``, ``search``, the UI, several at once) never open a generation folder itself:
-  each gets a private snapshot made of hard links to the committed files, so the embedded Qdrant's
-  one-process-per-folder lock never collides and readers keep answering during a re-index.
-  Committed generations are never written to again, which makes the hard links safe.
+* A writer (ingest/reindex/forget) copies the live generation, changes the copy, optimizes and flushes it
+  (the shard keeps no write-ahead log: flushed is durable), fsyncs every file and switches ``CURRENT`` with
+  one atomic rename. Killing it at any moment leaves the old generation live and untouched; the next run
+  removes the half-written copy and starts again from the live one.
+* Readers (``ask``, ``search``, the UI, the API, several processes at once) never open a generation folder:
+  an Edge shard admits one owner per folder, and the engine rewrites some bookkeeping files in place when it
+  opens and closes a shard. Each reader gets a private snapshot instead: hard links to the committed
+  generation's data files (vectors, graph, payload, indexes: nothing is copied or read into RAM up front;
+  the engine maps them), and private copies of the few small files the engine writes in place
+  (:data:`WRITTEN_IN_PLACE`). Committed generations are never written to again, which makes the hard links
+  safe, and readers keep answering while a re-index writes the next generation.
+
+A generation written by an older Auskunft (qdrant-client's local mode: ``meta.json`` and ``collection/``)
+is not read any more; `auskunft reindex` (or any ingest) converts it into an Edge shard, point by point with
+its vectors and payload, without embedding anything again (:func:`upgrade_generation`).
 
 A Qdrant server has no generations: writers change the collection in place (ingest.runner says in
 which order, so that a crash is repaired by the next run), readers query it directly and never create
 it. The collection is created on the first write with the scale settings of ``settings.store`` and a
-payload index for every field a filter uses (:data:`PAYLOAD_INDEXES`).
+payload index for every field a filter uses (:data:`PAYLOAD_INDEXES`). The embedded shard stores the same
+payload, point ids and vector names, so an index moves between the two unchanged (:mod:`pipelines.edge.transfer`).
 """
 
 from __future__ import annotations
 
 import contextlib
+import fnmatch
 import json
 import os
 import shutil
+import subprocess
 import time
 import uuid
 import warnings
@@ -30,12 +43,31 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from config.settings import Settings
-from pipelines.local_qdrant import speed_up_local_mode
 
 if TYPE_CHECKING:
     from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
 
+    from pipelines.edge import EdgeDocumentStore
+
 MANIFEST_NAME = "manifest.json"
+# Files the Edge engine rewrites in place when it opens or closes a shard (found by opening a hard-linked copy
+# and watching which linked files changed; tests/unit/test_stores.py checks it on a real generation): a reader's
+# snapshot gets its own copies of them, small bookkeeping files (flags, trackers, status, configs).
+WRITTEN_IN_PLACE = (
+    "*.json",
+    "*.info",
+    "status.dat",
+    "tracker.dat",
+    "flags_*.dat",
+    "deleted*",
+    "*.deleted",
+    "*.versions",
+    "gaps.dat",
+)
+LEGACY_MESSAGE = (
+    "The index in {path} was built by an older Auskunft (qdrant-client's local mode); run `auskunft reindex` "
+    "once to convert it (no document is embedded again)."
+)
 # Payload indexes on a Qdrant server, one for every field a filter of Auskunft's uses, with the type that serves
 # its condition: keyword for string matches, bool for ``meta.public != False`` (every role filter) and the
 # masking flag, datetime for the date range (``--since``/``--until``, retention). Without them a server scans
@@ -73,41 +105,116 @@ def embedding_dim(settings: Settings) -> int:
 
 def create_document_store(
     settings: Settings, path: Path | None = None, keywords: bool | None = None
-) -> QdrantDocumentStore:
-    """A QdrantDocumentStore: on ``path`` (embedded) or on ``settings.store.url`` (server).
+) -> QdrantDocumentStore | EdgeDocumentStore:
+    """The document store: an Edge shard in ``path`` (embedded) or a QdrantDocumentStore on ``settings.store.url``.
 
-    ``keywords`` says whether the collection has keyword (sparse) vectors; default: ``retrieval.hybrid``.
+    ``keywords`` says whether the index has keyword (sparse) vectors; default: ``retrieval.hybrid``.
     On a server the collection is created on first use with :func:`collection_settings` and the payload
-    indexes; readers should open it with :func:`open_server_store`, which never creates it.
+    indexes; readers should open it with :func:`open_server_store`, which never creates it. An embedded
+    ``path`` inside ``index/readers/`` (a reader's snapshot) is opened read-only.
     """
     keywords = settings.retrieval.hybrid if keywords is None else keywords
-    from haystack.utils import Secret
-    from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
-
-    common: dict[str, Any] = {
-        "index": settings.store.collection,
-        "embedding_dim": embedding_dim(settings),
-        "similarity": "cosine",
-        "progress_bar": False,
-        "write_batch_size": 256,
-        "use_sparse_embeddings": keywords,
-        "sparse_idf": keywords,
-    }
     if settings.store.url:
+        from haystack.utils import Secret
+        from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+
         api_key = Secret.from_token(settings.store.api_key) if settings.store.api_key else None
         return QdrantDocumentStore(
             url=settings.store.url,
             api_key=api_key,
             timeout=settings.store.timeout,
             payload_fields_to_index=payload_indexes(),
+            index=settings.store.collection,
+            embedding_dim=embedding_dim(settings),
+            similarity="cosine",
+            progress_bar=False,
+            write_batch_size=256,
+            use_sparse_embeddings=keywords,
+            sparse_idf=keywords,
             **collection_settings(settings),
-            **common,
         )
     if path is None:
         raise StoreError("No embedded index folder given.")
-    # the scale settings mean nothing to the embedded store (exact search in one process): not passed
-    speed_up_local_mode()  # qdrant-client's local mode scores keyword vectors and filters per chunk in Python
-    return QdrantDocumentStore(path=str(path), **common)
+    if is_legacy(path):
+        raise StoreError(LEGACY_MESSAGE.format(path=settings.data_dir))
+    from pipelines.edge import EdgeDocumentStore
+
+    return EdgeDocumentStore(
+        path=str(path),
+        embedding_dim=embedding_dim(settings),
+        similarity="cosine",
+        use_sparse_embeddings=keywords,
+        sparse_idf=keywords,
+        payload_fields_to_index=payload_indexes(),
+        hnsw_m=settings.store.hnsw_m,
+        hnsw_ef_construct=settings.store.hnsw_ef_construct,
+        graph_from=settings.store.embedded_graph_from,
+        read_only=path.parent.name == "readers",
+        write_batch_size=256,
+    )
+
+
+def build_retriever(settings: Settings, document_store: Any, hybrid: bool, top_k: int) -> Any:
+    """The retriever component for ``document_store`` (Edge or Qdrant server): inputs ``query_embedding``
+    (+ ``query_sparse_embedding`` when ``hybrid``), ``filters``, ``top_k``; output ``documents`` with their
+    scores and dense vectors (the ranker compares them with the question)."""
+    from pipelines.edge import EdgeDocumentStore, EdgeEmbeddingRetriever, EdgeHybridRetriever
+
+    if isinstance(document_store, EdgeDocumentStore):
+        if hybrid:
+            return EdgeHybridRetriever(document_store=document_store, top_k=top_k, return_embedding=True)
+        return EdgeEmbeddingRetriever(document_store=document_store, top_k=top_k, return_embedding=True)
+    from haystack_integrations.components.retrievers.qdrant import (
+        QdrantEmbeddingRetriever,
+        QdrantHybridRetriever,
+    )
+
+    if hybrid:
+        return QdrantHybridRetriever(document_store=document_store, top_k=top_k, return_embedding=True)
+    return QdrantEmbeddingRetriever(document_store=document_store, top_k=top_k, return_embedding=True)
+
+
+def finish_document_store(store: Any) -> None:
+    """A writer's last step before its generation is committed: build the indexes the engine builds for
+    large segments (the graph from ``store.embedded_graph_from`` chunks on), flush and close."""
+    from pipelines.edge import EdgeDocumentStore
+
+    if isinstance(store, EdgeDocumentStore):
+        store.optimize()
+    close_document_store(store)
+
+
+def is_legacy(path: Path) -> bool:
+    """Whether ``path`` holds an index of qdrant-client's local mode (Auskunft before the Edge store)."""
+    return (path / "meta.json").is_file() and (path / "collection").is_dir()
+
+
+def upgrade_generation(settings: Settings, path: Path) -> int:
+    """Convert a new generation copied from a local-mode generation into an Edge shard in place: every point
+    with its id, vectors and payload (no embedding); returns how many points were converted (0: nothing to do)."""
+    if not is_legacy(path):
+        return 0
+    from qdrant_client import QdrantClient
+
+    from pipelines.edge import EdgeDocumentStore
+    from pipelines.edge.transfer import copy_points
+
+    legacy = path / "local-mode"
+    legacy.mkdir()
+    for item in list(path.iterdir()):
+        if item.name not in {"local-mode", MANIFEST_NAME}:
+            item.rename(legacy / item.name)
+    client = QdrantClient(path=str(legacy))
+    try:
+        keywords = bool(client.get_collection(settings.store.collection).config.params.sparse_vectors)
+        store = create_document_store(settings, path=path, keywords=keywords)
+        assert isinstance(store, EdgeDocumentStore)  # an embedded folder
+        count = copy_points(client, settings.store.collection, store)
+    finally:
+        client.close()
+    close_document_store(store)
+    shutil.rmtree(legacy)
+    return count
 
 
 def payload_indexes() -> list[dict[str, str]]:
@@ -153,7 +260,7 @@ def server_collection(settings: Settings) -> Any | None:
         client.close()
 
 
-def open_server_store(settings: Settings) -> QdrantDocumentStore | None:
+def open_server_store(settings: Settings) -> Any:
     """A reader's store on the Qdrant server, or ``None`` while the collection does not exist.
 
     Readers never create the collection (it would be empty, and without keyword vectors if this reader
@@ -188,7 +295,7 @@ def ensure_payload_indexes(settings: Settings) -> list[str]:
         client.close()
 
 
-def close_document_store(store: QdrantDocumentStore) -> None:
+def close_document_store(store: Any) -> None:
     with contextlib.suppress(Exception):  # closing twice or a never-opened client is harmless
         store.close()
 
@@ -281,7 +388,7 @@ class EmbeddedIndex:
         name = f"gen-{number:06d}"
         path = self.index_dir / name
         if live:
-            shutil.copytree(self.index_dir / live, path, ignore=shutil.ignore_patterns(".lock"))
+            _copy_tree(self.index_dir / live, path)
         else:
             path.mkdir(parents=True)
         return name, path
@@ -314,8 +421,8 @@ class EmbeddedIndex:
 
 
 def _link_tree(source: Path, target: Path) -> None:
-    """Hard links in ``target`` to the files of one generation (copies where links are not possible),
-    without the Qdrant lock file and the manifest."""
+    """Hard links in ``target`` to the files of one generation (copies where links are not possible, and of
+    the files the engine writes in place, :data:`WRITTEN_IN_PLACE`), without lock files and the manifest."""
     for file in source.rglob("*"):
         rel = file.relative_to(source)
         if file.name == ".lock" or file.name == MANIFEST_NAME:
@@ -324,10 +431,34 @@ def _link_tree(source: Path, target: Path) -> None:
             (target / rel).mkdir(parents=True, exist_ok=True)
             continue
         (target / rel).parent.mkdir(parents=True, exist_ok=True)
+        if written_in_place(file):
+            shutil.copy2(file, target / rel)
+            continue
         try:
             os.link(file, target / rel)
         except OSError:
             shutil.copy2(file, target / rel)
+
+
+def written_in_place(file: Path) -> bool:
+    return any(fnmatch.fnmatch(file.name, pattern) for pattern in WRITTEN_IN_PLACE)
+
+
+def _copy_tree(source: Path, target: Path) -> None:
+    """A writer's copy of the live generation. GNU cp keeps the engine's preallocated files sparse (Python's
+    copy would write their holes out); without it, shutil."""
+    if shutil.which("cp"):
+        done = subprocess.run(
+            ["cp", "-a", "--sparse=always", "--reflink=auto", str(source), str(target)],
+            capture_output=True,
+            check=False,
+        )
+        if done.returncode == 0:
+            for lock in target.rglob(".lock"):
+                lock.unlink()
+            return
+        shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".lock"))
 
 
 def _atomic_write(path: Path, text: str) -> None:

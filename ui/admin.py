@@ -24,9 +24,13 @@ def allowed_extensions(settings: Settings) -> list[str]:
 
 def rejection(name: str, size: int, settings: Settings) -> str | None:
     """Why an uploaded file is not accepted, or ``None``. Names are plain file names, never paths."""
+    from ingest.sources.folder import unsafe_name
+
     plain = PurePosixPath(name).name == name and PureWindowsPath(name).name == name
     if not name or not plain or name in (".", "..") or "\x00" in name:
         return "not a plain file name (no folders or '..' allowed)"
+    if unsafe_name(name):
+        return "the name contains control or text-direction characters; rename the file"
     lower = name.lower()
     if not any(fnmatch.fnmatch(lower, p.lower()) for p in settings.indexing.include):
         return f"file type not accepted; allowed: {', '.join(settings.indexing.include)}"
@@ -108,7 +112,10 @@ def _docx_rejection(data: bytes, settings: Settings) -> str | None:
         )
     if any(m.filename.startswith(("/", "\\")) or ".." in PurePosixPath(m.filename).parts for m in members):
         return "the Word package contains paths outside itself (../ or absolute); not accepted"
-    return None
+    from pipelines.packages import package_refusal
+
+    i = settings.indexing
+    return package_refusal(io.BytesIO(data), i.max_unpacked_mb, i.max_xml_elements)
 
 
 def save_uploads(

@@ -164,6 +164,11 @@ def _print_report(report: Any, as_json: bool) -> None:
         f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
         + (f"; {len(report.relabeled)} given a new access level" if report.relabeled else "")
         + (f"; {report.expired} expired (retention rules) and removed" if report.expired else "")
+        + (
+            f"; the index of an older Auskunft was converted ({report.converted} chunks, none embedded again)"
+            if getattr(report, "converted", 0)
+            else ""
+        )
     )
     for source in report.instructions_removed:
         typer.echo(
@@ -196,6 +201,10 @@ def ingest(
     as_json: JsonFlag = False,
 ) -> None:
     """Index files and folders. Unchanged files are skipped, changed ones replaced, deleted ones removed.
+
+    Exit code: 0 = all fine, 3 = finished but some files failed (each listed with its reason), 1 = could not
+    run. Files that cannot be indexed safely are listed, never followed: symbolic links leaving the folder,
+    FIFOs and devices, names with control characters, Auskunft's own data directory.
 
     A file removed with `auskunft forget` stays out when its folder is ingested again; naming the file
     itself indexes it again.
@@ -231,9 +240,8 @@ def ingest(
         report = _run(lambda: run_ingest(settings, paths, progress, access=access), settings)
     write_run_report(settings, report, "ingest")
     _print_report(report, as_json)
-    indexed = report.added or report.updated or report.unchanged or report.deleted or report.relabeled
-    if report.failed and not indexed:
-        raise typer.Exit(1)
+    if report.failed:  # as reindex: finished, but some files or sources failed (listed with reasons)
+        raise typer.Exit(3)
 
 
 @app.command()
@@ -563,6 +571,54 @@ def status(as_json: JsonFlag = False) -> None:
             typer.echo(f"{key}: {value}")
 
 
+def _first_start(settings: Any) -> None:
+    """With local sign-in and no admin yet: create the user admin and print its password, this once."""
+    from ui.users import UserStore, ensure_admin
+
+    created = _run(lambda: ensure_admin(settings), settings)
+    if created:
+        name, password = created.split(":", 1)
+        path = UserStore.for_settings(settings).path
+        typer.echo(
+            f"First start: sign in as {name} with the password {password} (shown only now; stored as a hash "
+            f"in {path}; `auskunft user add {name} --role admin` sets a new one, `auskunft user add NAME --role "
+            "staff` adds users).",
+            err=True,
+        )
+    elif settings.access.sign_in == "none":
+        typer.echo(
+            "Note: access.sign_in is none: everyone has the desk role (public documents only).", err=True
+        )
+
+
+def _run_child(cmd: list[str]) -> int:
+    """Run ``cmd``; SIGTERM or SIGHUP to this process stops the child too (then it is waited for)."""
+    import signal
+
+    process = subprocess.Popen(cmd, env=os.environ.copy())
+
+    def forward(signum: int, frame: Any) -> None:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGTERM, signal.SIGHUP)}
+    try:
+        while True:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:  # Ctrl+C reaches the child too; give it time to stop
+                forward(signal.SIGINT, None)
+    finally:
+        if process.poll() is None:
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
 @app.command()
 def ui(
     port: Annotated[
@@ -601,6 +657,11 @@ def ui(
         # unexpected errors show their type only; tracebacks go to the server log
         "--client.showErrorDetails",
         "type",
+        # no cross-site uploads and websocket connections from other origins (the page checks the Host)
+        "--server.enableXsrfProtection",
+        "true",
+        "--server.enableCORS",
+        "true",
         # readable contrast (BITV 2.0 / WCAG AA): white on this blue is 8.4:1, on Streamlit's red 3.3:1
         "--theme.primaryColor",
         "#0b4f8a",
@@ -609,8 +670,9 @@ def ui(
         "--theme.textColor",
         "#1a1c23",
     ]
+    _first_start(settings)
     typer.echo(f"Auskunft UI on http://{host or settings.ui.host}:{port or settings.ui.port}", err=True)
-    raise typer.Exit(subprocess.call(cmd, env=os.environ.copy()))
+    raise typer.Exit(_run_child(cmd))
 
 
 @app.command()
@@ -636,11 +698,11 @@ def api(
     port = port or settings.api.port
     if settings.access.sign_in == "none" and not is_loopback(host):
         typer.echo(
-            f"Warning: {host} is reachable from other machines and access.sign_in is none: every caller has "
-            f"the role {settings.access.default_role}"
-            + (" and the admin endpoints (api.admin)." if settings.api.admin else "."),
+            f"Warning: {host} is reachable from other machines and access.sign_in is none: every caller may "
+            "search and ask as the desk role (public documents).",
             err=True,
         )
+    _first_start(settings)
     logging.getLogger("ui.api").addHandler(logging.StreamHandler())
     typer.echo(f"Auskunft API on http://{host}:{port} (spec: /openapi.json)", err=True)
     uvicorn.run(

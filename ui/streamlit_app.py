@@ -25,6 +25,7 @@ from ui.audit import AuditLog
 from ui.conversation import follow_up_query
 from ui.errors import one_line
 from ui.feedback import FeedbackStore, cases_jsonl, eval_cases
+from ui.guard import host_refusal
 from ui.i18n import LANGUAGES, answer_label, translator
 from ui.services import StreamedAnswer, facets, index_status, last_reindex, mode_role
 from ui.users import User, UserStore, header_user
@@ -166,8 +167,18 @@ def show_run_report(report: dict[str, Any], t: Any, title: str = "") -> None:
         )
 
 
+def check_host(settings: Any, t: Any) -> None:
+    """The page answers only to the names in ``access.allowed_hosts`` (DNS rebinding); a browser always
+    sends Host (AppTest sends no headers)."""
+    host = st.context.headers.get("Host")
+    if host is not None and host_refusal(settings, host):
+        st.error(t("host_refused", host=host[:100]))
+        st.stop()
+
+
 def signed_in_user(settings: Any, t: Any) -> User | None:
-    """The signed-in user (``access.sign_in``); shows the sign-in form and stops the page until there is one."""
+    """The signed-in user (``access.sign_in``); shows the sign-in form and stops the page until there is one.
+    ``None`` without sign-in (``none``): the desk role, read-only."""
     if settings.access.sign_in == "none":
         return None
     if settings.access.sign_in == "header":
@@ -194,6 +205,7 @@ def signed_in_user(settings: Any, t: Any) -> User | None:
             st.session_state.user = user
             st.rerun()
         st.error(t("sign_in_failed"))
+    st.caption(t("sign_in_help"))
     st.stop()
 
 
@@ -269,8 +281,9 @@ except Exception as exc:  # a broken configuration: one line, no traceback
 st.session_state.setdefault("messages", [])
 st.session_state.setdefault("lang", settings.ui.language)
 st.html(STYLE)
+check_host(settings, translator(st.session_state.lang))
 user = signed_in_user(settings, translator(st.session_state.lang))
-user_role = user.role if user else None
+user_role = user.role if user else "desk"  # without sign-in: the desk role, read-only
 status = index_status(settings)
 
 with st.sidebar:
@@ -382,7 +395,7 @@ with tab_index:
     st.subheader(t("admin"))
     if not settings.ui.admin:
         st.caption(t("admin_off"))
-    elif user is not None and user.role != "admin":
+    elif user is None or user.role != "admin":
         st.caption(t("admin_role_only"))
     else:
         if done := st.session_state.pop("upload_report", None):

@@ -1,13 +1,16 @@
-"""Sign-in for the page: local users with scrypt password hashes, or trusted headers from a reverse proxy.
+"""Sign-in for the page and the API: local users with scrypt password hashes, or trusted headers from a reverse proxy.
 
 ``access.sign_in``:
 
-* ``none`` (default): no sign-in; everyone gets ``access.default_role`` (fine for one workstation).
-* ``local``: users in a JSON file (``access.users_file``, default ``<data_dir>/users.json``), managed with
-  ``auskunft user add|remove|list``; passwords are stored as scrypt hashes (n=2**14, r=8, p=1, 16-byte salt).
+* ``local`` (default): users in a JSON file (``access.users_file``, default ``<data_dir>/users.json``), managed
+  with ``auskunft user add|remove|list``; passwords are stored as scrypt hashes (n=2**14, r=8, p=1, 16-byte
+  salt). The first ``auskunft ui`` or ``auskunft api`` creates the user ``admin`` with a random password that
+  is printed once (:func:`ensure_admin`).
 * ``header``: a reverse proxy (e.g. oauth2-proxy or Keycloak Gatekeeper in front of the page, with AD or
   OIDC behind it) signs users in and passes ``access.user_header`` and ``access.role_header``. Headers are
-  trusted only from loopback or ``access.trusted_proxies``; bind the page to 127.0.0.1 behind the proxy.
+  taken only from ``access.trusted_proxies`` (loopback too only when listed); roles only through
+  ``access.group_roles``.
+* ``none``: no sign-in; everyone has the desk role (public documents, read-only).
 
 >>> store = UserStore(Path("/tmp/auskunft-users-doctest.json"))
 >>> store.add("m.mueller", "geheim123", "staff")
@@ -20,6 +23,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import ipaddress
 import json
 import os
 import re
@@ -133,21 +137,63 @@ class UserStore:
         return User(name, entry.get("role", "desk"))
 
 
+ANONYMOUS = User("anonym", "desk")  # access.sign_in: none
+
+
+def ensure_admin(settings: Any) -> str | None:
+    """First start with ``access.sign_in: local`` and no admin yet: create the user ``admin`` with a random
+    password and return it (to be printed once; only its scrypt hash is stored). ``None`` when there is one.
+    """
+    if settings.access.sign_in != "local":
+        return None
+    import portalocker
+
+    store = UserStore.for_settings(settings)
+    store.path.parent.mkdir(parents=True, exist_ok=True)
+    # `auskunft ui` and `auskunft api` may start together: one of them creates the user
+    with portalocker.Lock(str(store.path) + ".lock", timeout=30):
+        if any(user.role == "admin" for user in store.users()):
+            return None
+        password = secrets.token_urlsafe(15)  # 20 characters, 120 bits
+        name = "admin" if "admin" not in {u.name for u in store.users()} else "admin-" + secrets.token_hex(2)
+        store.add(name, password, "admin")
+        return f"{name}:{password}"
+
+
+def _peer_trusted(remote_ip: str | None, trusted: list[str]) -> bool:
+    """Whether the peer is one of ``trusted`` (addresses or networks such as ``10.0.0.0/24``);
+    ``None`` stands for loopback (Streamlit's ``st.context.ip_address``)."""
+    try:
+        peer = ipaddress.ip_address((remote_ip or "127.0.0.1").split("%", 1)[0])
+    except ValueError:
+        return False
+    for entry in trusted:
+        if entry == "localhost":
+            entry = "127.0.0.1"
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            continue
+        if peer in network or (peer.is_loopback and network.num_addresses == 1 and network[0].is_loopback):
+            return True
+    return False
+
+
 def header_user(settings: Any, headers: Mapping[str, str], remote_ip: str | None) -> User | None:
     """The user a trusted reverse proxy signed in, from ``access.user_header``/``access.role_header``.
 
-    ``remote_ip`` is ``None`` for loopback (Streamlit's ``st.context.ip_address``); headers from any other
-    address than ``access.trusted_proxies`` are ignored. The role header may name a role or carry groups
-    (comma-separated) mapped by ``access.group_roles``; the most powerful role wins, no match means desk.
+    Headers count only from ``access.trusted_proxies`` (``remote_ip`` ``None`` is loopback, trusted only when
+    a loopback address is listed). The role header carries the user's groups (comma-separated); only groups
+    in ``access.group_roles`` give a role, the most powerful wins; a user with no mapped group gets ``None``.
     """
     access = settings.access
-    if remote_ip is not None and remote_ip not in access.trusted_proxies:
+    if not _peer_trusted(remote_ip, list(access.trusted_proxies)):
         return None
     lowered = {k.lower(): v for k, v in headers.items()}
     name = (lowered.get(access.user_header.lower()) or "").strip()
     if not name:
         return None
     values = [v.strip() for v in (lowered.get(access.role_header.lower()) or "").split(",") if v.strip()]
-    roles = {access.group_roles.get(v, v) for v in values} & set(ROLES)
-    role = next((r for r in ("admin", "staff", "desk") if r in roles), "desk")
-    return User(name, role)
+    roles = {access.group_roles[v] for v in values if v in access.group_roles} & set(ROLES)
+    role = next((r for r in ("admin", "staff", "desk") if r in roles), None)
+    return User(name, role) if role else None

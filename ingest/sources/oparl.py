@@ -89,6 +89,10 @@ _MUNICIPALITY_PREFIX = re.compile(
 _NON_PUBLIC_NAME = re.compile(r"\(\s*nicht[ -]?öffentlich\s*\)", re.I)
 
 
+class ForeignHostError(httpx.TransportError):
+    """A URL on another host than the configured OParl server (not fetched)."""
+
+
 class OParlError(Exception):
     """The configured URL could not be read as an OParl System, Body or body list."""
 
@@ -405,8 +409,18 @@ class OParlSource:
     ```
     """
 
-    def __init__(self, url: str, mirror_dir: Path, timeout: float = 30.0, max_file_mb: int = 100) -> None:
+    def __init__(
+        self,
+        url: str,
+        mirror_dir: Path,
+        timeout: float = 30.0,
+        max_file_mb: int = 100,
+        extra_hosts: list[str] | None = None,
+    ) -> None:
         self.url = url
+        # only the server's own host (and these) is ever contacted, also after a redirect: a server's JSON
+        # cannot make Auskunft fetch other addresses (e.g. internal services)
+        self.extra_hosts = list(extra_hosts or [])
         self.mirror_dir = Path(mirror_dir)
         self.timeout = timeout
         self.max_bytes = int(max_file_mb) * 1024 * 1024
@@ -436,6 +450,7 @@ class OParlSource:
             timeout=self.timeout,
             follow_redirects=True,
             headers={"User-Agent": USER_AGENT, "Accept": "application/json"},
+            event_hooks={"request": [self._check_host]},
         ) as client:
             self._client = client
             try:
@@ -456,6 +471,17 @@ class OParlSource:
 
     # ------------------------------------------------------------ HTTP
 
+    def allowed_hosts(self) -> set[str]:
+        return {(urlsplit(self.url).hostname or "").lower()} | {h.lower() for h in self.extra_hosts}
+
+    def _check_host(self, request: httpx.Request) -> None:
+        host = (request.url.host or "").lower()
+        if request.url.scheme not in ("http", "https") or host not in self.allowed_hosts():
+            raise ForeignHostError(
+                f"{host or request.url} is not the OParl server's host; add it to ingest.oparl_hosts to allow it",
+                request=request,
+            )
+
     def _get_json(self, url: str, params: dict[str, str] | None = None) -> dict[str, Any]:
         assert self._client is not None
         response = self._client.get(url, params=params)
@@ -467,6 +493,8 @@ class OParlSource:
 
     @staticmethod
     def _reason(exc: Exception) -> str:
+        if isinstance(exc, ForeignHostError):
+            return f"not fetched: {exc}"
         if isinstance(exc, httpx.HTTPStatusError):
             return f"HTTP {exc.response.status_code} {exc.response.reason_phrase}".strip()
         if isinstance(exc, httpx.TimeoutException):

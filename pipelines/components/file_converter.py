@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 from haystack import Document, component
 
+from pipelines.budget import BudgetExceeded, ChildFailure, run_within_budget
 from pipelines.components.oparl_converter import OParlConverter
 from pipelines.metadata import (
     guess_body,
@@ -20,6 +21,7 @@ from pipelines.metadata import (
     title_from_text,
 )
 from pipelines.offline import make_unstructured_offline
+from pipelines.packages import is_zip, package_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -94,6 +96,31 @@ def _pypdf_document(path: Path, meta: dict[str, Any]) -> Document:
     return Document(content="\f".join(pages), meta={**meta, "pages": len(pages), "text_layer": "pypdf"})
 
 
+_IMPORTED = False
+
+
+def _import_converters() -> None:
+    """Load the parsers in this process once, so a child forked per file does not import them again."""
+    global _IMPORTED
+    if _IMPORTED:
+        return
+    import importlib
+
+    make_unstructured_offline()
+    for module in (
+        "pypdf",
+        "unstructured.partition.auto",
+        "unstructured.partition.pdf",
+        "unstructured.partition.docx",
+        "unstructured.partition.html",
+    ):
+        try:
+            importlib.import_module(module)
+        except Exception:  # a missing optional parser is reported for the file that needs it
+            logger.debug("could not import %s", module, exc_info=True)
+    _IMPORTED = True
+
+
 @component
 class MunicipalFileConverter:
     """
@@ -103,18 +130,48 @@ class MunicipalFileConverter:
     Pages are separated by form feeds (``\\f``) so that chunks know their page.
 
     Files that cannot be converted or yield no text are returned in ``failed`` with a reason,
-    never as empty documents.
+    never as empty documents. With ``max_seconds`` each file is converted in a child process that is
+    stopped after that many seconds or when it needs more than ``max_memory_mb`` (``pipelines.budget``);
+    zip packages (DOCX) are checked for ZIP and XML bombs first (``pipelines.packages``), and image-only
+    PDFs with more than ``max_ocr_pages`` pages are not OCR'd.
 
     Usage example:
     ```python
-    result = MunicipalFileConverter().run(sources=["satzung.pdf"], meta=[{"source": "satzung.pdf"}])
+    result = MunicipalFileConverter(max_seconds=600).run(sources=["satzung.pdf"], meta=[{"source": "satzung.pdf"}])
     result["documents"], result["failed"]
     ```
     """
 
-    def __init__(self, ocr_languages: str = "deu", ocr: bool = True) -> None:
+    def __init__(
+        self,
+        ocr_languages: str = "deu",
+        ocr: bool = True,
+        max_seconds: int | None = None,
+        max_memory_mb: int = 2048,
+        max_ocr_pages: int = 200,
+        max_unpacked_mb: int = 500,
+        max_xml_elements: int = 2_000_000,
+    ) -> None:
         self.ocr_languages = ocr_languages
         self.ocr = ocr
+        self.max_seconds = max_seconds
+        self.max_memory_mb = max_memory_mb
+        self.max_ocr_pages = max_ocr_pages
+        self.max_unpacked_mb = max_unpacked_mb
+        self.max_xml_elements = max_xml_elements
+
+    def _convert_within_budget(self, path: Path) -> Document:
+        if self.max_seconds is None:
+            return self._convert(path)
+        _import_converters()  # once, here: each forked child then starts with them loaded
+        try:
+            return run_within_budget(self._convert, (path,), self.max_seconds, self.max_memory_mb)
+        except BudgetExceeded as exc:
+            raise ConversionError(str(exc)) from exc
+        except ChildFailure as exc:
+            if exc.conversion:
+                raise ConversionError(str(exc)) from exc
+            raise ConversionError(f"could not be read ({exc.kind}: {str(exc)[:120]})") from exc
 
     @component.output_types(documents=list[Document], failed=list[dict[str, str]])
     def run(self, sources: list[str | Path], meta: list[dict[str, Any]] | None = None) -> dict[str, Any]:
@@ -125,7 +182,7 @@ class MunicipalFileConverter:
             path = Path(source)
             label = str(extra.get("source", source))
             try:
-                doc = self._convert(path)
+                doc = self._convert_within_budget(path)
             except ConversionError as exc:
                 failed.append({"source": label, "reason": str(exc)})
                 continue
@@ -163,7 +220,13 @@ class MunicipalFileConverter:
 
     def _convert(self, path: Path) -> Document:
         if not path.exists():
-            raise ConversionError("file not found")
+            raise ConversionError("file not found (deleted or moved while indexing)")
+        if not path.is_file():
+            raise ConversionError("not a regular file (a FIFO, device or socket); only files are indexed")
+        with path.open("rb") as f:
+            head = f.read(8)
+        if is_zip(head) and (reason := package_refusal(path, self.max_unpacked_mb, self.max_xml_elements)):
+            raise ConversionError(reason)
         suffix = path.suffix.lower()
         if suffix not in SUPPORTED_SUFFIXES:
             raise ConversionError(f"unsupported file type '{suffix or path.name}'")
@@ -183,23 +246,30 @@ class MunicipalFileConverter:
         return self._partition(path, strategy=None)
 
     def _convert_pdf(self, path: Path) -> Document:
-        head = path.read_bytes()[:1024]
+        with path.open("rb") as f:
+            head = f.read(1024)
         if b"%PDF" not in head:
             raise ConversionError("not a PDF file (no PDF header)")
-        self._check_encryption(path)
+        pages = self._check_encryption(path)
         doc = self._partition(path, strategy="fast")
         if glued_word_ratio(doc.content or "") > 0.03:
             # an OCR text layer without word spaces ("einenHund"): pypdf reads its spacing better
             doc = _pypdf_document(path, doc.meta)
         if (doc.content or "").strip() or not self.ocr:
             return doc
+        if pages > self.max_ocr_pages:
+            raise ConversionError(
+                f"no text layer and {pages} pages, more than indexing.max_ocr_pages ({self.max_ocr_pages}) "
+                "for OCR; split the scan or raise the limit"
+            )
         logger.info("%s has no text layer; running OCR (%s)", path.name, self.ocr_languages)
         doc = self._partition(path, strategy="ocr_only")
         doc.meta["ocr"] = True
         return doc
 
     @staticmethod
-    def _check_encryption(path: Path) -> None:
+    def _check_encryption(path: Path) -> int:
+        """Raises for encrypted PDFs; returns the number of pages (0 if they cannot be counted)."""
         import pypdf
 
         try:
@@ -217,6 +287,10 @@ class MunicipalFileConverter:
                 raise ConversionError(
                     "encrypted PDF (password protected); provide an unprotected copy"
                 ) from exc
+        try:
+            return len(reader.pages)
+        except Exception:
+            return 0
 
     def _partition(self, path: Path, strategy: str | None) -> Document:
         make_unstructured_offline()

@@ -88,8 +88,17 @@ def api_data(konstanz_index: Path, tmp_path_factory: pytest.TempPathFactory) -> 
 
 @pytest.fixture(scope="module")
 def api(api_data: Path) -> Iterator[str]:
-    """The API with sign-in (access.sign_in: local) on the Konstanz copy."""
-    with api_server(api_data, api_data.parent / "server.log", AUSKUNFT_ACCESS__SIGN_IN="local") as url:
+    """The API with sign-in (access.sign_in: local, the default) on the Konstanz copy; server paths may be
+    ingested from pytest's temp folders (ingest.allowed_roots)."""
+    import json
+
+    allowed = json.dumps([str(api_data.parents[1])])
+    with api_server(
+        api_data,
+        api_data.parent / "server.log",
+        AUSKUNFT_ACCESS__SIGN_IN="local",
+        AUSKUNFT_INGEST__ALLOWED_ROOTS=allowed,
+    ) as url:
         yield url
 
 

@@ -118,11 +118,18 @@ def test_bad_input_gets_one_line_errors(api: str) -> None:
 
 def test_only_admin_may_change_the_index(api: str) -> None:
     for user in ("m.mueller", "k.schmidt"):
-        assert "role admin" in one_line_error(httpx.post(f"{api}/reindex", auth=as_user(user)), 403)
+        assert "role admin" in one_line_error(httpx.post(f"{api}/reindex", json={}, auth=as_user(user)), 403)
         one_line_error(httpx.post(f"{api}/ingest", json={"paths": ["/tmp"]}, auth=as_user(user)), 403)
         one_line_error(httpx.delete(f"{api}/documents/abc", auth=as_user(user)), 403)
     one_line_error(httpx.post(f"{api}/ingest", json={"paths": ["relativ/pfad"]}, auth=as_user("admin")), 400)
     one_line_error(httpx.delete(f"{api}/documents/0000000000000000", auth=as_user("admin")), 404)
+    # server paths only below ingest.allowed_roots (a mode-600 note elsewhere stays out), URLs only of
+    # configured OParl servers
+    for path in ("/etc/passwd", "/root", "http://169.254.169.254/latest/meta-data"):
+        detail = one_line_error(
+            httpx.post(f"{api}/ingest", json={"paths": [path]}, auth=as_user("admin")), 403
+        )
+        assert "not allowed" in detail
 
 
 def test_desk_cannot_retrieve_a_confidential_document_admin_can(api: str, tmp_path: Path) -> None:
@@ -156,7 +163,12 @@ def test_uploaded_document_is_found_and_deleting_it_removes_it_from_search(api: 
         ("files", ("bericht.pdf", b"PK\x03\x04 not a pdf", "application/pdf")),  # a renamed zip
     ]
     response = httpx.post(
-        f"{api}/ingest", files=files, data={"access": "public"}, auth=as_user("admin"), timeout=LONG
+        f"{api}/ingest",
+        files=files,
+        data={"access": "public"},
+        headers={"X-Requested-With": "test"},  # a form needs it: a cross-site page cannot send it
+        auth=as_user("admin"),
+        timeout=LONG,
     )
     assert response.status_code == 200, response.text
     report = response.json()
@@ -183,7 +195,7 @@ def test_uploaded_document_is_found_and_deleting_it_removes_it_from_search(api: 
 
 
 def test_reindex_returns_the_run_report(api: str) -> None:
-    response = httpx.post(f"{api}/reindex", auth=as_user("admin"), timeout=LONG)
+    response = httpx.post(f"{api}/reindex", json={}, auth=as_user("admin"), timeout=LONG)
     assert response.status_code == 200, response.text
     report = response.json()
     assert set(report) >= {"added", "updated", "unchanged", "deleted", "failed"}
@@ -251,8 +263,8 @@ def test_metrics_count_requests_and_the_index(api: str) -> None:
 
 
 def test_missing_index_gives_503_with_one_line(tmp_path: Path) -> None:
-    """No sign-in configured (access.sign_in: none): no credentials needed, as at the page."""
-    with api_server(tmp_path / "empty", tmp_path / "server.log") as url:
+    """Anonymous read access (access.sign_in: none, opt-in): no credentials needed, the desk role."""
+    with api_server(tmp_path / "empty", tmp_path / "server.log", AUSKUNFT_ACCESS__SIGN_IN="none") as url:
         health = httpx.get(f"{url}/health")
         assert health.status_code == 503 and health.json()["ok"] is False
         assert "auskunft ingest" in health.json()["detail"] and "\n" not in health.json()["detail"]
@@ -265,8 +277,64 @@ def test_missing_index_gives_503_with_one_line(tmp_path: Path) -> None:
 def test_unreachable_qdrant_server_gives_503_with_one_line(tmp_path: Path) -> None:
     """A Qdrant server URL where nothing listens (a real closed port on loopback, no fake server)."""
     qdrant = f"http://127.0.0.1:{free_port()}"
-    with api_server(tmp_path / "data", tmp_path / "server.log", AUSKUNFT_STORE__URL=qdrant) as url:
+    with api_server(
+        tmp_path / "data",
+        tmp_path / "server.log",
+        AUSKUNFT_STORE__URL=qdrant,
+        AUSKUNFT_ACCESS__SIGN_IN="none",
+    ) as url:
         health = httpx.get(f"{url}/health", timeout=LONG)
         assert health.status_code == 503 and qdrant in health.json()["detail"]
         detail = one_line_error(httpx.post(f"{url}/search", json={"question": QUESTION}, timeout=LONG), 503)
         assert "Cannot reach the Qdrant server" in detail
+
+
+def test_fresh_install_refuses_anonymous_and_cross_site_writes_and_foreign_hosts(tmp_path: Path) -> None:
+    """Default settings, empty data dir: the first start prints an admin password (stored hashed); without it
+    nothing changes the index; a cross-site text/plain POST and a foreign Host (DNS rebinding) are refused."""
+    log = tmp_path / "server.log"
+    with api_server(tmp_path / "data", log) as url:
+        printed = log.read_text()
+        assert "First start: sign in as admin with the password " in printed
+        password = printed.split("with the password ", 1)[1].split()[0]
+        assert password not in (tmp_path / "data" / "users.json").read_text()
+        admin = ("admin", password)
+
+        for response in (
+            httpx.post(f"{url}/reindex", json={}),
+            httpx.post(f"{url}/ingest", json={"paths": ["/home"]}),
+            httpx.post(f"{url}/ingest", files={"files": ("a.md", b"# A")}, headers={"X-Requested-With": "x"}),
+            httpx.delete(f"{url}/documents/abc"),
+            httpx.post(f"{url}/search", json={"question": QUESTION}),
+        ):
+            assert "user add" in one_line_error(response, 401)
+        # a page on another site posting text/plain (no CORS preflight), even with the admin's credentials
+        cross = httpx.post(
+            f"{url}/ingest",
+            content=b'{"paths": ["/home"]}',
+            headers={"content-type": "text/plain", "origin": "https://evil.example"},
+            auth=admin,
+        )
+        assert "Cross-site" in one_line_error(cross, 403)
+        plain = httpx.post(
+            f"{url}/reindex", content=b"{}", headers={"content-type": "text/plain"}, auth=admin
+        )
+        assert "application/json" in one_line_error(plain, 415)
+        form = httpx.post(f"{url}/ingest", files={"files": ("a.md", b"# A")}, auth=admin)
+        assert "X-Requested-With" in one_line_error(form, 403)
+        rebinding = httpx.get(f"{url}/health", headers={"host": "attacker.example"})
+        assert "access.allowed_hosts" in one_line_error(rebinding, 400)
+        assert httpx.post(f"{url}/reindex", json={}, auth=admin, timeout=LONG).status_code == 200
+
+
+def test_header_sign_in_from_an_untrusted_address_is_ignored(tmp_path: Path) -> None:
+    """No access.trusted_proxies: even from loopback, X-Forwarded-User/-Groups make nobody admin."""
+    mallory = {"X-Forwarded-User": "mallory", "X-Forwarded-Groups": "admin"}
+    with api_server(
+        tmp_path / "data",
+        tmp_path / "server.log",
+        AUSKUNFT_ACCESS__SIGN_IN="header",
+        AUSKUNFT_ACCESS__GROUP_ROLES='{"rathaus-admins": "admin"}',
+    ) as url:
+        one_line_error(httpx.post(f"{url}/reindex", json={}, headers=mallory), 401)
+        one_line_error(httpx.get(f"{url}/documents", headers=mallory), 401)

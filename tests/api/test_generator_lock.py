@@ -2,7 +2,8 @@
 anything else while many answers queue.
 
 In-process (Starlette's TestClient) because the test holds the lock itself; real index, no language model
-(the question asked has no evidence, so it is refused without generating).
+(the question asked has no evidence, so it is refused without generating). Anonymous read access
+(``access.sign_in: none``: the desk role; the statutes are public) keeps the requests free of credentials.
 """
 
 from __future__ import annotations
@@ -29,13 +30,18 @@ def api_app(konstanz_index: Path, tmp_path: Path) -> FastAPI:
     shutil.copytree(
         konstanz_index, data_dir, ignore=shutil.ignore_patterns("readers", "writer.lock", "audit")
     )
-    return create_app(load_settings("test", data_dir=data_dir, models_dir=MODELS_DIR))
+    settings = load_settings("test", data_dir=data_dir, models_dir=MODELS_DIR, access={"sign_in": "none"})
+    return create_app(settings)
+
+
+def client_of(app: FastAPI) -> TestClient:
+    return TestClient(app, base_url="http://127.0.0.1:8000")  # a Host of access.allowed_hosts
 
 
 def test_search_runs_while_an_answer_holds_the_generator(konstanz_index: Path, tmp_path: Path) -> None:
     app = api_app(konstanz_index, tmp_path)
     results: dict[str, Any] = {}
-    with TestClient(app) as client:
+    with client_of(app) as client:
 
         def call(name: str, path: str, question: str) -> None:
             results[name] = client.post(path, json={"question": question})
@@ -80,7 +86,7 @@ def test_many_queued_answers_leave_searches_and_health_working(konstanz_index: P
 
     asking = [threading.Thread(target=ask, daemon=True) for _ in range(queued)]
     others = threading.Thread(target=meanwhile, daemon=True)
-    with TestClient(app) as client:
+    with client_of(app) as client:
         lock = app.state.api.generate_lock
         lock.acquire()  # as if an answer were being generated
         try:

@@ -208,8 +208,12 @@ def test_no_outbound_connection_attempt_in_process(
     assert not answer.refused and "0,20" in answer.answer
 
     monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(settings.data_dir))
-    page = AppTest.from_file(REPO / "ui" / "streamlit_app.py", default_timeout=300).run()
-    assert not page.exception and page.title[0].value == "Auskunft"
+    from ui.users import User
+
+    page = AppTest.from_file(REPO / "ui" / "streamlit_app.py", default_timeout=300)
+    page.session_state["user"] = User("m.mueller", "staff")  # as after the sign-in form
+    page.run()
+    assert not page.exception and page.title[0].value == "Auskunft" and page.chat_input
 
     import haystack.telemetry._telemetry as haystack_telemetry
 

@@ -92,11 +92,12 @@ class DevTools:
     def wait_for(self, expression: str, seconds: float, what: str) -> Any:
         started = time.monotonic()
         while time.monotonic() - started < seconds:
-            value = self.js(expression)
+            # during a navigation document.body can be null for a moment: that is "not yet", not a failure
+            value = self.js(f"(() => {{ try {{ return ({expression}); }} catch (e) {{ return null; }} }})()")
             if value:
                 return value
             time.sleep(0.5)
-        text = self.js("document.body.innerText")
+        text = self.js("document.body ? document.body.innerText : ''") or ""
         raise AssertionError(f"timed out waiting for {what}; page text:\n{text[-3000:]}")
 
     def text(self) -> str:
@@ -130,6 +131,17 @@ class DevTools:
                 **({"text": "\r"} if kind == "keyDown" else {}),
             )
 
+    def type_into(self, selector: str, text: str) -> None:
+        self.wait_for(f"!!document.querySelector({json.dumps(selector)})", 60, selector)
+        self.js(f"document.querySelector({json.dumps(selector)}).focus()")
+        self.call("Input.insertText", text=text)
+
+    def sign_in(self, name: str, password: str) -> None:
+        """The page's sign-in form, as a user fills it in."""
+        self.type_into('input[aria-label="Benutzername"]', name)
+        self.type_into('input[aria-label="Passwort"]', password)
+        self.click('[data-testid="stFormSubmitButton"] button', "Anmelden")
+
     def screenshot(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         data = self.call("Page.captureScreenshot", format="png")["data"]
@@ -148,15 +160,23 @@ LAST_ANSWER = """(() => {
 })()"""
 
 
+REBOUND = "rebinding.example"  # resolved to 127.0.0.1 by the browser: a DNS-rebinding attacker's name
+
+
 @pytest.fixture
 def ui_url(konstanz_index: Path, tmp_path: Path) -> Iterator[str]:
-    """`auskunft ui --port N` as a user starts it, on the Konstanz index."""
+    """`auskunft ui --port N` as a user starts it, on the Konstanz index, with the default sign-in (its users
+    file in this test's folder, so that the first start creates the admin here)."""
     port = free_port()
-    command = Path(sys.executable).with_name("auskunft")
     log = (tmp_path / "ui.log").open("wb")
     process = subprocess.Popen(
-        [str(command), "ui", "--port", str(port)],
-        env={**os.environ, "AUSKUNFT_DATA_DIR": str(konstanz_index)},
+        [sys.executable, "-c", "from ui.cli import main; main()", "ui", "--port", str(port)],
+        cwd=REPO,
+        env={
+            **os.environ,
+            "AUSKUNFT_DATA_DIR": str(konstanz_index),
+            "AUSKUNFT_ACCESS__USERS_FILE": str(tmp_path / "users.json"),
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,
@@ -191,6 +211,7 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
             f"--remote-debugging-port={port}",
             f"--user-data-dir={tmp_path / 'chromium'}",
             "--window-size=1400,1300",
+            f"--host-resolver-rules=MAP {REBOUND} 127.0.0.1",
             "about:blank",
         ],
         stdout=subprocess.DEVNULL,
@@ -211,9 +232,19 @@ def browser(tmp_path: Path) -> Iterator[DevTools]:
         stop(process)
 
 
-def test_both_modes_answer_with_sources_in_a_real_browser(ui_url: str, browser: DevTools) -> None:
+def first_start_password(log: Path) -> str:
+    printed = log.read_text(errors="replace")
+    assert "First start: sign in as admin with the password " in printed, printed
+    return printed.split("with the password ", 1)[1].split()[0]
+
+
+def test_both_modes_answer_with_sources_in_a_real_browser(
+    ui_url: str, browser: DevTools, tmp_path: Path
+) -> None:
     browser.call("Page.enable")
     browser.call("Page.navigate", url=ui_url)
+    # the default: sign in first, with the password the first start printed
+    browser.sign_in("admin", first_start_password(tmp_path / "ui.log"))
     browser.wait_for(
         '!!document.querySelector("[data-testid=stChatInputTextArea]")', 120, "the page with its chat input"
     )
@@ -286,3 +317,12 @@ def test_both_modes_answer_with_sources_in_a_real_browser(ui_url: str, browser: 
     time.sleep(1)
     browser.screenshot(SCREENSHOTS / "index.png")
     assert "Traceback" not in browser.text()
+
+    # the same server under another name (DNS rebinding): the page refuses to work for it
+    browser.call("Page.navigate", url=ui_url.replace("127.0.0.1", REBOUND))
+    refused = browser.wait_for(
+        "document.body && document.body.innerText.includes('nicht freigegeben') && document.body.innerText",
+        60,
+        "the refusal",
+    )
+    assert "access.allowed_hosts" in refused and "Benutzername" not in refused

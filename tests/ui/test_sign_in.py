@@ -44,6 +44,26 @@ def test_wrong_password_keeps_the_page_closed() -> None:
     at = sign_in("m.mueller", "falsch")
     assert [e.value for e in at.error] == ["Benutzername oder Passwort ist falsch."]
     assert not at.chat_input and "user" not in at.session_state
+    assert any("auskunft user add" in c.value for c in at.caption)  # what to do, on the page
+
+
+def test_default_settings_show_the_sign_in_form_first(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("AUSKUNFT_ACCESS__SIGN_IN")  # the default is local sign-in
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception and not at.chat_input and not at.tabs
+    assert at.text_input(key="sign_in_password") is not None
+
+
+def test_without_sign_in_everyone_is_desk_and_nobody_sees_admin_actions(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """access.sign_in: none (opt-in): the Bürgerbüro mode only, no upload, no re-index."""
+    monkeypatch.setenv("AUSKUNFT_ACCESS__SIGN_IN", "none")
+    at = AppTest.from_file(APP, default_timeout=120).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.chat_input and at.sidebar.radio(key="mode").options == ["Bürgerbüro"]
+    assert not at.tabs[1].file_uploader and all(b.key != "reindex" for b in at.button)
+    assert "Re-Index und Hochladen sind der Rolle admin vorbehalten." in [c.value for c in at.caption]
 
 
 def test_staff_user_gets_both_modes_but_no_admin_actions() -> None:

@@ -19,6 +19,7 @@ from pipelines.evaluation import load_cases
 from pipelines.filters import build_filters
 from pipelines.models import SHIPPED_GGUF_LABEL
 from tests.conftest import CORPUS, REPO
+from ui.users import User
 
 pytestmark = pytest.mark.ui
 
@@ -34,8 +35,16 @@ def fresh_service_cache() -> Iterator[None]:
     st.cache_resource.clear()
 
 
-def run_app() -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=600).run()
+ADMIN = User("admin", "admin")
+STAFF = User("m.mueller", "staff")
+
+
+def run_app(user: User = STAFF) -> AppTest:
+    """The page as ``user`` after the sign-in form (access.sign_in: local, the default; tests/ui/test_sign_in.py
+    drives the form itself)."""
+    at = AppTest.from_file(APP, default_timeout=600)
+    at.session_state["user"] = user
+    at.run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -259,7 +268,7 @@ def test_admin_uploads_files_that_are_ingested_and_starts_a_reindex(
 ) -> None:
     data_dir = tmp_path / "data"
     monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(data_dir))
-    at = run_app()
+    at = run_app(ADMIN)
     assert {m.label: m.value for m in at.sidebar.metric}["Dokumente im Index"] == "0"
     uploader = at.tabs[1].file_uploader[0]
     assert ".md" in uploader.allowed_type and ".pdf" in uploader.allowed_type
@@ -283,7 +292,7 @@ def test_admin_uploads_files_that_are_ingested_and_starts_a_reindex(
 def test_admin_controls_follow_the_setting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("AUSKUNFT_DATA_DIR", str(tmp_path / "data"))
     monkeypatch.setenv("AUSKUNFT_UI__ADMIN", "false")
-    at = run_app()
+    at = run_app(ADMIN)
     assert not at.tabs[1].file_uploader and all(b.key != "reindex" for b in at.button)
     assert any("abgeschaltet" in c.value for c in at.tabs[1].caption)
 
@@ -296,6 +305,7 @@ def test_pdf_citation_shows_the_cited_page_with_the_passage(
     pdf = CORPUS / "linsengericht" / "hundesteuersatzung-2017-03-21-original.pdf"
     quote = "Die Steuerpflicht entsteht mit dem 1. des Monats, in dem ein Hund in einen Haushalt aufgenommen wird."
     at = AppTest.from_file(APP, default_timeout=120)
+    at.session_state["user"] = STAFF
     at.session_state["messages"] = [
         {"role": "user", "content": "Wann entsteht die Hundesteuerpflicht?"},
         {

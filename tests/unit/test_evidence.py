@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from haystack import Document
-
 import datetime
+
+from haystack import Document
 
 from pipelines.evidence import about_the_question, names_most_of, select_evidence
 from pipelines.question import Question, levies_asked, understand

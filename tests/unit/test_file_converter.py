@@ -44,13 +44,19 @@ class TestMunicipalFileConverter:
         [doc] = _run(path)["documents"]
         assert doc.meta["title"] == "Paßgesetz (PaßG 1986)"  # not the file name "index"
 
-    def test_a_district_statute_belongs_to_the_district_not_to_a_town_of_its_name(self, tmp_path: Path) -> None:
+    def test_a_district_statute_belongs_to_the_district_not_to_a_town_of_its_name(
+        self, tmp_path: Path
+    ) -> None:
         # ragsource front matter: a Landkreis' own statute or a Zweckverband's has "kreis" and no "gemeinde"
         path = tmp_path / "Lkr_GP_Hauptsatzung.md"
-        path.write_text("---\ntitel: Hauptsatzung des Landkreises\nebene: kreis\nkreis: Göppingen\n---\n§ 1 Name\nText.")
+        path.write_text(
+            "---\ntitel: Hauptsatzung des Landkreises\nebene: kreis\nkreis: Göppingen\n---\n§ 1 Name\nText."
+        )
         [doc] = _run(path)["documents"]
         assert doc.meta["municipality"] == "Landkreis Göppingen"
-        path.write_text("---\ntitel: Hundesteuersatzung\nkreis: Göppingen\ngemeinde: Aichelberg\n---\n§ 1 Text.")
+        path.write_text(
+            "---\ntitel: Hundesteuersatzung\nkreis: Göppingen\ngemeinde: Aichelberg\n---\n§ 1 Text."
+        )
         [doc] = _run(path)["documents"]
         assert doc.meta["municipality"] == "Aichelberg"
 
@@ -108,10 +114,26 @@ class TestMunicipalFileConverter:
         assert doc.meta["doc_type"] == "Niederschrift"
 
     def test_serialisation_round_trip(self) -> None:
-        data = component_to_dict(MunicipalFileConverter(ocr_languages="deu+eng", ocr=False), "converter")
-        assert data["init_parameters"] == {"ocr_languages": "deu+eng", "ocr": False}
+        converter = MunicipalFileConverter(
+            ocr_languages="deu+eng", ocr=False, max_seconds=60, max_ocr_pages=5
+        )
+        data = component_to_dict(converter, "converter")
+        assert data["init_parameters"] == {
+            "ocr_languages": "deu+eng",
+            "ocr": False,
+            "max_seconds": 60,
+            "max_memory_mb": 2048,
+            "max_ocr_pages": 5,
+            "max_unpacked_mb": 500,
+            "max_xml_elements": 2_000_000,
+        }
         restored = component_from_dict(MunicipalFileConverter, data, "converter")
-        assert (restored.ocr_languages, restored.ocr) == ("deu+eng", False)
+        assert (restored.ocr_languages, restored.ocr, restored.max_seconds, restored.max_ocr_pages) == (
+            "deu+eng",
+            False,
+            60,
+            5,
+        )
 
 
 def test_split_front_matter_ignores_broken_yaml() -> None:

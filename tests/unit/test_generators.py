@@ -81,18 +81,20 @@ def test_openai_without_model_name_is_a_one_line_settings_error() -> None:
     assert "AUSKUNFT_GENERATOR__OPENAI_MODEL" in str(error.value) and "\n" not in str(error.value)
 
 
-def test_prompt_cache_switched_on_sends_no_extra_field() -> None:
-    llm = build_generator(openai_settings(cache_prompt=True))
-    assert "extra_body" not in llm.generation_kwargs
+def test_openai_backend_always_reads_the_whole_prompt() -> None:
+    # cache_prompt is the embedded model's priming; over HTTP a reused prefix would change the answers
+    for cache_prompt in (True, False):
+        llm = build_generator(openai_settings(cache_prompt=cache_prompt))
+        assert llm.generation_kwargs["extra_body"] == {"cache_prompt": False}
 
 
 def test_llamacpp_gets_the_same_prompt_cache_setting(tmp_path: Path) -> None:
     gguf = tmp_path / "model.gguf"
     gguf.write_bytes(b"GGUF")  # only the path is checked when the generator is built; nothing is loaded
     llm = build_generator(load_settings("test", generator={"gguf_path": str(gguf)}))
+    assert llm.generation_kwargs["cache_prompt"] is True  # the default: the instructions are primed once
+    llm = build_generator(load_settings("test", generator={"gguf_path": str(gguf), "cache_prompt": False}))
     assert llm.generation_kwargs["cache_prompt"] is False
-    llm = build_generator(load_settings("test", generator={"gguf_path": str(gguf), "cache_prompt": True}))
-    assert llm.generation_kwargs["cache_prompt"] is True
 
 
 def test_direct_http_client_honours_an_internal_ca_bundle(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from haystack import Document
-
 import datetime
+
+from haystack import Document
 
 from pipelines.components.municipal_ranker import MunicipalRanker, law_names
 from pipelines.german_terms import heading_overlap

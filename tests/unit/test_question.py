@@ -18,7 +18,11 @@ TOWNS = {"Konstanz", "Bad Boll", "Aichelberg", "Zell u.A.", "Karlsruhe", "Landkr
 @pytest.mark.parametrize(
     ("text", "kind", "answered_by"),
     [
-        ("Wie viel Hundesteuer zahle ich in Bad Boll für den ersten Hund?", "amount", ("money", "percent", "measure")),
+        (
+            "Wie viel Hundesteuer zahle ich in Bad Boll für den ersten Hund?",
+            "amount",
+            ("money", "percent", "measure"),
+        ),
         ("Was kostet ein Urnengrab?", "amount", ("money", "percent", "measure")),
         ("Welche Gebühr wird für die Beglaubigung fällig?", "amount", ("money", "percent", "measure")),
         ("Wie lange ist die Ruhezeit für Urnen?", "period", ("period", "date")),
@@ -40,7 +44,9 @@ def test_the_kind_of_a_question_comes_from_its_question_words(
 
 
 def test_asked_where_a_rule_stands_is_recorded_beside_the_kind() -> None:
-    kind, _, provision = kind_of("Wie lange gilt eine Veränderungssperre, und in welchem Paragraphen steht das?")
+    kind, _, provision = kind_of(
+        "Wie lange gilt eine Veränderungssperre, und in welchem Paragraphen steht das?"
+    )
     assert (kind, provision) == ("period", True)
     assert kind_of("Wo in der Friedhofssatzung steht, wie groß ein Sarg sein darf?")[2]
     assert not kind_of("Wie groß darf ein Sarg sein?")[2]
@@ -80,8 +86,10 @@ def test_key_nouns_leave_out_towns_question_words_and_what_most_chunks_say() -> 
 
 
 def test_the_analyzer_component_round_trips_and_runs() -> None:
-    analyzer = component_from_dict(QuestionAnalyzer, component_to_dict(QuestionAnalyzer(), "analyzer"), "analyzer")
-    question = analyzer.run(text="Wie hoch ist die Hundesteuer in Bad Boll?", today=TODAY, municipalities=sorted(TOWNS))[
-        "question"
-    ]
+    analyzer = component_from_dict(
+        QuestionAnalyzer, component_to_dict(QuestionAnalyzer(), "analyzer"), "analyzer"
+    )
+    question = analyzer.run(
+        text="Wie hoch ist die Hundesteuer in Bad Boll?", today=TODAY, municipalities=sorted(TOWNS)
+    )["question"]
     assert (question.kind, question.towns, question.today) == ("amount", {"Bad Boll"}, "2026-12-06")

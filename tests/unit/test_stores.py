@@ -187,11 +187,16 @@ def test_scale_settings_reach_the_server_store_and_not_the_embedded_one(tmp_path
         "meta.date"
     ] == ("datetime")
 
+    from pipelines.edge import EdgeDocumentStore
+
     embedded = create_document_store(
         load_settings("test", store={**store.model_dump(), "url": None}), tmp_path
     )
-    assert embedded.on_disk is False and embedded.quantization_config is None and embedded.hnsw_config is None
-    assert embedded.shard_number is None and embedded.payload_fields_to_index is None
+    # the embedded store is Qdrant's engine too: it takes the graph settings and the payload indexes
+    assert isinstance(embedded, EdgeDocumentStore)
+    assert (embedded.hnsw_m, embedded.hnsw_ef_construct) == (32, 256)
+    assert embedded.payload_fields_to_index == server.payload_fields_to_index
+    assert not embedded.read_only
 
 
 @pytest.mark.parametrize(
@@ -277,3 +282,128 @@ def test_current_is_none_when_current_names_a_missing_folder(index: EmbeddedInde
     index.index_dir.mkdir(parents=True)
     (index.index_dir / "CURRENT").write_text("gen-000009")
     assert index.current() is None
+
+
+# -- Qdrant Edge generations: readers' snapshots, old indexes ------------------------------------------------------
+
+
+def _edge_generation(index: EmbeddedIndex, n: int = 1200) -> str:
+    """A committed generation written as ingestion writes it: a graph segment and an appendable one."""
+    import random
+
+    from haystack import Document
+    from haystack.dataclasses import SparseEmbedding
+
+    from config.settings import load_settings
+    from pipelines.stores import create_document_store, finish_document_store
+
+    settings = load_settings("test", store={"embedded_graph_from": 500})
+    rng = random.Random(3)
+    name, path = index.begin()
+    store = create_document_store(settings, path=path, keywords=True)
+    docs = [
+        Document(
+            id=f"d{i}",
+            content=f"Satzung {i}",
+            embedding=[rng.uniform(-1, 1) for _ in range(384)],
+            sparse_embedding=SparseEmbedding(indices=[i % 50, 50 + i % 7], values=[1.0, 0.5]),
+            meta={
+                "access": "public" if i % 2 else "internal",
+                "public": bool(i % 2),
+                "source_id": f"s{i % 9}",
+            },
+        )
+        for i in range(n)
+    ]
+    store.write_documents(docs[: n - 100])
+    finish_document_store(store)  # optimized: a segment with a graph
+    store = create_document_store(settings, path=path, keywords=True)
+    store.write_documents(docs[n - 100 :])  # an appendable segment besides it
+    store.delete_by_filter({"field": "meta.source_id", "operator": "==", "value": "s3"})
+    store.flush()
+    store.close()
+    index.commit(name, {"entries": {}})
+    return name
+
+
+def test_a_reader_never_writes_into_the_committed_generation(index: EmbeddedIndex) -> None:
+    """The engine rewrites some files in place when it opens and closes a shard; a reader's snapshot holds
+    private copies of exactly those (WRITTEN_IN_PLACE) and hard links to everything else, so the linked
+    files of the committed generation stay as they were, byte for byte and untouched."""
+    from config.settings import load_settings
+    from pipelines.edge import EdgeDocumentStore
+    from pipelines.stores import create_document_store, written_in_place
+
+    live = _edge_generation(index)
+    folder = index.index_dir / live
+    before = {f: (f.stat().st_mtime_ns, f.read_bytes()) for f in folder.rglob("*") if f.is_file()}
+    assert any("vector_index-text-dense" in str(f) for f in before), "no graph segment was built"
+    snapshot = index.snapshot()
+    store = create_document_store(load_settings("test"), path=snapshot.path, keywords=True)
+    assert isinstance(store, EdgeDocumentStore) and store.read_only
+    hits = store.hybrid_retrieval(
+        [0.1] * 384, _sparse(), filters={"field": "meta.public", "operator": "==", "value": True}
+    )
+    assert hits and all(d.meta["public"] for d in hits)
+    assert store.count_documents() == 1200 - 1200 // 9 - (1 if 1200 % 9 > 3 else 0)
+    store.close()
+    after = {f: (f.stat().st_mtime_ns, f.read_bytes()) for f in folder.rglob("*") if f.is_file()}
+    assert [str(f.relative_to(folder)) for f in before if after.get(f) != before[f]] == []
+    linked = [f for f in snapshot.path.rglob("*") if f.is_file() and f.stat().st_nlink > 1]
+    assert linked and not any(written_in_place(f) for f in linked)
+    snapshot.close()
+
+
+def _sparse() -> object:
+    from haystack.dataclasses import SparseEmbedding
+
+    return SparseEmbedding(indices=[1, 51], values=[1.0, 1.0])
+
+
+def test_an_index_of_the_old_local_mode_is_refused_with_one_line_and_converted_by_a_writer(
+    index: EmbeddedIndex,
+) -> None:
+    from haystack import Document
+    from haystack.dataclasses import SparseEmbedding
+    from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+
+    from config.settings import load_settings
+    from pipelines.stores import StoreError, create_document_store, upgrade_generation
+
+    settings = load_settings("test")
+    name, path = index.begin()
+    old = QdrantDocumentStore(
+        path=str(path),
+        index=settings.store.collection,
+        embedding_dim=384,
+        use_sparse_embeddings=True,
+        sparse_idf=True,
+        progress_bar=False,
+    )
+    docs = [
+        Document(
+            id=f"d{i}",
+            content=f"Satzung {i}",
+            embedding=[float(i + 1)] + [0.0] * 383,
+            sparse_embedding=SparseEmbedding(indices=[i], values=[1.0]),
+            meta={"n": i},
+        )
+        for i in range(5)
+    ]
+    old.write_documents(docs)
+    old.close()
+    index.commit(name, {"entries": {}})
+    snapshot = index.snapshot()
+    with pytest.raises(StoreError, match=r"older Auskunft .* run `auskunft reindex` once"):
+        create_document_store(settings, path=snapshot.path, keywords=True)
+    snapshot.close()
+
+    name, path = index.begin()
+    assert upgrade_generation(settings, path) == 5
+    assert sorted(p.name for p in path.iterdir() if p.name != "manifest.json")[0] == "edge_config.json"
+    store = create_document_store(settings, path=path, keywords=True)
+    got = {d.id: d for d in store.filter_documents()}
+    assert set(got) == {d.id for d in docs}
+    assert got["d2"].meta == {"n": 2} and got["d2"].sparse_embedding.indices == [2]
+    store.close()
+    assert upgrade_generation(settings, path) == 0  # already an Edge shard

@@ -52,14 +52,19 @@ def test_trusted_headers() -> None:
         },
     )
     headers = {"x-forwarded-user": "m.mueller", "X-Forwarded-Groups": "rathaus, auskunft-admins"}
-    assert header_user(settings, headers, None) == User("m.mueller", "admin")  # loopback proxy
     assert header_user(settings, headers, "10.0.0.5") == User("m.mueller", "admin")
+    assert header_user(settings, headers, None) is None  # loopback is not trusted unless listed
     assert header_user(settings, headers, "192.168.1.20") is None  # headers from elsewhere are not trusted
-    assert header_user(
-        settings, {"X-Forwarded-User": "k.schmidt", "X-Forwarded-Groups": "staff"}, None
-    ) == User("k.schmidt", "staff")
-    assert header_user(settings, {"X-Forwarded-User": "gast"}, None) == User("gast", "desk")  # no role: desk
-    assert header_user(settings, {"X-Forwarded-Groups": "admin"}, None) is None  # no user: not signed in
+    # roles only through group_roles: a group named like a role is nothing
+    assert header_user(settings, {"X-Forwarded-User": "k", "X-Forwarded-Groups": "admin"}, "10.0.0.5") is None
+    assert header_user(settings, {"X-Forwarded-User": "gast"}, "10.0.0.5") is None  # no group: no role
+    assert header_user(settings, {"X-Forwarded-Groups": "rathaus"}, "10.0.0.5") is None  # no user
+    loopback = load_settings(
+        "test", access={"group_roles": {"rathaus": "staff"}, "trusted_proxies": ["127.0.0.1"]}
+    )
+    assert header_user(loopback, {"X-Forwarded-User": "k", "X-Forwarded-Groups": "rathaus"}, None) == User(
+        "k", "staff"
+    )
 
 
 def test_user_commands(hermetic_env: Path) -> None:

@@ -20,11 +20,63 @@ from ui.api import index, questions
 from ui.api.deps import ApiState
 from ui.api.errors import error_response, install_handlers
 from ui.api.metrics import MetricsMiddleware
+from ui.guard import host_refusal, origin_refusal
 
 DESCRIPTION = """Questions about municipal statutes, decisions and minutes, answered from the local index with
-citations; nothing leaves the machine. Sign-in and roles as in the page (`access.sign_in`): none, HTTP Basic
-for local users (`auskunft user add`), or headers from a trusted reverse proxy. Errors are one line:
-`{"detail": "..."}`."""
+citations; nothing leaves the machine. Sign-in and roles as in the page (`access.sign_in`): HTTP Basic for
+local users (`auskunft user add`; the default), headers from a trusted reverse proxy, or none (read-only desk
+role). POST bodies are JSON (`Content-Type: application/json`); an upload to /ingest as a multipart form needs
+the header `X-Requested-With` (any value). Requests from other sites and to other host names than
+`access.allowed_hosts` are refused. Errors are one line: `{"detail": "..."}`."""
+
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+FORM_HEADER = "x-requested-with"
+
+
+class RequestGuard:
+    """Before anything else: the Host must be one of ``access.allowed_hosts`` (DNS rebinding), and a request
+    that changes something must not come from another site (``Origin``, ``Sec-Fetch-Site``) and must send
+    JSON, or a multipart form with ``X-Requested-With``, which a cross-site page cannot send (CSRF)."""
+
+    def __init__(self, app: ASGIApp, settings: Settings) -> None:
+        self.app = app
+        self.settings = settings
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        refusal = self.refusal(scope["method"], headers)
+        if refusal is not None:
+            await error_response(*refusal)(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
+
+    def refusal(self, method: str, headers: dict[str, str]) -> tuple[int, str] | None:
+        host = headers.get("host")
+        if reason := host_refusal(self.settings, host):
+            return 400, reason
+        if method not in UNSAFE:
+            return None
+        if reason := origin_refusal(headers.get("origin"), host, headers.get("sec-fetch-site")):
+            return 403, reason
+        if method != "POST":
+            return None
+        kind = headers.get("content-type", "").split(";", 1)[0].strip().lower()
+        if kind == "application/json":
+            return None
+        if kind == "multipart/form-data":
+            if headers.get(FORM_HEADER, "").strip():
+                return None
+            return 403, (
+                "A form upload needs the header X-Requested-With (any value, which a cross-site page cannot "
+                "send), e.g. curl -H 'X-Requested-With: curl' -F files=@FILE."
+            )
+        return 415, (
+            f"Send the body as JSON with Content-Type: application/json (not {kind or 'no content type'}); "
+            "uploads to /ingest as multipart/form-data."
+        )
 
 
 class BodyLimit:
@@ -83,5 +135,6 @@ def create_app(settings: Settings, service: QueryService | None = None) -> FastA
     app.include_router(questions.router)
     app.include_router(index.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_request_mb * 1024 * 1024)
+    app.add_middleware(RequestGuard, settings=settings)  # runs before the body limit and the routes
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)
     return app

@@ -1,16 +1,17 @@
 """Who is calling: the same sign-in as the page (``access.sign_in``), and the role that limits the answers.
 
-* ``none``: no sign-in; every caller has ``access.default_role`` and, while ``api.admin`` is on, may use
-  the admin endpoints, exactly as everyone at the page may (fine for one workstation; bind to 127.0.0.1).
-* ``local``: HTTP Basic with a user of ``auskunft user add`` (scrypt hashes in the users file).
+* ``local`` (default): HTTP Basic with a user of ``auskunft user add`` (scrypt hashes in the users file).
 * ``header``: the user and groups a reverse proxy passes in ``access.user_header``/``access.role_header``,
-  taken only from loopback or ``access.trusted_proxies`` (uvicorn runs without proxy-header rewriting,
-  so the address checked is the proxy's own).
+  taken only from ``access.trusted_proxies`` (uvicorn runs without proxy-header rewriting, so the address
+  checked is the proxy's own), roles only through ``access.group_roles``.
+* ``none``: no sign-in; every caller has the desk role (public documents, read-only); nobody is admin.
+
+The admin endpoints need a signed-in user with the role admin, whatever the mode.
 
 >>> from config.settings import load_settings
->>> caller = authenticate(load_settings(), None, {}, "127.0.0.1")  # sign_in: none
+>>> caller = authenticate(load_settings(access={"sign_in": "none"}), None, {}, "127.0.0.1")
 >>> caller.role, caller.user
-('staff', None)
+('desk', None)
 """
 
 from __future__ import annotations
@@ -71,15 +72,15 @@ def authenticate(
     """The caller of one request, or :class:`ApiError` 401 with a one-line reason."""
     access = settings.access
     if access.sign_in == "none":
-        return Caller(None, access.default_role)
+        return Caller(None, "desk")  # anonymous: read-only, public documents
     if access.sign_in == "header":
-        # header_user takes None for loopback; an unknown peer address is never trusted
-        user = header_user(settings, headers, None if is_loopback(client_host) else client_host or "unknown")
+        # an unknown peer address is never trusted (header_user takes None for loopback)
+        user = header_user(settings, headers, client_host or "unknown")
         if user is None:
             raise ApiError(
                 401,
-                f"Not signed in: the API takes the user from {access.user_header} sent by the reverse proxy "
-                "(loopback or access.trusted_proxies only); call it through the proxy.",
+                f"Not signed in: the API takes the user from {access.user_header} sent by a reverse proxy in "
+                "access.trusted_proxies, with a group mapped by access.group_roles; call it through the proxy.",
             )
         return Caller(user, user.role)
     credentials = basic_credentials(authorization)
@@ -96,10 +97,16 @@ def authenticate(
 
 
 def require_admin(settings: Any, caller: Caller) -> None:
-    """Admin endpoints: ``api.admin`` on, and without sign-in anyone, with sign-in the role admin (403)."""
+    """Admin endpoints: ``api.admin`` on and a signed-in user with the role admin (else 403)."""
     if not settings.api.admin:
         raise ApiError(403, "Admin endpoints are switched off (api.admin: false); use the auskunft command.")
-    if caller.user is not None and caller.role != "admin":
+    if caller.user is None:
+        raise ApiError(
+            403,
+            "Without sign-in (access.sign_in: none) nobody may change the index; sign in as an admin "
+            "(access.sign_in: local) or use the auskunft command on the server.",
+        )
+    if caller.role != "admin":
         raise ApiError(
             403,
             f"Only the role admin may do this; {caller.user.name} has the role {caller.role} "

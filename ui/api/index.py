@@ -20,7 +20,7 @@ from ui import admin
 from ui.api.auth import Caller, require_admin
 from ui.api.deps import ApiState, get_caller, get_state
 from ui.api.errors import ApiError, guarded, status_and_detail
-from ui.api.schemas import DocumentOut, Health, IngestRequest
+from ui.api.schemas import INGEST_BODY, DocumentOut, Health, IngestRequest, ReindexRequest, errors
 
 router = APIRouter(tags=["index"])
 
@@ -54,7 +54,7 @@ def store_check(settings: Any) -> None:
         client.close()
 
 
-@router.get("/health", response_model=Health, responses={503: {"model": Health}})
+@router.get("/health", response_model=Health, responses={503: {"model": Health}, **errors(400, 500)})
 def health(state: Annotated[ApiState, Depends(get_state)]) -> Any:
     """Whether questions can be answered: the index (generation, documents, chunks) and the generator.
     503 with a one-line ``detail`` when the index is missing or the Qdrant server cannot be reached."""
@@ -81,7 +81,7 @@ def health(state: Annotated[ApiState, Depends(get_state)]) -> Any:
     return JSONResponse(body, status_code=200 if detail is None else 503)
 
 
-@router.get("/metrics", response_class=PlainTextResponse)
+@router.get("/metrics", response_class=PlainTextResponse, responses=errors(400))
 def metrics(state: Annotated[ApiState, Depends(get_state)]) -> PlainTextResponse:
     """Prometheus text: requests by path and status, their summed latency, documents and chunks indexed."""
     from ui.services import index_status
@@ -97,7 +97,7 @@ def metrics(state: Annotated[ApiState, Depends(get_state)]) -> PlainTextResponse
     return PlainTextResponse(state.metrics.render(gauges), media_type="text/plain; version=0.0.4")
 
 
-@router.get("/documents", response_model=list[DocumentOut])
+@router.get("/documents", response_model=list[DocumentOut], responses=errors(400, 401, 500, 503))
 def documents(
     caller: Annotated[Caller, Depends(get_caller)], state: Annotated[ApiState, Depends(get_state)]
 ) -> Any:
@@ -124,7 +124,7 @@ def documents(
     return JSONResponse(out)
 
 
-@router.delete("/documents/{doc_id:path}")
+@router.delete("/documents/{doc_id:path}", responses=errors(400, 401, 403, 404, 409, 413, 422, 500, 503))
 def delete_document(
     doc_id: str,
     caller: Annotated[Caller, Depends(get_caller)],
@@ -142,6 +142,10 @@ def delete_document(
         raise ApiError(404, f"There is no document '{doc_id}'; GET /documents lists the ids.")
     report = guarded(settings, "Forgetting", lambda: forget(settings, source))
     return JSONResponse(report.to_json())
+
+
+def is_remote(path: str) -> bool:
+    return path.startswith(("http://", "https://"))
 
 
 async def _ingest_input(
@@ -173,11 +177,38 @@ async def _ingest_input(
     if not parsed.paths and not files:
         raise ApiError(400, "Nothing to index; give paths on the server or upload files.")
     for path in parsed.paths:
-        if not (Path(path).is_absolute() or path.startswith(("http://", "https://"))):
-            raise ApiError(
-                400, f"'{path}' is not an absolute path on the server (or an OParl URL); give the full path."
-            )
+        if reason := path_refusal(settings, path):
+            relative = not (is_remote(path) or path.startswith("/"))
+            raise ApiError(400 if relative else 403, reason)
     return parsed.paths, parsed.access, files
+
+
+def path_refusal(settings: Any, path: str) -> str | None:
+    """Why the API does not index ``path``: server paths only below ``ingest.allowed_roots``, URLs only of
+    configured OParl servers (``sources`` or earlier ingests on the command line); ``None`` if allowed."""
+    from ingest.runner import is_remote, known_sources
+
+    if is_remote(path):
+        known = [
+            s for s in guarded(settings, "Reading the index", lambda: known_sources(settings)) if is_remote(s)
+        ]
+        if path.rstrip("/") in {k.rstrip("/") for k in known}:
+            return None
+        return (
+            f"'{path[:200]}' is not a configured OParl server (not allowed); add it to sources in the settings "
+            "or ingest it once with `auskunft ingest URL` on the server."
+        )
+    if "\x00" in path or not Path(path).is_absolute():  # NUL: not a path at all
+        return f"'{path[:200]}' is not an absolute path on the server (or an OParl URL); give the full path."
+    target = Path(path).resolve()
+    roots = [Path(root).resolve() for root in settings.ingest.allowed_roots]
+    if any(target == root or root in target.parents for root in roots):
+        return None
+    where = ", ".join(str(r) for r in roots) or "none configured"
+    return (
+        f"'{path[:200]}' is not below ingest.allowed_roots ({where}), so it is not allowed; add the folder "
+        "there, upload the files, or use `auskunft ingest` on the server."
+    )
 
 
 def run_ingest(settings: Any, paths: list[str], access: str | None, files: list[tuple[str, bytes]]) -> Any:
@@ -198,23 +229,18 @@ def run_ingest(settings: Any, paths: list[str], access: str | None, files: list[
 
 @router.post(
     "/ingest",
+    responses=errors(400, 401, 403, 409, 413, 415, 422, 500, 503),
     openapi_extra={
-        "requestBody": {
-            "content": {
-                "application/json": {"schema": IngestRequest.model_json_schema()},
-                "multipart/form-data": {
-                    "schema": {
-                        "type": "object",
-                        "properties": {
-                            "files": {"type": "array", "items": {"type": "string", "format": "binary"}},
-                            "paths": {"type": "array", "items": {"type": "string"}},
-                            "access": {"type": "string", "enum": ["public", "internal", "confidential"]},
-                        },
-                    }
-                },
-            },
-            "required": True,
-        }
+        "requestBody": INGEST_BODY,
+        "parameters": [
+            {
+                "name": "X-Requested-With",
+                "in": "header",
+                "required": False,
+                "schema": {"type": "string"},
+                "description": "Required (any value) for a multipart form: a cross-site page cannot send it.",
+            }
+        ],
     },
 )
 async def ingest_documents(
@@ -234,11 +260,13 @@ async def ingest_documents(
     return JSONResponse(report.to_json())
 
 
-@router.post("/reindex")
+@router.post("/reindex", responses=errors(400, 401, 403, 409, 413, 415, 422, 500, 503))
 def reindex(
-    caller: Annotated[Caller, Depends(get_caller)], state: Annotated[ApiState, Depends(get_state)]
+    body: ReindexRequest,
+    caller: Annotated[Caller, Depends(get_caller)],
+    state: Annotated[ApiState, Depends(get_state)],
 ) -> Any:
-    """Revisit every known source, as the nightly run (admin only); returns the run report."""
+    """Revisit every known source, as the nightly run (admin only; send ``{}``); returns the run report."""
     from ui.audit import AuditLog
 
     settings = state.settings

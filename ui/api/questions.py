@@ -18,7 +18,7 @@ from pipelines.query import Answer, hit_of
 from ui.api.auth import Caller
 from ui.api.deps import ApiState, audit, get_caller, get_state
 from ui.api.errors import ApiError, guarded, status_and_detail
-from ui.api.schemas import AnswerOut, AskRequest, Filters, Hit, SearchRequest
+from ui.api.schemas import AnswerOut, AskRequest, Filters, Hit, SearchRequest, errors
 from ui.services import mode_role
 
 router = APIRouter(tags=["questions"])
@@ -115,7 +115,8 @@ async def ndjson_lines(
             },
             "description": "The answer; streamed as NDJSON (one token per line, then the answer) with "
             "?stream=true or Accept: application/x-ndjson.",
-        }
+        },
+        **errors(400, 401, 403, 413, 415, 422, 500, 503),
     },
 )
 async def ask(
@@ -149,7 +150,7 @@ async def ask(
     return JSONResponse(answer.to_json())
 
 
-@router.post("/search", response_model=list[Hit])
+@router.post("/search", response_model=list[Hit], responses=errors(400, 401, 403, 413, 415, 422, 500, 503))
 def search(
     body: SearchRequest,
     caller: Annotated[Caller, Depends(get_caller)],

@@ -66,6 +66,53 @@ class IngestRequest(_Body):
     )
 
 
+class ReindexRequest(_Body):
+    """No fields: send ``{}`` (as JSON, like every POST)."""
+
+
+INGEST_BODY: dict[str, Any] = {
+    "required": True,
+    "content": {
+        "application/json": {
+            "schema": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["paths"],
+                "properties": {
+                    "paths": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^(/|https?://)"},
+                        "description": "Absolute paths of files or folders below ingest.allowed_roots, or URLs of "
+                        "configured OParl servers.",
+                    },
+                    "access": {"type": "string", "enum": ["public", "internal", "confidential"]},
+                },
+            }
+        },
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "properties": {
+                    "files": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "format": "binary"},
+                    },
+                    "paths": {
+                        "type": "array",
+                        "minItems": 1,
+                        "items": {"type": "string", "pattern": "^(/|https?://)"},
+                    },
+                    "access": {"type": "string", "enum": ["public", "internal", "confidential"]},
+                },
+                "anyOf": [{"required": ["files"]}, {"required": ["paths"]}],
+            },
+        },
+    },
+}
+
+
 class AnswerOut(BaseModel):
     """The same JSON as `auskunft ask --json`."""
 
@@ -110,3 +157,26 @@ class Health(BaseModel):
     store: str
     generator: dict[str, str]
     sign_in: str
+
+
+class ErrorOut(BaseModel):
+    """Every failure: one line saying what happened and what to do."""
+
+    detail: str
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error responses of a route for /openapi.json (all of them ``{"detail": "..."}``)."""
+    meaning = {
+        400: "Bad request (unknown host name, nothing to index, a path not allowed)",
+        401: "Not signed in or wrong credentials",
+        403: "Not allowed (role, cross-site request, form without X-Requested-With)",
+        404: "Not found",
+        409: "Another ingest or re-index is running",
+        413: "Request larger than api.max_request_mb",
+        415: "Body not JSON",
+        422: "Invalid request body or parameters",
+        500: "Unexpected failure (details in the server log)",
+        503: "Index missing or a server (Qdrant, Ollama) unreachable",
+    }
+    return {status: {"model": ErrorOut, "description": meaning[status]} for status in statuses}
