@@ -1,63 +1,118 @@
-"""Time the demo path: ingest the example corpus, then search and answer a few questions.
+"""How long a user waits for an answer, on questions of the frozen held-out set.
 
-Usage: .venv/bin/python benchmarks/answer_latency.py   (uses a fresh temporary data dir)
-Prints: ingest seconds and chunks/s, search latency, time to first token and total answer time.
+Usage:
+  .venv/bin/python benchmarks/answer_latency.py [--questions 20] [--fresh 5]
+
+Over the held-out index (benchmarks/.data/eval, built by benchmarks/quality.py on first use):
+- in the page/API process with the model loaded (one QueryService, as the UI keeps it): time to the first
+  streamed token and to the whole answer, p50 and p95 over --questions answerable held-out questions spread
+  over the set (questions refused before the model have no first token and are counted separately);
+- `auskunft ask` in a fresh process (loads the store and the model, answers, exits): wall time p50 over
+  --fresh questions.
+Prints the machine's load average next to the figures: measure on an otherwise idle machine.
 """
 
 from __future__ import annotations
 
+import argparse
+import os
 import statistics
-import tempfile
+import subprocess
+import sys
 import time
 from pathlib import Path
 
-from config.settings import load_settings
-from ingest.runner import ingest
-from pipelines.offline import enforce_offline
-from pipelines.query import QueryService
+# this folder holds ingest.py, named like the `ingest` package; keep it from shadowing the package
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from config.settings import load_settings  # noqa: E402
+from pipelines.evaluation import load_cases  # noqa: E402
+from pipelines.offline import enforce_offline  # noqa: E402
+from pipelines.query import QueryService  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
-QUESTIONS = [
-    "Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?",
-    "Wie hoch ist die Hundesteuer in Bad Boll für einen Hund?",
-    "Was kostet eine Stunde Parken in Konstanz?",
-]
+DATA = REPO / "benchmarks" / ".data" / "eval"
+HELDOUT = REPO / "benchmarks" / "eval" / "heldout.jsonl"
+
+
+def spread(items: list[str], n: int) -> list[str]:
+    step = max(1.0, len(items) / max(n, 1))
+    return [items[int(i * step)] for i in range(min(n, len(items)))]
+
+
+def p(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[int(q * (len(ordered) - 1))]
+
+
+def in_process(questions: list[str]) -> None:
+    service = QueryService(load_settings("embedded", data_dir=DATA))
+    started = time.perf_counter()
+    service.answer(questions[0])  # loads the store and the model once, as the page does on its first question
+    print(f"first question incl. loading the model: {time.perf_counter() - started:.1f} s")
+    firsts: list[float] = []
+    totals: list[float] = []
+    refused_before_model = 0
+    for question in questions:
+        seen: list[float] = []
+        start = time.perf_counter()
+
+        def on_token(_chunk: object, seen: list[float] = seen) -> None:
+            if not seen:
+                seen.append(time.perf_counter())
+
+        service.answer(question, streaming_callback=on_token)
+        totals.append(time.perf_counter() - start)
+        if seen:
+            firsts.append(seen[0] - start)
+        else:
+            refused_before_model += 1
+    service.close()
+    print(
+        f"in process, model loaded, {len(questions)} held-out questions: first token p50 "
+        f"{statistics.median(firsts):.2f} s, p95 {p(firsts, 0.95):.2f} s ({len(firsts)} replies); "
+        f"whole answer p50 {statistics.median(totals):.2f} s, p95 {p(totals, 0.95):.2f} s; "
+        f"{refused_before_model} refused before the model"
+    )
+
+
+def fresh_processes(questions: list[str]) -> None:
+    env = {**os.environ, "AUSKUNFT_DATA_DIR": str(DATA)}
+    walls: list[float] = []
+    for question in questions:
+        start = time.perf_counter()
+        run = subprocess.run(
+            [sys.executable, "-m", "ui.cli", "ask", question, "--json"],
+            cwd=REPO,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        walls.append(time.perf_counter() - start)
+        if run.returncode != 0:
+            print(f"auskunft ask failed: {run.stderr.strip()[-300:]}")
+    print(
+        f"`auskunft ask` in a fresh process, {len(questions)} held-out questions: p50 "
+        f"{statistics.median(walls):.2f} s, max {max(walls):.2f} s"
+    )
 
 
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--questions", type=int, default=20, help="held-out questions answered in process")
+    parser.add_argument("--fresh", type=int, default=5, help="held-out questions asked in fresh processes")
+    args = parser.parse_args()
     enforce_offline()
-    with tempfile.TemporaryDirectory() as data_dir:
-        settings = load_settings("embedded", data_dir=data_dir)
-        report = ingest(settings, [str(REPO / "examples" / "corpus")])
-        print(
-            f"ingest examples/corpus: {len(report.added)} files, {report.chunks_written} chunks, "
-            f"{report.seconds:.1f} s ({report.chunks_written / report.seconds:.1f} chunks/s), {len(report.failed)} failed"
+    if not (DATA / "index").exists():
+        sys.exit(
+            f"No held-out index in {DATA}; run `benchmarks/quality.py --sets heldout --answers 0` first."
         )
-        service = QueryService(settings)
-        search_times = []
-        for q in QUESTIONS * 3:
-            t = time.perf_counter()
-            service.search(q)
-            search_times.append(time.perf_counter() - t)
-        print(
-            f"search: median {statistics.median(search_times) * 1000:.0f} ms over {len(search_times)} queries"
-        )
-        t = time.perf_counter()
-        service.answer("Test")  # loads the language model once, as the UI does on its first question
-        print(f"first question incl. model load: {time.perf_counter() - t:.1f} s")
-        for q in QUESTIONS:
-            start = time.perf_counter()
-            first_token: list[float] = []
-
-            def on_token(_chunk: object, start: float = start, seen: list[float] = first_token) -> None:
-                if not seen:
-                    seen.append(time.perf_counter() - start)
-
-            answer = service.answer(q, streaming_callback=on_token)
-            total = time.perf_counter() - start
-            ttft = f"{first_token[0]:.1f} s" if first_token else "n/a (refused without generation)"
-            print(f"answer: first token {ttft}, total {total:.1f} s, refused={answer.refused}: {q}")
-        service.close()
+    answerable = [c.question for c in load_cases(HELDOUT) if c.answerable]
+    print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores; figures hold only on an idle machine)")
+    in_process(spread(answerable, args.questions))
+    if args.fresh:
+        fresh_processes(spread(answerable[1:], args.fresh))
+    print(f"load average after: {os.getloadavg()[0]:.2f}")
 
 
 if __name__ == "__main__":

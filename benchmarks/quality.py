@@ -152,7 +152,8 @@ def main() -> None:
         kinds[name] = report.by_kind() or report.by_category()
         print(f"{name}: " + json.dumps(totals[name], ensure_ascii=False))
     keys = [f"hit@{args.k}", "mrr", f"answer_in_top{args.k}", "answer_correctness", "refusal_correctness",
-            "citation_correctness", "latency_p50_s", "latency_p95_s"]  # fmt: skip
+            "citation_correctness", "other_town_answers", "citations_outside_given", "latency_p50_s",
+            "latency_p95_s", "first_token_p50_s"]  # fmt: skip
     names = list(totals)
     print("\n| figure | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
     for key in keys:

@@ -39,6 +39,13 @@ class CaseResult:
     seconds: float = 0.0
     answer: str | None = None
     kind: str = ""
+    # seconds from the question to the first streamed token of the model's reply (None: no reply streamed,
+    # e.g. refused before the model)
+    first_token_s: float | None = None
+    # the answer cites a document of a town the question does not name while it names another one
+    other_town: bool | None = None
+    # a citation's quote is not in the chunks the model was given
+    cited_outside: bool | None = None
 
 
 @dataclass
@@ -52,6 +59,7 @@ class EvalReport:
         unanswerable = [c for c in answered if not c.answerable]
         cited = [c for c in answered if c.citation_correct is not None]
         times = sorted(c.seconds for c in self.cases)
+        firsts = sorted(c.first_token_s for c in self.cases if c.first_token_s is not None)
 
         def share(items: list[CaseResult], key: Callable[[CaseResult], bool]) -> float | None:
             return round(sum(key(c) for c in items) / len(items), 3) if items else None
@@ -70,6 +78,9 @@ class EvalReport:
             "refusal_correctness": share(unanswerable, lambda c: bool(c.refusal_correct)),
             "latency_p50_s": round(statistics.median(times), 2) if times else None,
             "latency_p95_s": round(times[int(0.95 * (len(times) - 1))], 2) if times else None,
+            "first_token_p50_s": round(statistics.median(firsts), 2) if firsts else None,
+            "other_town_answers": sum(bool(c.other_town) for c in answered),
+            "citations_outside_given": sum(bool(c.cited_outside) for c in answered),
         }
 
     def by_category(self) -> dict[str, dict[str, Any]]:
@@ -182,6 +193,26 @@ def source_matches(source: str, expected: str) -> bool:
     return source.replace("\\", "/").endswith(expected) or source.replace("\\", "/").endswith("/" + expected)
 
 
+def _other_town(question: str, answer: Any, hits: list[Any]) -> bool:
+    """The answer cites a document of a municipality the question does not name, while the question names
+    another municipality of the retrieved documents (district-wide documents, "Landkreis …", and documents
+    without a municipality count as no town)."""
+    text = question.lower()
+    towns = {
+        str(d.meta.get("municipality"))
+        for d in [*answer.documents, *hits]
+        if d.meta.get("municipality") and not str(d.meta.get("municipality")).startswith("Landkreis")
+    }
+    named = {t for t in towns if t.lower() in text}
+    if not named:
+        return False
+    cited = {c["source"] for c in answer.citations}
+    return any(
+        d.meta.get("source") in cited and d.meta.get("municipality") in towns - named
+        for d in answer.documents
+    )
+
+
 def evaluate(
     service: Any,
     cases: list[EvalCase],
@@ -214,8 +245,21 @@ def evaluate(
                 for h in hits
             )
         if answers:
-            answer = service.answer(case.question)
+            asked = time.perf_counter()
+            first: list[float] = []
+
+            def on_token(_chunk: Any, first: list[float] = first) -> None:
+                if not first:
+                    first.append(time.perf_counter())
+
+            answer = service.answer(case.question, streaming_callback=on_token)
+            result.first_token_s = round(first[0] - asked, 2) if first else None
             result.answer = answer.answer
+            if not answer.refused:
+                result.other_town = _other_town(case.question, answer, hits)
+                result.cited_outside = not all(
+                    any(c["quote"] in (d.content or "") for d in answer.documents) for c in answer.citations
+                )
             text = _normalise(answer.answer)
             if case.answerable:
                 result.answer_correct = not answer.refused and all(

@@ -23,7 +23,7 @@ class FakeService:
     def search(self, question: str, top_k: int = 5) -> list[Document]:
         return self._hits[:top_k]
 
-    def answer(self, question: str) -> Answer:
+    def answer(self, question: str, streaming_callback: object = None) -> Answer:
         return self._answer
 
 
@@ -68,6 +68,7 @@ def test_answer_with_the_date_in_words_is_correct_and_its_citation_checked() -> 
     result = evaluate(FakeService(cited, [RATE]), [_case()]).cases[0]
     assert (result.rank, result.answer_in_top_k) == (1, True)
     assert result.answer_correct and result.citation_correct and result.refusal_correct
+    assert result.cited_outside is False and result.other_town is False
 
 
 def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
@@ -79,6 +80,7 @@ def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
     )
     result = evaluate(FakeService(wrong, [RATE]), [_case()]).cases[0]
     assert result.answer_correct is False and result.citation_correct is False
+    assert result.cited_outside is True  # the quote stands in no chunk the model was given
 
     refused = Answer("Dazu enthalten die Dokumente keine Angabe.", [], refused=True)
     report = evaluate(
@@ -91,6 +93,36 @@ def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
     assert unanswerable.answer_correct and unanswerable.refusal_correct
     totals = report.totals()
     assert (totals["hit@5"], totals["answer_correctness"], totals["refusal_correctness"]) == (0.0, 0.5, 1.0)
+
+
+def test_an_answer_from_another_towns_document_is_counted() -> None:
+    ours = Document(
+        content="Die Hundesteuer beträgt 120 Euro.", meta={"source": "a/hund.md", "municipality": "Aalen"}
+    )
+    theirs = Document(
+        content="Die Hundesteuer beträgt 96 Euro.", meta={"source": "b/hund.md", "municipality": "Bopfingen"}
+    )
+    district = Document(
+        content="Gebühr 12 Euro.", meta={"source": "k/geb.md", "municipality": "Landkreis Ostalb"}
+    )
+
+    def answered(doc: Document) -> Answer:
+        quote = (doc.content or "")[:20]
+        return Answer(
+            "… [1].",
+            [{"source": doc.meta["source"], "quote": quote}],
+            refused=False,
+            documents=[ours, theirs, district],
+        )
+
+    case = _case(question="Wie hoch ist die Hundesteuer in Aalen?", answer_contains=["120"])
+    report = evaluate(FakeService(answered(theirs), [ours, theirs]), [case])
+    assert report.cases[0].other_town is True and report.totals()["other_town_answers"] == 1
+    assert evaluate(FakeService(answered(ours), [ours, theirs]), [case]).cases[0].other_town is False
+    # a district-wide document is no other town's, and a question naming no town cannot be answered from one
+    assert evaluate(FakeService(answered(district), [ours, theirs]), [case]).cases[0].other_town is False
+    unnamed = _case(question="Wie hoch ist die Hundesteuer?", answer_contains=["96"])
+    assert evaluate(FakeService(answered(theirs), [ours, theirs]), [unnamed]).cases[0].other_town is False
 
 
 # The held-out set was written from documents of ../shared/corpus-extra before the answer path was changed,
