@@ -6,7 +6,7 @@ import datetime
 
 from haystack import Document
 
-from pipelines.evidence import about_the_question, names_most_of, select_evidence
+from pipelines.evidence import about_the_question, select_evidence
 from pipelines.question import Question, levies_asked, understand
 from pipelines.term_weights import TermWeights
 
@@ -189,33 +189,6 @@ def test_a_noun_counts_as_named_in_another_form_or_by_a_part_of_its_compound() -
     assert about_the_question(_q("Wie viel gibt es für ein Balkonkraftwerk?"), [solar], STATUTES)
     # title and section count: the chunk's words need not repeat them
     assert about_the_question(_q("Wie hoch ist die Hundesteuer in Bad Boll?"), [BAD_BOLL_DOG_TAX], STATUTES)
-
-
-def test_the_citizens_name_of_the_office_counts_where_the_law_names_the_authority() -> None:
-    law = _doc(
-        "Wer eine Wohnung bezieht, hat sich innerhalb von zwei Wochen nach dem Einzug bei der "
-        "Meldebehörde anzumelden.",
-        title="Bundesmeldegesetz",
-    )
-    assert about_the_question(_q("Wie viel Zeit habe ich, mich beim Bürgerbüro anzumelden?"), [law], STATUTES)
-    assert about_the_question(_q("Muss ich mich beim Einwohnermeldeamt anmelden?"), [law], STATUTES)
-    # only the registration authority: the office is not a word that any excerpt answers
-    assert not about_the_question(
-        _q("Wann hat das Bürgerbüro samstags geöffnet?"), [BAD_BOLL_DOG_TAX], STATUTES
-    )
-
-
-def test_the_citizens_word_for_a_thing_counts_where_the_statute_uses_its_own() -> None:
-    statute = _doc(
-        "Die zugelassenen Abfallbehälter sind frühestens am Tag vor der Abholung ab 18:00 Uhr am Rand des "
-        "Gehwegs bereitzustellen.",
-        title="Abfallwirtschaftssatzung",
-    )
-    question = "Ab wann darf ich die Mülltonne am Vorabend an die Straße stellen?"
-    assert about_the_question(_q(question), [statute], STATUTES)
-    # the quote fallback's test: "Mülltonne" and "Straße" of three nouns once "Abfallbehälter" counts
-    assert names_most_of(_q(question), statute.content + " an die Straße", STATUTES)
-    assert not about_the_question(_q("Wann wird die Mülltonne geleert?"), [BAD_BOLL_DOG_TAX], STATUTES)
 
 
 def test_town_names_and_words_every_statute_shares_are_not_what_a_question_is_about() -> None:
