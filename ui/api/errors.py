@@ -53,6 +53,7 @@ def status_and_detail(exc: BaseException, settings: Any, doing: str = "The reque
     elif isinstance(exc, StoreError | ModelError | GeneratorError):
         status = 503
     elif isinstance(exc, SettingsError | SignInError):
+        logger.error("%s failed: %s", doing, exc)  # a 500 always leaves its reason in the server log
         status = 500
     elif friendly_error(exc, settings) is not None:
         status = 503  # a server that cannot be reached, an index folder held by another process
