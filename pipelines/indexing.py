@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 # reaches indexes built before it. 2: federal laws' titles from their front matter; 3: titles set over
 # several lines; 4: each chunk's municipality embedded with it (pipelines/components CHUNK_CONTEXT_FIELDS);
 # 5: valid_from from "In Kraft getreten am" headers, no municipality guessed across a line end, OParl
-# objects' municipality from their body's web address.
-INDEXING_VERSION = 5
+# objects' municipality from their body's web address; 6: DOCX and HTML through pipelines.formats (headings,
+# tables with their header rows, HTML without navigation).
+INDEXING_VERSION = 6
 
 
 def indexing_fingerprint(settings: Settings) -> str:

@@ -164,6 +164,7 @@ def _print_report(report: Any, as_json: bool) -> None:
         f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
         + (f"; {len(report.relabeled)} given a new access level" if report.relabeled else "")
         + (f"; {report.expired} expired (retention rules) and removed" if report.expired else "")
+        + (f"; {len(report.skipped)} skipped (file type not indexed)" if getattr(report, "skipped", None) else "")
         + (
             f"; the index of an older Auskunft was converted ({report.converted} chunks, none embedded again)"
             if getattr(report, "converted", 0)
@@ -182,12 +183,18 @@ def _print_report(report: Any, as_json: bool) -> None:
         )
     for item in report.failed:
         typer.echo(f"  failed: {item['source']}: {item['reason']}", err=True)
+    for item in getattr(report, "skipped", []):
+        typer.echo(f"  skipped: {item['source']}: {item['reason']}", err=True)
 
 
 @app.command()
 def ingest(
     paths: Annotated[
-        list[str], typer.Argument(help="Files and folders: PDF, DOCX, HTML, Markdown, TXT, OParl JSON.")
+        list[str],
+        typer.Argument(
+            help="Files and folders: PDF, DOCX, ODT, RTF, XLSX, ODS, PPTX, EML, HTML, Markdown, TXT, OParl JSON "
+            "(files of other types below a folder are listed as skipped)."
+        ),
     ],
     access: Annotated[
         str | None,
