@@ -115,7 +115,21 @@ class IndexingSettings(_Section):
     overlap_sentences: int = 1
     ocr_languages: str = "deu"
     include: list[str] = Field(
-        default_factory=lambda: ["*.pdf", "*.md", "*.txt", "*.json", "*.docx", "*.odt", "*.rtf", "*.xlsx", "*.ods", "*.pptx", "*.eml", "*.html", "*.htm"]
+        default_factory=lambda: [
+            "*.pdf",
+            "*.md",
+            "*.txt",
+            "*.json",
+            "*.docx",
+            "*.odt",
+            "*.rtf",
+            "*.xlsx",
+            "*.ods",
+            "*.pptx",
+            "*.eml",
+            "*.html",
+            "*.htm",
+        ]
     )
     exclude: list[str] = Field(default_factory=lambda: ["SOURCES.md", ".*", "_*"])
     max_file_mb: int = 100

@@ -164,7 +164,11 @@ def _print_report(report: Any, as_json: bool) -> None:
         f"{len(report.deleted)} deleted, {len(report.failed)} failed ({report.chunks_written} chunks, {report.seconds:.1f} s)"
         + (f"; {len(report.relabeled)} given a new access level" if report.relabeled else "")
         + (f"; {report.expired} expired (retention rules) and removed" if report.expired else "")
-        + (f"; {len(report.skipped)} skipped (file type not indexed)" if getattr(report, "skipped", None) else "")
+        + (
+            f"; {len(report.skipped)} skipped (file type not indexed)"
+            if getattr(report, "skipped", None)
+            else ""
+        )
         + (
             f"; the index of an older Auskunft was converted ({report.converted} chunks, none embedded again)"
             if getattr(report, "converted", 0)

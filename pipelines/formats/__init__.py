@@ -38,7 +38,9 @@ def converter(suffix: str) -> Callable[..., tuple[str, dict[str, Any]]]:
     return getattr(importlib.import_module(module), function)  # type: ignore[no-any-return]
 
 
-def convert(path: Path, convert_attachment: Callable[[Path], str] | None = None) -> tuple[str, dict[str, Any]]:
+def convert(
+    path: Path, convert_attachment: Callable[[Path], str] | None = None
+) -> tuple[str, dict[str, Any]]:
     """``(text, meta)`` of an office or web file, chosen by its suffix."""
     suffix = path.suffix.lower()
     function = converter(suffix)

@@ -5,6 +5,7 @@ its type would be, under ``## Anhang: <name>``. Attachments of other types are n
 
 from __future__ import annotations
 
+import contextlib
 import email
 import email.policy
 import email.utils
@@ -23,7 +24,9 @@ def _safe_name(name: str, index: int) -> str:
     return "".join(c if c.isprintable() and c not in "/\x00" else "_" for c in base)[:120]
 
 
-def eml_markdown(path: Path, convert_attachment: Callable[[Path], str] | None = None) -> tuple[str, dict[str, Any]]:
+def eml_markdown(
+    path: Path, convert_attachment: Callable[[Path], str] | None = None
+) -> tuple[str, dict[str, Any]]:
     """``convert_attachment(path) -> text`` reads an attachment saved to a temporary file (the caller's own
     converter, so attachments pass the same checks as files); it raises for a type it cannot read."""
     message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
@@ -62,8 +65,6 @@ def eml_markdown(path: Path, convert_attachment: Callable[[Path], str] | None = 
         meta["title"] = subject
     date = message.get("date")
     if date:
-        try:
+        with contextlib.suppress(TypeError, ValueError):
             meta["date"] = email.utils.parsedate_to_datetime(str(date)).date().isoformat()
-        except (TypeError, ValueError):
-            pass
     return "\n\n".join(p for p in parts if p.strip()), meta

@@ -17,7 +17,9 @@ from pipelines.formats.tables import markdown_table
 
 DROP = ["script", "style", "noscript", "template", "nav", "aside", "form", "iframe", "svg"]
 SITE_PARTS = ["header", "footer"]  # the site's banner and footer; inside <main> or <article> they are content
-_BOILERPLATE = re.compile(r"(^|[-_ ])(nav|navigation|menu|menue|breadcrumb|cookie|banner|footer|sidebar|skip)($|[-_ ])", re.I)
+_BOILERPLATE = re.compile(
+    r"(^|[-_ ])(nav|navigation|menu|menue|breadcrumb|cookie|banner|footer|sidebar|skip)($|[-_ ])", re.I
+)
 _BLOCKS = {"p", "li", "dd", "dt", "blockquote", "pre", "address", "figcaption", "caption"}
 _HEADINGS = {f"h{i}": i for i in range(1, 7)}
 
@@ -61,9 +63,12 @@ def _blocks(root: Any) -> list[str]:
                 out.append(table)
         elif name in _BLOCKS and (text := _text(node)):
             out.append(f"- {text}" if name == "li" else text)
-        elif name == "div" and not node.find(list(_BLOCKS | set(_HEADINGS) | {"table", "div"})):
-            if text := _text(node):
-                out.append(text)  # a div that holds only text (no paragraphs inside)
+        elif (
+            name == "div"
+            and not node.find(list(_BLOCKS | set(_HEADINGS) | {"table", "div"}))
+            and (text := _text(node))
+        ):
+            out.append(text)  # a div that holds only text (no paragraphs inside)
     return out
 
 

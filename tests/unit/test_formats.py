@@ -24,12 +24,16 @@ def convert(name: str, folder: Path = OFFICE) -> tuple[str, dict]:
 
 
 def table_rows(text: str) -> list[list[str]]:
-    return [[c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("| ")]
+    return [
+        [c.strip() for c in line.strip("|").split("|")] for line in text.splitlines() if line.startswith("| ")
+    ]
 
 
 class TestTables:
     def test_every_block_of_a_long_table_starts_with_the_header(self) -> None:
-        rows = [["Leistung", "Gebühr"]] + [[f"Leistung Nummer {i} mit Zusatz", f"{i},00 €"] for i in range(60)]
+        rows = [["Leistung", "Gebühr"]] + [
+            [f"Leistung Nummer {i} mit Zusatz", f"{i},00 €"] for i in range(60)
+        ]
         text = markdown_table(rows)
         blocks = text.split("\n\n")
         assert len(blocks) > 3
@@ -90,7 +94,10 @@ class TestFormats:
 
     def test_html_main_content_without_navigation(self) -> None:
         text, meta = convert("Grillplaetze.html")
-        assert meta["title"] == "III 07 Satzung über die Benutzung der öffentlichen Grillplätze auf Konstanzer Gemarkung"
+        assert (
+            meta["title"]
+            == "III 07 Satzung über die Benutzung der öffentlichen Grillplätze auf Konstanzer Gemarkung"
+        )
         assert "### § 3 Benutzungszeiten" in text
         for boilerplate in ("Bürgerservice", "Startseite", "Impressum", "Untere Laube 24, Telefon", "Suche"):
             assert boilerplate not in text
@@ -98,7 +105,9 @@ class TestFormats:
     def test_eml_text_and_attachment(self) -> None:
         text, meta = convert("Feuerwerksverbot.eml")
         assert meta["title"] == "Feuerwerksverbot in der Altstadt: Polizeiverordnung zur Kenntnis"
-        assert meta["date"] == "2025-12-29" and meta["attachments"] == ["Polizeiverordnung_Feuerwerksverbot.odt"]
+        assert meta["date"] == "2025-12-29" and meta["attachments"] == [
+            "Polizeiverordnung_Feuerwerksverbot.odt"
+        ]
         assert "anbei die Polizeiverordnung" in text
         assert "## Anhang: Polizeiverordnung_Feuerwerksverbot.odt" in text
         assert "### Ziffer 1 Abbrennverbot im Geltungsbereich" in text

@@ -61,7 +61,7 @@ def soffice(source: Path, kind: str, outdir: Path, infilter: str | None = None) 
 def markdown(tmp: Path, name: str) -> Path:
     title, body = statute(name)
     path = tmp / f"{name}.md"
-    path.write_text(f"---\ntitle: \"{title}\"\n---\n\n{body}", encoding="utf-8")
+    path.write_text(f'---\ntitle: "{title}"\n---\n\n{body}', encoding="utf-8")
     return path
 
 
@@ -128,7 +128,9 @@ def main() -> None:
         message["Subject"] = "Feuerwerksverbot in der Altstadt: Polizeiverordnung zur Kenntnis"
         message["From"] = "Ordnungsamt Konstanz <ordnungsamt@example.org>"
         message["To"] = "Buergerbuero Konstanz <buergerbuero@example.org>"
-        message["Date"] = email.utils.format_datetime(email.utils.parsedate_to_datetime("Mon, 29 Dec 2025 09:30:00 +0100"))
+        message["Date"] = email.utils.format_datetime(
+            email.utils.parsedate_to_datetime("Mon, 29 Dec 2025 09:30:00 +0100")
+        )
         message.set_content(
             "Guten Tag,\n\nanbei die Polizeiverordnung der Stadt Konstanz über das Verbot von Feuerwerk in der "
             "Altstadt zu Silvester. Bitte geben Sie Anfragen von Bürgerinnen und Bürgern auf dieser Grundlage "
