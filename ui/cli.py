@@ -822,7 +822,8 @@ def audit_pseudonym(
 
 
 user_app = typer.Typer(
-    help="Local users for the page's sign-in (access.sign_in: local); passwords stored as scrypt hashes.",
+    help="Local users for the page's sign-in (access.sign_in: local); passwords stored as scrypt hashes; "
+    "API keys for programs that call the API.",
     no_args_is_help=True,
 )
 app.add_typer(user_app, name="user")
@@ -861,6 +862,30 @@ def user_remove(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     if not UserStore.for_settings(settings).remove(name):
         _fail(f"there is no user '{name}'; `auskunft user list` shows them.")
     typer.echo(f"User {name} removed.")
+
+
+@user_app.command("key")
+def user_key(
+    name: Annotated[str, typer.Argument(help="User name; the key acts with this user's role.")],
+    label: Annotated[str, typer.Option("--label", help="What the key is for, e.g. open-webui.")] = "",
+    revoke: Annotated[bool, typer.Option("--revoke", help="Remove all of the user's keys instead.")] = False,
+) -> None:
+    """Make an API key for NAME (printed once, stored as a hash): programs send it as `Authorization: Bearer
+    KEY`, e.g. an OpenAI-compatible chat front end (base URL http://HOST:8000/v1, the key as its API key)."""
+    from ui.users import SignInError, UserStore
+
+    settings = _run(_settings)
+    store = UserStore.for_settings(settings)
+    if revoke:
+        count = _run(lambda: store.revoke_keys(name), settings)
+        typer.echo(f"{count} API key(s) of {name} removed.")
+        return
+    try:
+        key = _run(lambda: store.add_key(name, label), settings)
+    except SignInError as exc:
+        _fail(str(exc))
+    typer.echo(key)
+    typer.echo(f"API key for {name} (shown only now; revoke with `auskunft user key {name} --revoke`).", err=True)
 
 
 @user_app.command("list")
