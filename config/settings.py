@@ -62,7 +62,7 @@ class StoreSettings(_Section):
     hnsw_m: int = Field(default=16, ge=0)
     hnsw_ef_construct: int = Field(default=100, ge=4)
     # embedded store (Qdrant Edge): a segment of at least this many chunks gets an HNSW graph (store.hnsw_m,
-    # store.hnsw_ef_construct); smaller ones are searched exactly (chosen by benchmarks/scale.py, README)
+    # store.hnsw_ef_construct); smaller ones are searched exactly (chosen by benchmarks/scale.py, docs/operations.md)
     embedded_graph_from: int = Field(default=200_000, ge=1)
     shard_number: int | None = Field(default=None, ge=1)
     replication_factor: int | None = Field(default=None, ge=1)

@@ -730,6 +730,21 @@ def api(
     )
 
 
+@app.command()
+def mcp(role: RoleOption = None) -> None:
+    """Serve Auskunft to MCP clients (agent tools) over standard input and output: the tools search and ask
+    (with citations) and one resource per indexed document the role may see. Configure the client to start
+    `auskunft mcp --role desk` (or staff); every search and answer is audited (channel mcp)."""
+    from ui.mcp_server import serve_stdio
+
+    settings = _run(_settings)
+    try:
+        import mcp as _mcp  # noqa: F401
+    except ImportError:
+        _fail("the MCP server needs the Python package mcp; run: pip install 'mcp==2.3.0'")
+    _run(lambda: serve_stdio(settings, role), settings)
+
+
 feedback_app = typer.Typer(
     help="Ratings given in the UI (helpful / wrong + comment), stored in <data_dir>/feedback.",
     no_args_is_help=True,
