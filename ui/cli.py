@@ -900,7 +900,9 @@ def user_key(
     except SignInError as exc:
         _fail(str(exc))
     typer.echo(key)
-    typer.echo(f"API key for {name} (shown only now; revoke with `auskunft user key {name} --revoke`).", err=True)
+    typer.echo(
+        f"API key for {name} (shown only now; revoke with `auskunft user key {name} --revoke`).", err=True
+    )
 
 
 @user_app.command("list")

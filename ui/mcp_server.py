@@ -17,7 +17,9 @@ nor read. Every search and answer is written to the audit log (channel ``mcp``).
 
 from __future__ import annotations
 
+import contextlib
 import threading
+from functools import partial
 from typing import Any, Literal
 
 from config.settings import Settings
@@ -56,12 +58,21 @@ class Documents:
     def text(self, doc_id: str) -> str:
         """The document as indexed: its chunks in order (each with its section heading where it changes)."""
         from pipelines.access import role_filter
-        from pipelines.stores import EmbeddedIndex, close_document_store, create_document_store, open_server_store
+        from pipelines.stores import (
+            EmbeddedIndex,
+            close_document_store,
+            create_document_store,
+            open_server_store,
+        )
 
         entry = self.visible().get(doc_id)
         if entry is None:
-            raise ValueError(f"No document {doc_id} for the role {self.role}; list the resources to see the ids.")
-        conditions: list[dict[str, Any]] = [{"field": "meta.source", "operator": "==", "value": entry["source"]}]
+            raise ValueError(
+                f"No document {doc_id} for the role {self.role}; list the resources to see the ids."
+            )
+        conditions: list[dict[str, Any]] = [
+            {"field": "meta.source", "operator": "==", "value": entry["source"]}
+        ]
         if (limit := role_filter(self.role, self.settings.access.default)) is not None:
             conditions.append(limit)
         filters = {"operator": "AND", "conditions": conditions}
@@ -106,10 +117,11 @@ def build_server(settings: Settings, role: str | None = None, service: QueryServ
     server = MCPServer("auskunft", title="Auskunft", instructions=INSTRUCTIONS, version="0.1.0")
 
     def audit(action: str, question: str, sources: list[str], refused: bool | None = None) -> None:
-        try:
-            AuditLog.for_settings(settings).record(current_user(), role, "mcp", action, question, sources, refused)
-        except OSError:
-            pass  # as in the API: the answer still goes out; the log's own failure is not the caller's
+        # as in the API: the answer still goes out when the log cannot be written
+        with contextlib.suppress(OSError):
+            AuditLog.for_settings(settings).record(
+                current_user(), role, "mcp", action, question, sources, refused
+            )
 
     def filters(municipality: str | None, doc_type: str | None) -> Any:
         return build_filters(
@@ -124,7 +136,9 @@ def build_server(settings: Settings, role: str | None = None, service: QueryServ
         in German. Returns source, title, section (§), page, score and the passage text. No language model."""
         hits = [
             hit_of(d)
-            for d in query.search(question, top_k=max(1, min(top_k, 50)), filters=filters(municipality, doc_type))
+            for d in query.search(
+                question, top_k=max(1, min(top_k, 50)), filters=filters(municipality, doc_type)
+            )
         ]
         audit("search", question, [h["source"] for h in hits])
         return hits
@@ -143,7 +157,10 @@ def build_server(settings: Settings, role: str | None = None, service: QueryServ
         search_filters = filters(municipality, doc_type)
         if mode == "desk" and role != "desk":
             search_filters = build_filters(
-                doc_type=doc_type, municipality=municipality, role="desk", default_level=settings.access.default
+                doc_type=doc_type,
+                municipality=municipality,
+                role="desk",
+                default_level=settings.access.default,
             )
         with generating:
             answer = query.answer(question, filters=search_filters, style=mode)
@@ -177,7 +194,7 @@ def build_server(settings: Settings, role: str | None = None, service: QueryServ
                 name=str(entry.get("title") or entry["source"]),
                 description=f"{entry.get('doc_type') or 'Dokument'}: {entry['source']} ({entry['access']})",
                 mime_type="text/markdown",
-                fn=lambda doc_id=doc_id: documents.text(doc_id),
+                fn=partial(documents.text, doc_id),
             )
         )
     return server

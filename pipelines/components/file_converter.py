@@ -267,9 +267,17 @@ class MunicipalFileConverter:
             ) from exc
         except TooLarge as exc:
             raise ConversionError(f"{exc}; not read") from exc
-        except (KeyError, ValueError, OSError, zipfile.BadZipFile, SyntaxError) as exc:  # ParseError: SyntaxError
+        except (
+            KeyError,
+            ValueError,
+            OSError,
+            zipfile.BadZipFile,
+            SyntaxError,
+        ) as exc:  # ParseError: SyntaxError
             kind = suffix.lstrip(".").upper()
-            raise ConversionError(f"not a readable {kind} file ({exc.__class__.__name__}: {str(exc)[:100]})") from exc
+            raise ConversionError(
+                f"not a readable {kind} file ({exc.__class__.__name__}: {str(exc)[:100]})"
+            ) from exc
         return Document(content=text, meta=meta)
 
     def _convert_pdf(self, path: Path) -> Document:

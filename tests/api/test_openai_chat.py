@@ -33,7 +33,9 @@ def statute_chunks(api: str) -> list[str]:
     response = httpx.post(
         f"{api}/search", json={"question": QUESTION, "top_k": 10}, auth=as_user("m.mueller"), timeout=600
     )
-    return [" ".join(h["text"].split()) for h in response.json() if h["source"].endswith("Verpackungssteuer.md")]
+    return [
+        " ".join(h["text"].split()) for h in response.json() if h["source"].endswith("Verpackungssteuer.md")
+    ]
 
 
 def check_citations(api: str, auskunft: dict) -> None:
@@ -77,7 +79,9 @@ def test_unknown_model_and_missing_question_are_one_line_errors(api: str, keys: 
     assert "role 'user'" in empty.value.response.json()["detail"]
 
 
-def test_refusal_with_the_desk_key_json_and_stream_and_audited(api: str, api_data: Path, keys: dict[str, str]) -> None:
+def test_refusal_with_the_desk_key_json_and_stream_and_audited(
+    api: str, api_data: Path, keys: dict[str, str]
+) -> None:
     """No evidence for the question: refused before the language model (fast), the same as /ask."""
     desk = client(api, keys["k.schmidt"])
     messages = [
@@ -88,9 +92,12 @@ def test_refusal_with_the_desk_key_json_and_stream_and_audited(api: str, api_dat
     ]
     completion = desk.chat.completions.create(model="auskunft", messages=messages)
     content = completion.choices[0].message.content
-    assert content == httpx.post(
-        f"{api}/ask", json={"question": NOT_IN_DOCUMENTS}, auth=as_user("k.schmidt"), timeout=600
-    ).json()["answer"]
+    assert (
+        content
+        == httpx.post(
+            f"{api}/ask", json={"question": NOT_IN_DOCUMENTS}, auth=as_user("k.schmidt"), timeout=600
+        ).json()["answer"]
+    )
     assert completion.model_extra["auskunft"] == {
         "citations": [],
         "refused": True,

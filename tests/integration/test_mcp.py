@@ -28,7 +28,9 @@ def mcp_data(konstanz_index: Path, tmp_path_factory: pytest.TempPathFactory) -> 
     from ingest.runner import ingest
 
     data_dir = tmp_path_factory.mktemp("mcp") / "data"
-    shutil.copytree(konstanz_index, data_dir, ignore=shutil.ignore_patterns("readers", "writer.lock", "audit"))
+    shutil.copytree(
+        konstanz_index, data_dir, ignore=shutil.ignore_patterns("readers", "writer.lock", "audit")
+    )
     note = tmp_path_factory.mktemp("intern") / "Dienstanweisung_Kasse.md"
     note.write_text(
         "# Dienstanweisung Stadtkasse Konstanz\n\nDie Kassenschlüssel der Stadtkasse werden im Tresor im "
@@ -45,7 +47,11 @@ def session(data_dir: Path, role: str, steps: Any) -> Any:
     from mcp import Client, StdioServerParameters
 
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUSKUNFT_")}
-    env |= {"AUSKUNFT_DATA_DIR": str(data_dir), "AUSKUNFT_MODELS_DIR": str(MODELS_DIR), "AUSKUNFT_PROFILE": "test"}
+    env |= {
+        "AUSKUNFT_DATA_DIR": str(data_dir),
+        "AUSKUNFT_MODELS_DIR": str(MODELS_DIR),
+        "AUSKUNFT_PROFILE": "test",
+    }
     server = StdioServerParameters(
         command=sys.executable, args=["-m", "ui.cli", "mcp", "--role", role], env=env, cwd=str(REPO)
     )
@@ -67,7 +73,9 @@ def test_tools_search_and_resources_for_the_desk_role(mcp_data: Path) -> None:
     async def steps(client: Any) -> Any:
         tools = await client.list_tools()
         hits = await client.call_tool("search", {"question": QUESTION, "top_k": 3})
-        secret = await client.call_tool("search", {"question": "Wo werden die Kassenschlüssel verwahrt?", "top_k": 10})
+        secret = await client.call_tool(
+            "search", {"question": "Wo werden die Kassenschlüssel verwahrt?", "top_k": 10}
+        )
         resources = await client.list_resources()
         statute = next(r for r in resources.resources if "Verpackungssteuer" in r.name)
         text = await client.read_resource(statute.uri)
@@ -91,7 +99,9 @@ def test_tools_search_and_resources_for_the_desk_role(mcp_data: Path) -> None:
 
 def test_staff_sees_the_internal_note(mcp_data: Path) -> None:
     async def steps(client: Any) -> Any:
-        hits = await client.call_tool("search", {"question": "Wo werden die Kassenschlüssel verwahrt?", "top_k": 3})
+        hits = await client.call_tool(
+            "search", {"question": "Wo werden die Kassenschlüssel verwahrt?", "top_k": 3}
+        )
         resources = await client.list_resources()
         return hits, resources
 

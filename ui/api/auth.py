@@ -30,7 +30,9 @@ from ui.users import User, UserStore, header_user
 WRONG_CREDENTIALS = "Benutzername oder Passwort ist falsch (wrong user name or password)."
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Auskunft", charset="UTF-8"'}
 BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Auskunft"'}
-WRONG_KEY = "Unbekannter API-Schlüssel (unknown API key): make one with `auskunft user key NAME` on the server."
+WRONG_KEY = (
+    "Unbekannter API-Schlüssel (unknown API key): make one with `auskunft user key NAME` on the server."
+)
 
 
 @dataclass(frozen=True)

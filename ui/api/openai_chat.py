@@ -62,7 +62,9 @@ class ChatRequest(BaseModel):
 
     model_config = ConfigDict(extra="allow")
 
-    model: str = Field("auskunft", description="auskunft (Sachbearbeitung) or auskunft-buergerbuero (Bürgerbüro).")
+    model: str = Field(
+        "auskunft", description="auskunft (Sachbearbeitung) or auskunft-buergerbuero (Bürgerbüro)."
+    )
     messages: list[ChatMessage] = Field(min_length=1)
     stream: bool = False
 
@@ -94,9 +96,7 @@ def question_of(body: ChatRequest) -> str:
 
 def style_of(model: str) -> str | None:
     if model not in MODELS:
-        raise ApiError(
-            404, f"Unknown model '{model}'; GET /v1/models lists them: {', '.join(MODELS)}."
-        )
+        raise ApiError(404, f"Unknown model '{model}'; GET /v1/models lists them: {', '.join(MODELS)}.")
     return MODELS[model]
 
 
