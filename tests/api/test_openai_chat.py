@@ -132,14 +132,17 @@ def test_the_openai_client_gets_the_cited_answer(api: str, api_data: Path, keys:
 
 @pytest.mark.slow
 def test_the_openai_client_streams_the_cited_answer(api: str, keys: dict[str, str]) -> None:
+    """The model's draft streams live as reasoning_content; the checked answer with its sources is the content."""
     stream = client(api, keys["m.mueller"]).chat.completions.create(
         model="auskunft", messages=[{"role": "user", "content": QUESTION}], stream=True
     )
     chunks = list(stream)
-    deltas = [c.choices[0].delta.content or "" for c in chunks]
     assert chunks[0].choices[0].delta.role == "assistant"
-    assert sum(bool(d) for d in deltas) >= 5, "the answer must arrive in pieces"
-    content = "".join(deltas)
-    assert "0,20" in content and "Quelle" in content and "Verpackungssteuer" in content, content
+    draft = [(c.choices[0].delta.model_extra or {}).get("reasoning_content") for c in chunks]
+    assert sum(bool(d) for d in draft) >= 5, "the draft must arrive in pieces while the model writes"
+    content = "".join(c.choices[0].delta.content or "" for c in chunks)
+    answer, _, sources = content.partition("\n\n**Quelle")
+    assert "0,20" in answer and "[1]" in answer, content
+    assert "Verpackungssteuer" in sources and "§ 4" in sources, content
     assert chunks[-1].choices[0].finish_reason == "stop"
     check_citations(api, chunks[-1].model_extra["auskunft"])

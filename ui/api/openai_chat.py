@@ -8,9 +8,11 @@ role, filters, refusal and audit record), not by a free chat: earlier turns are 
 shows them; the response's ``auskunft`` field carries them structured (source, title, section, page, quote)
 with ``refused``, ``unverified`` and ``generated``.
 
-Streaming sends the model's words as they come. The answer is checked when it is complete: when the checked
-answer differs from what was streamed (a claim the documents do not support was replaced by their own words,
-or the answer was refused), the checked one follows under a line that says so, then the sources.
+Streaming sends the model's words as they come, as ``reasoning_content`` (the draft: chat windows such as Open
+WebUI show it as the model's reasoning while it is written); the answer is checked when it is complete (its
+citations against the documents, a claim they do not support replaced by their own words or refused), and the
+checked answer with its sources follows as the message ``content``. So a chat window never shows an unchecked
+text as the answer.
 
 Models: ``auskunft`` (Sachbearbeitung, detailed; the desk role gets desk answers) and ``auskunft-buergerbuero``
 (2-3 plain sentences from public documents only), as the page's two modes.
@@ -41,7 +43,6 @@ router = APIRouter(prefix="/v1", tags=["openai-compatible"])
 SSE = "text/event-stream"
 # model -> answer style: None = the role's default (staff answers, desk answers for the role desk)
 MODELS: dict[str, str | None] = {"auskunft": None, "auskunft-buergerbuero": "desk"}
-CHECKED = "Geprüfte Antwort (der Text oben ließ sich so nicht mit den Dokumenten belegen):"
 
 
 class ChatMessage(BaseModel):
@@ -133,10 +134,6 @@ def auskunft_field(answer: Answer) -> dict[str, Any]:
         "unverified": answer.unverified,
         "generated": answer.generated,
     }
-
-
-def _same(a: str, b: str) -> bool:
-    return " ".join(a.split()) == " ".join(b.split())
 
 
 def _usage(question: str, content: str) -> dict[str, int]:
@@ -246,30 +243,22 @@ async def _sse(
         return f"data: {json.dumps(data, ensure_ascii=False)}\n\n".encode()
 
     yield chunk({"role": "assistant", "content": ""})
-    streamed: list[str] = []
+    streamed = 0
     event = first
-    while event[0] == "token":
-        streamed.append(event[1])
-        yield chunk({"content": event[1]})
+    while event[0] == "token":  # the model's draft, live: chat windows show it as the model's reasoning
+        streamed += 1
+        yield chunk({"reasoning_content": event[1]})
         event = await events.get()
-    if event[0] == "error":  # the status is sent already: the failure becomes the message's last line
+    if event[0] == "error":  # the status is sent already: the failure becomes the message
         _, detail = status_and_detail(event[1], state.settings, "Answering")
-        yield chunk({"content": f"\n\nFehler: {detail}"}, "stop")
+        yield chunk({"content": f"Fehler: {detail}"}, "stop")
         yield b"data: [DONE]\n\n"
         return
     answer: Answer = event[1]
     await run_in_threadpool(
         audit, state, caller, role, "ask", question, [c["source"] for c in answer.citations], answer.refused
     )
-    text = "".join(streamed)
-    if not text.strip():
-        rest = answer.answer  # refused before the model, or a quote picked in code: nothing was streamed
-    elif _same(text, answer.answer):
-        rest = ""
-    else:
-        rest = f"\n\n---\n{CHECKED}\n\n{answer.answer}"
-    rest += sources_text(answer.citations)
-    if rest:
-        yield chunk({"content": rest})
-    yield chunk({}, "stop", auskunft=auskunft_field(answer), usage=_usage(question, text + rest))
+    content = answer.answer + sources_text(answer.citations)
+    yield chunk({"content": content})
+    yield chunk({}, "stop", auskunft=auskunft_field(answer), usage=_usage(question, content))
     yield b"data: [DONE]\n\n"
