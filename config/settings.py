@@ -61,7 +61,7 @@ class StoreSettings(_Section):
     hnsw_m: int = Field(default=16, ge=0)
     hnsw_ef_construct: int = Field(default=100, ge=4)
     # embedded store (Qdrant Edge): a segment of at least this many chunks gets an HNSW graph (store.hnsw_m,
-    # store.hnsw_ef_construct); smaller ones are searched exactly (chosen by benchmarks/scale.py, README)
+    # store.hnsw_ef_construct); smaller ones are searched exactly (chosen by benchmarks/scale.py, docs/operations.md)
     embedded_graph_from: int = Field(default=200_000, ge=1)
     shard_number: int | None = Field(default=None, ge=1)
     replication_factor: int | None = Field(default=None, ge=1)
@@ -112,7 +112,21 @@ class IndexingSettings(_Section):
     overlap_sentences: int = 1
     ocr_languages: str = "deu"
     include: list[str] = Field(
-        default_factory=lambda: ["*.pdf", "*.md", "*.txt", "*.json", "*.docx", "*.html", "*.htm"]
+        default_factory=lambda: [
+            "*.pdf",
+            "*.md",
+            "*.txt",
+            "*.json",
+            "*.docx",
+            "*.odt",
+            "*.rtf",
+            "*.xlsx",
+            "*.ods",
+            "*.pptx",
+            "*.eml",
+            "*.html",
+            "*.htm",
+        ]
     )
     exclude: list[str] = Field(default_factory=lambda: ["SOURCES.md", ".*", "_*"])
     max_file_mb: int = 100

@@ -51,6 +51,8 @@ class IngestReport:
     unchanged: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
     failed: list[dict[str, str]] = field(default_factory=list)
+    # files below a folder whose type is not indexed (source, type, reason): listed, not failed
+    skipped: list[dict[str, str]] = field(default_factory=list)
     relabeled: list[str] = field(default_factory=list)  # unchanged files whose access level changed
     # files found but kept out, removed with `auskunft forget` (a count: reports do not name them again)
     forgotten: int = 0
@@ -72,6 +74,7 @@ class IngestReport:
             "unchanged": self.unchanged,
             "deleted": self.deleted,
             "failed": self.failed,
+            "skipped": self.skipped,
             "relabeled": self.relabeled,
             "forgotten": self.forgotten,
             "instructions_removed": self.instructions_removed,
@@ -135,6 +138,7 @@ def _collect(settings: Settings, paths: list[str], report: IngestReport) -> _Col
             settings.indexing.exclude,
             report.failed,
             never=[] if inside else [data_dir],
+            skipped=report.skipped,
         )
         for f in found:
             try:

@@ -29,8 +29,9 @@ if TYPE_CHECKING:
 # several lines; 4: each chunk's municipality embedded with it (pipelines/components CHUNK_CONTEXT_FIELDS);
 # 5: valid_from from "In Kraft getreten am" headers, no municipality guessed across a line end, OParl
 # objects' municipality from their body's web address. 6: a split table's header row in each of its chunks,
-# a district's or Zweckverband's statutes under "Landkreis X" (front matter without "gemeinde").
-INDEXING_VERSION = 6
+# a district's or Zweckverband's statutes under "Landkreis X" (front matter without "gemeinde"). 7: DOCX and
+# HTML through pipelines.formats (headings, tables with their header rows, HTML without navigation).
+INDEXING_VERSION = 7
 
 
 def indexing_fingerprint(settings: Settings) -> str:

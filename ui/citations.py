@@ -83,10 +83,15 @@ def german_date(iso: str | None) -> str | None:
     return f"{match.group(3)}.{match.group(2)}.{match.group(1)}" if match else str(iso)
 
 
+# formats whose pages Auskunft knows: PDF, ODT as LibreOffice laid it out, a presentation's slides
+PAGED = (".pdf", ".odt", ".pptx")
+
+
 def page_of(citation: dict[str, Any]) -> int | None:
-    """The cited page where pages exist (PDF); Markdown, text, HTML and OParl texts have none."""
+    """The cited page where pages exist (PDF, ODT, PPTX slides); Markdown, text, HTML, spreadsheets and OParl
+    texts have none (nor DOCX, whose pages only Word knows)."""
     page = citation.get("page")
-    if not page or not str(citation.get("source", "")).lower().endswith(".pdf"):
+    if not page or not str(citation.get("source", "")).lower().endswith(PAGED):
         return None
     try:
         return int(page)

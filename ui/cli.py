@@ -165,6 +165,11 @@ def _print_report(report: Any, as_json: bool) -> None:
         + (f"; {len(report.relabeled)} given a new access level" if report.relabeled else "")
         + (f"; {report.expired} expired (retention rules) and removed" if report.expired else "")
         + (
+            f"; {len(report.skipped)} skipped (file type not indexed)"
+            if getattr(report, "skipped", None)
+            else ""
+        )
+        + (
             f"; the index of an older Auskunft was converted ({report.converted} chunks, none embedded again)"
             if getattr(report, "converted", 0)
             else ""
@@ -182,12 +187,18 @@ def _print_report(report: Any, as_json: bool) -> None:
         )
     for item in report.failed:
         typer.echo(f"  failed: {item['source']}: {item['reason']}", err=True)
+    for item in getattr(report, "skipped", []):
+        typer.echo(f"  skipped: {item['source']}: {item['reason']}", err=True)
 
 
 @app.command()
 def ingest(
     paths: Annotated[
-        list[str], typer.Argument(help="Files and folders: PDF, DOCX, HTML, Markdown, TXT, OParl JSON.")
+        list[str],
+        typer.Argument(
+            help="Files and folders: PDF, DOCX, ODT, RTF, XLSX, ODS, PPTX, EML, HTML, Markdown, TXT, OParl JSON "
+            "(files of other types below a folder are listed as skipped)."
+        ),
     ],
     access: Annotated[
         str | None,
@@ -719,6 +730,21 @@ def api(
     )
 
 
+@app.command()
+def mcp(role: RoleOption = None) -> None:
+    """Serve Auskunft to MCP clients (agent tools) over standard input and output: the tools search and ask
+    (with citations) and one resource per indexed document the role may see. Configure the client to start
+    `auskunft mcp --role desk` (or staff); every search and answer is audited (channel mcp)."""
+    from ui.mcp_server import serve_stdio
+
+    settings = _run(_settings)
+    try:
+        import mcp as _mcp  # noqa: F401
+    except ImportError:
+        _fail("the MCP server needs the Python package mcp; run: pip install 'mcp==2.3.0'")
+    _run(lambda: serve_stdio(settings, role), settings)
+
+
 feedback_app = typer.Typer(
     help="Ratings given in the UI (helpful / wrong + comment), stored in <data_dir>/feedback.",
     no_args_is_help=True,
@@ -811,7 +837,8 @@ def audit_pseudonym(
 
 
 user_app = typer.Typer(
-    help="Local users for the page's sign-in (access.sign_in: local); passwords stored as scrypt hashes.",
+    help="Local users for the page's sign-in (access.sign_in: local); passwords stored as scrypt hashes; "
+    "API keys for programs that call the API.",
     no_args_is_help=True,
 )
 app.add_typer(user_app, name="user")
@@ -850,6 +877,32 @@ def user_remove(name: Annotated[str, typer.Argument(help="User name.")]) -> None
     if not UserStore.for_settings(settings).remove(name):
         _fail(f"there is no user '{name}'; `auskunft user list` shows them.")
     typer.echo(f"User {name} removed.")
+
+
+@user_app.command("key")
+def user_key(
+    name: Annotated[str, typer.Argument(help="User name; the key acts with this user's role.")],
+    label: Annotated[str, typer.Option("--label", help="What the key is for, e.g. open-webui.")] = "",
+    revoke: Annotated[bool, typer.Option("--revoke", help="Remove all of the user's keys instead.")] = False,
+) -> None:
+    """Make an API key for NAME (printed once, stored as a hash): programs send it as `Authorization: Bearer
+    KEY`, e.g. an OpenAI-compatible chat front end (base URL http://HOST:8000/v1, the key as its API key)."""
+    from ui.users import SignInError, UserStore
+
+    settings = _run(_settings)
+    store = UserStore.for_settings(settings)
+    if revoke:
+        count = _run(lambda: store.revoke_keys(name), settings)
+        typer.echo(f"{count} API key(s) of {name} removed.")
+        return
+    try:
+        key = _run(lambda: store.add_key(name, label), settings)
+    except SignInError as exc:
+        _fail(str(exc))
+    typer.echo(key)
+    typer.echo(
+        f"API key for {name} (shown only now; revoke with `auskunft user key {name} --revoke`).", err=True
+    )
 
 
 @user_app.command("list")

@@ -58,7 +58,7 @@ def friendly_error(exc: BaseException, settings: object | None = None) -> str | 
         and gen is not None
         and getattr(gen, "backend", "") == "ollama"
     ):
-        return f"Ollama has no model '{gen.model}'; create or pull it on the Ollama server (see README) or set AUSKUNFT_GENERATOR__MODEL."
+        return f"Ollama has no model '{gen.model}'; create or pull it on the Ollama server (see docs/operations.md) or set AUSKUNFT_GENERATOR__MODEL."
     return None
 
 

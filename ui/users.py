@@ -2,6 +2,11 @@
 
 ``access.sign_in``:
 
+API keys (``auskunft user key NAME``): a random key per program that calls the API for a user (an
+OpenAI-compatible chat front end, a script), sent as ``Authorization: Bearer <key>``; only its SHA-256 is
+stored (the key has 192 random bits, so a fast hash is safe), it acts with the user's current role, and
+``auskunft user key NAME --revoke`` removes the user's keys.
+
 * ``local`` (default): users in a JSON file (``access.users_file``, default ``<data_dir>/users.json``), managed
   with ``auskunft user add|remove|list``; passwords are stored as scrypt hashes (n=2**14, r=8, p=1, 16-byte
   salt). The first ``auskunft ui`` or ``auskunft api`` creates the user ``admin`` with a random password that
@@ -76,12 +81,20 @@ def check_password(password: str, stored: str) -> bool:
     return hmac.compare_digest(actual, expected)
 
 
+KEY_PREFIX = "ak-"
+
+
+def key_hash(key: str) -> str:
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
 # a hash to compare against for unknown names, so that a wrong name costs as long as a wrong password
 _DUMMY = hash_password("auskunft-dummy-password", salt=b"\0" * 16)
 
 
 class UserStore:
-    """The local users file: ``{"users": {name: {"hash": "scrypt$...", "role": "staff"}}}`` (mode 0600)."""
+    """The local users file: ``{"users": {name: {"hash": "scrypt$...", "role": "staff", "keys": [...]}}}``
+    (mode 0600); ``keys`` holds the SHA-256 of each API key."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
@@ -90,7 +103,7 @@ class UserStore:
     def for_settings(cls, settings: Any) -> UserStore:
         return cls(Path(settings.access.users_file or Path(settings.data_dir) / "users.json"))
 
-    def _load(self) -> dict[str, dict[str, str]]:
+    def _load(self) -> dict[str, dict[str, Any]]:
         try:
             data = json.loads(self.path.read_text(encoding="utf-8"))
         except FileNotFoundError:
@@ -99,7 +112,7 @@ class UserStore:
             raise SignInError(f"The users file {self.path} is not valid JSON; fix or recreate it.") from exc
         return dict(data.get("users", {})) if isinstance(data, dict) else {}
 
-    def _save(self, users: dict[str, dict[str, str]]) -> None:
+    def _save(self, users: dict[str, dict[str, Any]]) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -114,8 +127,43 @@ class UserStore:
         if len(password) < MIN_PASSWORD:
             raise SignInError(f"The password needs at least {MIN_PASSWORD} characters.")
         users = self._load()
-        users[name] = {"hash": hash_password(password), "role": check_role(role)}
+        # a new password or role keeps the user's API keys
+        users[name] = {**users.get(name, {}), "hash": hash_password(password), "role": check_role(role)}
         self._save(users)
+
+    def add_key(self, name: str, label: str = "") -> str:
+        """A new API key for the user ``name`` (returned once; only its hash is stored)."""
+        users = self._load()
+        if name not in users:
+            raise SignInError(f"There is no user '{name}'; add it first with `auskunft user add {name}`.")
+        key = KEY_PREFIX + secrets.token_urlsafe(24)
+        entry: dict[str, Any] = dict(users[name])
+        keys = list(entry.get("keys", []))
+        keys.append({"sha256": key_hash(key), "label": label[:80], "id": key_hash(key)[:8]})
+        entry["keys"] = keys
+        users[name] = entry
+        self._save(users)
+        return key
+
+    def revoke_keys(self, name: str) -> int:
+        """Remove every API key of ``name``; returns how many there were."""
+        users = self._load()
+        entry = dict(users.get(name, {}))
+        keys = entry.pop("keys", [])
+        if keys:
+            users[name] = entry
+            self._save(users)
+        return len(keys)
+
+    def key_user(self, key: str) -> User | None:
+        """The user an API key belongs to, with the user's current role; ``None`` for an unknown key."""
+        digest = key_hash(key.strip())
+        found = None
+        for name, entry in self._load().items():
+            for stored in entry.get("keys", []):
+                if hmac.compare_digest(str(stored.get("sha256", "")), digest):
+                    found = User(name, entry.get("role", "desk"))
+        return found
 
     def remove(self, name: str) -> bool:
         users = self._load()

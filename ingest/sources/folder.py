@@ -106,13 +106,15 @@ def list_files(
     exclude: list[str],
     problems: list[dict[str, str]] | None = None,
     never: list[Path] | None = None,
+    skipped: list[dict[str, str]] | None = None,
 ) -> list[SourceFile]:
     """Every file ``given`` names: itself if it is a file, else the included files below it (sorted).
 
     Below a folder, what cannot be indexed safely is not followed and, when ``problems`` is given, listed
     there with the reason: symbolic links that leave the folder, loop or point nowhere; FIFOs, devices and
     sockets; names with control or direction characters; sub-folders that cannot be read; and the folders
-    in ``never`` (Auskunft's own data directory).
+    in ``never`` (Auskunft's own data directory). Files of a type ``include`` does not name are listed in
+    ``skipped`` (when given) with their type; files that ``exclude`` names are left out without a word.
     """
     problems = problems if problems is not None else []
     path = Path(given)
@@ -175,7 +177,19 @@ def list_files(
                 files.append(
                     SourceFile(path=item, source=source, source_id=str(item.resolve()), root=root, meta=meta)
                 )
+            elif skipped is not None:
+                skipped.append(skipped_entry(item))
     return sorted(files, key=lambda f: f.path)
+
+
+def skipped_entry(path: Path) -> dict[str, str]:
+    """A file of a type that is not indexed: its path, its type (the suffix) and what to do about it."""
+    kind = path.suffix.lower() or "(no extension)"
+    return {
+        "source": shown(path),
+        "type": kind,
+        "reason": f"file type {kind} is not indexed (indexing.include lists the types that are)",
+    }
 
 
 _UNSAFE_NAME = (

@@ -1,9 +1,10 @@
-"""Converts municipal files (PDF, DOCX, HTML, Markdown, TXT, OParl JSON) into Documents, offline."""
+"""Converts municipal files (PDF, office and web formats, Markdown, TXT, OParl JSON) into Documents, offline."""
 
 from __future__ import annotations
 
 import logging
 import re
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from haystack import Document, component
 
 from pipelines.budget import BudgetExceeded, ChildFailure, run_within_budget
 from pipelines.components.oparl_converter import OParlConverter
+from pipelines.formats import FORMATS, PACKAGES
 from pipelines.metadata import (
     guess_body,
     guess_dates,
@@ -25,7 +27,7 @@ from pipelines.packages import is_zip, package_refusal
 
 logger = logging.getLogger(__name__)
 
-SUPPORTED_SUFFIXES = {".pdf", ".docx", ".html", ".htm", ".md", ".markdown", ".txt", ".json"}
+SUPPORTED_SUFFIXES = {".pdf", ".md", ".markdown", ".txt", ".json", *FORMATS}
 _FRONT_MATTER = re.compile(r"\A---\s*\n(.*?)\n---\s*\n", re.S)
 
 
@@ -111,8 +113,12 @@ def _import_converters() -> None:
         "pypdf",
         "unstructured.partition.auto",
         "unstructured.partition.pdf",
-        "unstructured.partition.docx",
-        "unstructured.partition.html",
+        *sorted({module for module, _ in FORMATS.values()}),
+        "docx",
+        "openpyxl",
+        "pptx",
+        "striprtf.striprtf",
+        "bs4",
     ):
         try:
             importlib.import_module(module)
@@ -124,15 +130,17 @@ def _import_converters() -> None:
 @component
 class MunicipalFileConverter:
     """
-    Converts files into one Document each. PDFs, DOCX and HTML go through unstructured (``fast``
-    strategy, then tesseract OCR for image-only PDFs), Markdown and text are read as they are (keeping
-    their headings for the structure-aware splitter), OParl JSON through :class:`OParlConverter`.
-    Pages are separated by form feeds (``\\f``) so that chunks know their page.
+    Converts files into one Document each. PDFs go through unstructured (``fast`` strategy, then
+    tesseract OCR for image-only PDFs); office and web formats (DOCX, ODT, ODS, XLSX, PPTX, RTF, EML, HTML)
+    through ``pipelines.formats`` (headings, tables as Markdown tables that keep each row with its column
+    headers); Markdown and text are read as they are (keeping their headings for the structure-aware
+    splitter), OParl JSON through :class:`OParlConverter`. Pages are separated by form feeds (``\\f``) so
+    that chunks know their page.
 
     Files that cannot be converted or yield no text are returned in ``failed`` with a reason,
     never as empty documents. With ``max_seconds`` each file is converted in a child process that is
     stopped after that many seconds or when it needs more than ``max_memory_mb`` (``pipelines.budget``);
-    zip packages (DOCX) are checked for ZIP and XML bombs first (``pipelines.packages``), and image-only
+    zip packages (DOCX, ODT, ODS, XLSX, PPTX) are checked for ZIP and XML bombs first (``pipelines.packages``), and image-only
     PDFs with more than ``max_ocr_pages`` pages are not OCR'd.
 
     Usage example:
@@ -243,7 +251,39 @@ class MunicipalFileConverter:
             return docs[0]
         if suffix == ".pdf":
             return self._convert_pdf(path)
-        return self._partition(path, strategy=None)
+        return self._convert_format(path, suffix)
+
+    def _convert_format(self, path: Path, suffix: str) -> Document:
+        from pipelines.formats import convert
+        from pipelines.formats.odf import TooLarge
+
+        def attachment(file: Path) -> str:
+            """An e-mail's attachment, through the same checks as a file (no e-mails inside e-mails)."""
+            if file.suffix.lower() == ".eml":
+                raise ConversionError("an e-mail inside an e-mail is not read")
+            return self._convert(file).content or ""
+
+        try:
+            text, meta = convert(path, attachment)
+        except ImportError as exc:
+            package = PACKAGES.get(suffix, "beautifulsoup4")
+            raise ConversionError(
+                f"reading {suffix} files needs the Python package {package}; run: pip install {package}"
+            ) from exc
+        except TooLarge as exc:
+            raise ConversionError(f"{exc}; not read") from exc
+        except (
+            KeyError,
+            ValueError,
+            OSError,
+            zipfile.BadZipFile,
+            SyntaxError,
+        ) as exc:  # ParseError: SyntaxError
+            kind = suffix.lstrip(".").upper()
+            raise ConversionError(
+                f"not a readable {kind} file ({exc.__class__.__name__}: {str(exc)[:100]})"
+            ) from exc
+        return Document(content=text, meta=meta)
 
     def _convert_pdf(self, path: Path) -> Document:
         with path.open("rb") as f:

@@ -51,6 +51,8 @@ OPERATIONS = [
     ("delete", "/documents/{doc_id}"),
     ("post", "/ingest"),
     ("post", "/reindex"),
+    ("get", "/v1/models"),
+    ("post", "/v1/chat/completions"),
 ]
 
 

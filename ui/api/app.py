@@ -16,7 +16,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.settings import Settings
 from pipelines.query import QueryService
-from ui.api import index, questions
+from ui.api import index, openai_chat, questions
 from ui.api.deps import ApiState
 from ui.api.errors import error_response, install_handlers
 from ui.api.metrics import MetricsMiddleware
@@ -24,8 +24,9 @@ from ui.guard import host_refusal, origin_refusal
 
 DESCRIPTION = """Questions about municipal statutes, decisions and minutes, answered from the local index with
 citations; nothing leaves the machine. Sign-in and roles as in the page (`access.sign_in`): HTTP Basic for
-local users (`auskunft user add`; the default), headers from a trusted reverse proxy, or none (read-only desk
-role). POST bodies are JSON (`Content-Type: application/json`); an upload to /ingest as a multipart form needs
+local users (`auskunft user add`; the default) or their API keys (`auskunft user key NAME`, sent as
+`Authorization: Bearer KEY`), headers from a trusted reverse proxy, or none (read-only desk role). Chat front
+ends and the `openai` client use the OpenAI-compatible `/v1/chat/completions` and `/v1/models`. POST bodies are JSON (`Content-Type: application/json`); an upload to /ingest as a multipart form needs
 the header `X-Requested-With` (any value). Requests from other sites and to other host names than
 `access.allowed_hosts` are refused. Errors are one line: `{"detail": "..."}`."""
 
@@ -134,6 +135,7 @@ def create_app(settings: Settings, service: QueryService | None = None) -> FastA
     install_handlers(app, settings)
     app.include_router(questions.router)
     app.include_router(index.router)
+    app.include_router(openai_chat.router)
     app.add_middleware(BodyLimit, max_bytes=settings.api.max_request_mb * 1024 * 1024)
     app.add_middleware(RequestGuard, settings=settings)  # runs before the body limit and the routes
     app.add_middleware(MetricsMiddleware, metrics=state.metrics)

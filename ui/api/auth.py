@@ -1,7 +1,8 @@
 """Who is calling: the same sign-in as the page (``access.sign_in``), and the role that limits the answers.
 
-* ``local`` (default): HTTP Basic with a user of ``auskunft user add`` (scrypt hashes in the users file).
-* ``header``: the user and groups a reverse proxy passes in ``access.user_header``/``access.role_header``,
+* ``local`` (default): HTTP Basic with a user of ``auskunft user add`` (scrypt hashes in the users file), or
+  an API key of ``auskunft user key NAME`` as ``Authorization: Bearer <key>`` (OpenAI-compatible clients).
+* ``header``: an API key as above (programs that call the API past the proxy), else the user and groups a reverse proxy passes in ``access.user_header``/``access.role_header``,
   taken only from ``access.trusted_proxies`` (uvicorn runs without proxy-header rewriting, so the address
   checked is the proxy's own), roles only through ``access.group_roles``.
 * ``none``: no sign-in; every caller has the desk role (public documents, read-only); nobody is admin.
@@ -28,6 +29,10 @@ from ui.users import User, UserStore, header_user
 
 WRONG_CREDENTIALS = "Benutzername oder Passwort ist falsch (wrong user name or password)."
 BASIC_CHALLENGE = {"WWW-Authenticate": 'Basic realm="Auskunft", charset="UTF-8"'}
+BEARER_CHALLENGE = {"WWW-Authenticate": 'Bearer realm="Auskunft"'}
+WRONG_KEY = (
+    "Unbekannter API-Schlüssel (unknown API key): make one with `auskunft user key NAME` on the server."
+)
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,19 @@ def basic_credentials(authorization: str | None) -> tuple[str, str] | None:
     return (name, password) if colon else None
 
 
+def bearer_key(authorization: str | None) -> str | None:
+    """The key of an ``Authorization: Bearer <key>`` header, ``None`` if there is none."""
+    scheme, _, value = (authorization or "").partition(" ")
+    return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+def key_caller(settings: Any, key: str) -> Caller:
+    user = UserStore.for_settings(settings).key_user(key)
+    if user is None:
+        raise ApiError(401, WRONG_KEY, BEARER_CHALLENGE)
+    return Caller(user, user.role)
+
+
 def authenticate(
     settings: Any, authorization: str | None, headers: Mapping[str, str], client_host: str | None
 ) -> Caller:
@@ -73,6 +91,8 @@ def authenticate(
     access = settings.access
     if access.sign_in == "none":
         return Caller(None, "desk")  # anonymous: read-only, public documents
+    if (key := bearer_key(authorization)) is not None:
+        return key_caller(settings, key)
     if access.sign_in == "header":
         # an unknown peer address is never trusted (header_user takes None for loopback)
         user = header_user(settings, headers, client_host or "unknown")
@@ -87,7 +107,8 @@ def authenticate(
     if credentials is None:
         raise ApiError(
             401,
-            "Anmeldung erforderlich (sign in): send HTTP Basic credentials of a user from `auskunft user add`.",
+            "Anmeldung erforderlich (sign in): send HTTP Basic credentials of a user from `auskunft user add` "
+            "or an API key from `auskunft user key NAME` as Authorization: Bearer KEY.",
             BASIC_CHALLENGE,
         )
     user = UserStore.for_settings(settings).verify(credentials[0].strip(), credentials[1])
