@@ -21,7 +21,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from haystack import Document
 from haystack.dataclasses import StreamingChunk
 from typer.testing import CliRunner
 
@@ -117,34 +116,23 @@ def test_answer_streams_from_ollama_and_cites_the_excerpt(
     assert "keine Angabe" not in system["content"] + user["content"]
     assert user["role"] == "user"
     assert f"Frage: {QUESTION}" in user["content"]
-    from pipelines.excerpts import as_shown
-
-    def as_read(doc: Document) -> str:
-        # as the model reads it: suspended compounds written out ("Einwegdose, -becher" -> "Einwegbecher"),
-        # and of a long chunk the passage around the question's words (generator.excerpt_chars)
-        text = as_shown(QUESTION, doc, settings.generator.excerpt_chars)
-        assert len(text) <= settings.generator.excerpt_chars + 4
-        return text[:200]
-
-    for n, doc in enumerate(answer.documents, 1):
-        assert f"[{n}] " in user["content"]
-        assert as_read(doc) in user["content"], f"excerpt {n} missing from the prompt"
-    # the best excerpt stands last, next to the question (generator.excerpt_order: best_last)
-    best = as_read(answer.documents[0])
-    assert user["content"].index(best) > max(user["content"].index(as_read(d)) for d in answer.documents[1:])
-    assert len(answer.documents) >= 2, "the prompt should carry several excerpts, not only the answer"
+    # the model reads the passages the selector chose (sentences and table rows of the evidence), numbered
+    # as the checker resolves the citations
+    assert answer.passages, "the prompt should carry the passages chosen from the evidence"
+    for n, passage in enumerate(answer.passages, 1):
+        assert f"[{n}] {passage.meta['label']}: {passage.content}" in user["content"], f"passage {n} missing"
+    assert sum(len(p.meta["units"]) for p in answer.passages) <= settings.generator.passage_units
 
 
-def test_the_model_reads_only_the_best_excerpts_the_settings_allow(
+def test_the_model_reads_only_as_many_passages_as_the_settings_allow(
     konstanz_index: Path, ollama: OllamaStandIn
 ) -> None:
-    """generator.excerpts = 3 (default 2): search still finds retrieval.top_k chunks, the prompt (sent to the
-    Ollama stand-in) carries the best three, and the answer's documents, which citations may point to, are
-    those three."""
+    """generator.passage_units = 2 (default 4): search still finds retrieval.top_k chunks, the prompt (sent to
+    the Ollama stand-in) carries two sentences or rows of them, and the answer cites one of those."""
     settings = load_settings(
         "test",
         data_dir=konstanz_index,
-        generator={"backend": "ollama", "url": ollama.url, "model": MODEL, "excerpts": 3},
+        generator={"backend": "ollama", "url": ollama.url, "model": MODEL, "passage_units": 2},
     )
     service = QueryService(settings)
     try:
@@ -152,12 +140,14 @@ def test_the_model_reads_only_the_best_excerpts_the_settings_allow(
         answer = service.answer(QUESTION)
     finally:
         service.close()
-    assert len(found) > 3
+    assert len(found) > 2
     [body] = ollama.chat_requests()
     user = body["messages"][-1]["content"]
-    assert sorted(excerpts_of(user)) == [1, 2, 3]
-    assert [d.id for d in answer.documents] == [d.id for d in found[:3]]
+    assert sum(len(p.meta["units"]) for p in answer.passages) <= 2
+    assert sorted(excerpts_of(user)) == list(range(1, len(answer.passages) + 1))
+    assert {d.id for d in answer.documents} <= {d.id for d in found}
     assert "0,20 €" in answer.answer and not answer.refused
+    assert any("0,20 €" in c["quote"] for c in answer.citations)
 
 
 def test_excerpts_that_name_nothing_the_question_asks_about_are_refused_before_the_model(
