@@ -321,6 +321,8 @@ def test_both_modes_answer_with_sources_in_a_real_browser(
     # the same server under another name (DNS rebinding): the page refuses to work for it
     browser.call("Page.navigate", url=ui_url.replace("127.0.0.1", REBOUND))
     refused = browser.wait_for(
-        "document.body && document.body.innerText.includes('nicht freigegeben') && document.body.innerText", 60, "the refusal"
+        "document.body && document.body.innerText.includes('nicht freigegeben') && document.body.innerText",
+        60,
+        "the refusal",
     )
     assert "access.allowed_hosts" in refused and "Benutzername" not in refused
