@@ -580,7 +580,7 @@ def run(args: argparse.Namespace) -> None:
         if not (work / ROWS).is_file():
             raise SystemExit(f"--remeasure needs the --work-dir of an earlier run; {work / ROWS} is missing.")
         row = json.loads((work / ROWS).read_text().splitlines()[-1])  # the size the index holds now
-        rows = [row | measure_in_children(args, work)]
+        rows = [row | measure_in_children(args, work, quiet=True)]
         report(args, rows, sizes=[row["size"]], run_started=run_started)
         return
     if work.exists() and any(work.iterdir()):
@@ -618,7 +618,7 @@ def run(args: argparse.Namespace) -> None:
                 "writer_rss_mb": step["writer_rss_mb"],
                 "disk_mb": round(folder_mb(path), 1),
             }
-            row |= measure_in_children(args, work)
+            row |= measure_in_children(args, work, quiet=size in sizes)
             rows.append(row)
             with (work / ROWS).open("a", encoding="utf-8") as f:
                 f.write(json.dumps(row, ensure_ascii=False) + "\n")
@@ -629,11 +629,14 @@ def run(args: argparse.Namespace) -> None:
     report(args, rows, sizes, run_started)
 
 
-def measure_in_children(args: argparse.Namespace, work: Path) -> dict[str, Any]:
+def measure_in_children(args: argparse.Namespace, work: Path, quiet: bool) -> dict[str, Any]:
     """Measure the index in ``work`` in two fresh processes (page cache warm, then cold), at the readers' normal
-    priority, after waiting (up to --quiet-wait minutes) for the load average to fall to --quiet-load."""
+    priority; with ``quiet``, after waiting (up to --quiet-wait minutes) for the load average to fall to
+    --quiet-load."""
     waited = time.perf_counter()
-    while os.getloadavg()[0] > args.quiet_load and time.perf_counter() - waited < 60 * args.quiet_wait:
+    while (
+        quiet and os.getloadavg()[0] > args.quiet_load and time.perf_counter() - waited < 60 * args.quiet_wait
+    ):
         time.sleep(30)
     measuring = (
         *("--measure", str(work), "--questions", str(args.questions), "--budget", str(args.budget)),
