@@ -63,6 +63,8 @@ class StoreSettings(_Section):
     # embedded store (Qdrant Edge): a segment of at least this many chunks gets an HNSW graph (store.hnsw_m,
     # store.hnsw_ef_construct); smaller ones are searched exactly (chosen by benchmarks/scale.py, docs/operations.md)
     embedded_graph_from: int = Field(default=200_000, ge=1)
+    # embedded store: candidates of a graph search (recall against exact search, benchmarks/scale.py)
+    embedded_hnsw_ef: int = Field(default=512, ge=1)
     shard_number: int | None = Field(default=None, ge=1)
     replication_factor: int | None = Field(default=None, ge=1)
     write_consistency_factor: int | None = Field(default=None, ge=1)

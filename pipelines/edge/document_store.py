@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import uuid
 from dataclasses import replace
 from math import exp
 from pathlib import Path
@@ -47,6 +48,11 @@ SPARSE_VECTORS_NAME = "text-sparse"
 CONFIG_FILE = "edge_config.json"  # written by the engine into every shard folder
 RRF_K = 2  # Qdrant's default RRF constant (also qdrant-client's local mode)
 PREFETCH_LIMIT = 10  # Qdrant's default limit of a prefetch (hybrid: each side's candidates before fusion)
+# With quantization a search ranks the int8 copies and rescores this many times the requested candidates with the
+# original vectors: recall@20 1.0 against exact search at 100,000 near-duplicate chunks (docs/embedded-store.md)
+RESCORE_OVERSAMPLING = 4.0
+# qdrant-haystack's converters.UUID_NAMESPACE
+_ID_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")
 _SIMILARITY = {"cosine": "Cosine", "dot_product": "Dot", "l2": "Euclid"}
 _SCHEMA = {
     "keyword": "Keyword",
@@ -74,7 +80,14 @@ class EdgeDocumentStore:
         ``text-sparse`` (qdrant-haystack's hybrid layout); ``False``: one unnamed dense vector.
     :param sparse_idf: keyword scores weighted by inverse document frequency (Qdrant's IDF modifier).
     :param payload_fields_to_index: payload indexes created with the shard, in qdrant-haystack's form
-        ``[{"field_name": "meta.access", "field_schema": "keyword"}, ...]``.
+        ``[{"field_name": "meta.access", "field_schema": "keyword"}, ...]``; a schema may also be Qdrant's
+        ``{"type": "keyword", "memory": "pinned"}`` (an index in RAM although ``on_disk`` is set).
+    :param on_disk: vectors, their quantized copies, graphs, the keyword index, payload and payload indexes stay
+        in the shard's files, memory-mapped and read on demand (Qdrant's ``cold`` memory tier): opening loads
+        nothing, the page cache keeps what searches touch and is shared by every reader process. ``False``:
+        Qdrant's defaults (vectors pre-read at open, the keyword index and payload indexes in RAM).
+    :param quantization: ``"int8"``: an int8 copy of the dense vectors (a quarter of their size) is searched and
+        the best ``RESCORE_OVERSAMPLING`` x ``top_k`` are rescored with the original vectors; ``None``: none.
     :param hnsw_m: graph links per vector; ``0`` builds no graph (every dense search is exact).
     :param hnsw_ef_construct: candidates while building the graph.
     :param graph_from: from this many documents on, :meth:`optimize` builds HNSW graphs (``hnsw_m`` links);
@@ -93,7 +106,9 @@ class EdgeDocumentStore:
         similarity: str = "cosine",
         use_sparse_embeddings: bool = False,
         sparse_idf: bool = False,
-        payload_fields_to_index: list[dict[str, str]] | None = None,
+        payload_fields_to_index: list[dict[str, Any]] | None = None,
+        on_disk: bool = False,
+        quantization: str | None = None,
         hnsw_m: int = 16,
         hnsw_ef_construct: int = 100,
         graph_from: int | None = None,
@@ -105,12 +120,16 @@ class EdgeDocumentStore:
     ) -> None:
         if similarity not in _SIMILARITY:
             raise ValueError(f"similarity must be one of {', '.join(_SIMILARITY)}, not '{similarity}'")
+        if quantization not in (None, "int8"):
+            raise ValueError(f"quantization must be None or 'int8', not '{quantization}'")
         self.path = path
         self.embedding_dim = embedding_dim
         self.similarity = similarity
         self.use_sparse_embeddings = use_sparse_embeddings
         self.sparse_idf = sparse_idf
         self.payload_fields_to_index = payload_fields_to_index
+        self.on_disk = on_disk
+        self.quantization = quantization
         self.hnsw_m = hnsw_m
         self.hnsw_ef_construct = hnsw_ef_construct
         self.graph_from = graph_from
@@ -130,7 +149,7 @@ class EdgeDocumentStore:
         return self._shard
 
     def _open(self) -> Any:
-        from qdrant_edge import EdgeShard, UpdateOperation
+        from qdrant_edge import EdgeShard
 
         path = Path(self.path)
         if (path / CONFIG_FILE).exists():
@@ -140,30 +159,76 @@ class EdgeDocumentStore:
                     f"The index in {path} has no keyword vectors ('{SPARSE_VECTORS_NAME}'); "
                     "open it with use_sparse_embeddings=False."
                 )
-            return EdgeShard.load(str(path))
+            if self.read_only:
+                return EdgeShard.load(str(path))
+            # a writer brings a shard made with other storage settings to these (the engine rebuilds its
+            # segments at the next optimize; payload indexes in another memory tier are made again)
+            shard = EdgeShard.load(str(path), self.edge_config(graph=self._stored_graph(stored)))
+            self._index_payload(shard)
+            return shard
         if self.read_only:
             raise EdgeStoreError(f"There is no index in {path}.")
         path.mkdir(parents=True, exist_ok=True)
         shard = EdgeShard.create(str(path), self.edge_config(graph=self.graph_from is None))
-        for index in self.payload_fields_to_index or []:
-            shard.update(
-                UpdateOperation.create_field_index(index["field_name"], _schema(index["field_schema"]))
-            )
+        self._index_payload(shard)
         return shard
+
+    def _index_payload(self, shard: Any) -> None:
+        """Create the payload indexes of ``payload_fields_to_index`` the shard lacks or holds in another tier."""
+        from qdrant_edge import UpdateOperation
+
+        have = shard.info().payload_schema
+        for index in self.payload_fields_to_index or []:
+            name, schema = index["field_name"], self._field_schema(index["field_schema"])
+            stored = have.get(name)
+            if stored is not None:
+                wanted = schema.memory  # None: whatever tier the engine chose
+                memory = getattr(stored.params, "memory", None)
+                if stored.data_type == _schema_type(schema) and wanted in (None, memory):
+                    continue
+                shard.update(UpdateOperation.delete_field_index(name))
+            shard.update(UpdateOperation.create_field_index(name, schema))
+
+    def _field_schema(self, field_schema: str | dict[str, Any]) -> Any:
+        """The engine's index parameters for a schema (``"keyword"`` or ``{"type": "keyword", "memory": ...}``)."""
+        import qdrant_edge as edge
+
+        kind = field_schema if isinstance(field_schema, str) else field_schema["type"]
+        if kind not in _SCHEMA:
+            raise ValueError(f"Unknown payload index type '{kind}'; use one of {', '.join(_SCHEMA)}.")
+        memory = None if isinstance(field_schema, str) else field_schema.get("memory")
+        if memory is None and self.on_disk:
+            memory = "cold"
+        params = getattr(edge, f"{_SCHEMA[kind]}IndexParams")
+        return params(memory=getattr(edge.Memory, memory.title())) if memory else params()
+
+    def _stored_graph(self, stored: dict[str, Any]) -> bool:
+        return bool((stored.get("hnsw_config") or {}).get("m", 16))
 
     def edge_config(self, graph: bool = True, **optimizers: Any) -> Any:
         """The shard's configuration: qdrant-haystack's vectors, graph settings (``graph=False``: m = 0, every
-        segment searched exactly), optimizer settings, no write-ahead log."""
+        segment searched without a graph), storage tiers (``on_disk``), quantization, optimizer settings, no
+        write-ahead log."""
         import qdrant_edge as edge
 
+        cold = edge.Memory.Cold if self.on_disk else None
+        quantized = None
+        if self.quantization == "int8":
+            quantized = edge.ScalarQuantizationConfig(type=edge.ScalarType.Int8, quantile=0.99, memory=cold)
         distance = getattr(edge.Distance, _SIMILARITY[self.similarity])
-        dense = edge.EdgeVectorParams(size=self.embedding_dim, distance=distance)
+        dense = edge.EdgeVectorParams(
+            size=self.embedding_dim, distance=distance, memory=cold, quantization_config=quantized
+        )
         hnsw = edge.HnswIndexConfig(
-            m=self.hnsw_m if graph else 0, ef_construct=self.hnsw_ef_construct, full_scan_threshold=10_000
+            m=self.hnsw_m if graph else 0,
+            ef_construct=self.hnsw_ef_construct,
+            full_scan_threshold=10_000,
+            memory=cold,
         )
         common: dict[str, Any] = {
             "hnsw_config": hnsw,
             "optimizers": edge.EdgeOptimizersConfig(**optimizers) if optimizers else None,
+            "payload_memory": edge.Memory.Cold,  # the payload (chunk text) is read only for the hits
             "wal_enabled": False,
         }
         if not self.use_sparse_embeddings:
@@ -171,7 +236,7 @@ class EdgeDocumentStore:
         modifier = edge.Modifier.Idf if self.sparse_idf else None
         return edge.EdgeConfig(
             vectors={DENSE_VECTORS_NAME: dense},
-            sparse_vectors={SPARSE_VECTORS_NAME: edge.EdgeSparseVectorParams(modifier=modifier)},
+            sparse_vectors={SPARSE_VECTORS_NAME: edge.EdgeSparseVectorParams(modifier=modifier, memory=cold)},
             **common,
         )
 
@@ -193,8 +258,7 @@ class EdgeDocumentStore:
 
     def has_graph(self) -> bool:
         """Whether the shard's configuration builds HNSW graphs (m > 0)."""
-        stored = json.loads((Path(self.path) / CONFIG_FILE).read_text(encoding="utf-8"))
-        return bool((stored.get("hnsw_config") or {}).get("m", 16))
+        return self._stored_graph(json.loads((Path(self.path) / CONFIG_FILE).read_text(encoding="utf-8")))
 
     def _reload(self, graph: bool, **optimizers: Any) -> None:
         from qdrant_edge import EdgeShard
@@ -236,6 +300,8 @@ class EdgeDocumentStore:
             use_sparse_embeddings=self.use_sparse_embeddings,
             sparse_idf=self.sparse_idf,
             payload_fields_to_index=self.payload_fields_to_index,
+            on_disk=self.on_disk,
+            quantization=self.quantization,
             hnsw_m=self.hnsw_m,
             hnsw_ef_construct=self.hnsw_ef_construct,
             graph_from=self.graph_from,
@@ -290,7 +356,6 @@ class EdgeDocumentStore:
         return len(documents)
 
     def delete_documents(self, document_ids: list[str]) -> None:
-        from haystack_integrations.document_stores.qdrant.converters import convert_id
         from qdrant_edge import UpdateOperation
 
         self._writable()
@@ -299,8 +364,6 @@ class EdgeDocumentStore:
 
     # -- beyond the protocol (as QdrantDocumentStore) ----------------------------------------------
     def get_documents_by_id(self, ids: list[str], with_vectors: bool = True) -> list[Document]:
-        from haystack_integrations.document_stores.qdrant.converters import convert_id
-
         if not ids:
             return []
         records = self.shard.retrieve([convert_id(i) for i in ids], True, with_vectors)
@@ -386,8 +449,6 @@ class EdgeDocumentStore:
         A field with a keyword payload index is answered from the index (Qdrant's facets) without reading any
         payload; others by reading every matching document's payload, as qdrant-haystack does.
         """
-        from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
-
         field = _normalize_metadata_field_name(metadata_field)
         values: list[Any] = []
         if self._keyword_indexed(f"meta.{field}"):
@@ -400,6 +461,8 @@ class EdgeDocumentStore:
                 h.value for h in hits if search_term is None or search_term.lower() in str(h.value).lower()
             ]
         else:
+            from haystack_integrations.document_stores.qdrant import QdrantDocumentStore
+
             seen: set[Any] = set()
             QdrantDocumentStore._process_records_unique_values(
                 list(self._scroll(filters)), field, values, seen, search_term
@@ -410,7 +473,9 @@ class EdgeDocumentStore:
     def _keyword_indexed(self, key: str) -> bool:
         return (
             any(
-                i["field_name"] == key and i["field_schema"] == "keyword"
+                i["field_name"] == key
+                and (i["field_schema"] if isinstance(i["field_schema"], str) else i["field_schema"]["type"])
+                == "keyword"
                 for i in self.payload_fields_to_index or []
             )
             and key in self.shard.info().payload_schema
@@ -517,11 +582,14 @@ class EdgeDocumentStore:
         return [self._document(p) for p in points]
 
     def _search_params(self) -> Any:
-        from qdrant_edge import SearchParams
+        from qdrant_edge import QuantizationSearchParams, SearchParams
 
-        if not self.exact and self.hnsw_ef is None:
+        rescore = None
+        if self.quantization is not None:
+            rescore = QuantizationSearchParams(rescore=True, oversampling=RESCORE_OVERSAMPLING)
+        if not self.exact and self.hnsw_ef is None and rescore is None:
             return None
-        return SearchParams(exact=self.exact, hnsw_ef=self.hnsw_ef)
+        return SearchParams(exact=self.exact, hnsw_ef=self.hnsw_ef, quantization=rescore)
 
     def _need_sparse(self) -> None:
         if not self.use_sparse_embeddings:
@@ -558,7 +626,6 @@ class EdgeDocumentStore:
                 return
 
     def _point(self, document: Document) -> Any:
-        from haystack_integrations.document_stores.qdrant.converters import convert_id
         from qdrant_edge import Point, SparseVector
 
         payload = document.to_dict(flatten=False)
@@ -589,9 +656,13 @@ class EdgeDocumentStore:
         return Document.from_dict(payload)
 
 
-def _schema(kind: str) -> Any:
-    from qdrant_edge import PayloadSchemaType
+def convert_id(document_id: str) -> str:
+    """The point id of a document: qdrant-haystack's ``convert_id`` (a UUID5 in its namespace), without importing
+    qdrant-client (tests/unit/test_edge_store.py compares the two)."""
+    return uuid.uuid5(_ID_NAMESPACE, document_id).hex
 
-    if kind not in _SCHEMA:
-        raise ValueError(f"Unknown payload index type '{kind}'; use one of {', '.join(_SCHEMA)}.")
-    return getattr(PayloadSchemaType, _SCHEMA[kind])
+
+def _schema_type(params: Any) -> Any:
+    import qdrant_edge as edge
+
+    return getattr(edge.PayloadSchemaType, type(params).__name__.removesuffix("IndexParams"))

@@ -1,8 +1,11 @@
-"""Haystack filters -> Qdrant Edge filters, through qdrant-haystack's own conversion.
+"""Haystack filters -> Qdrant Edge filters, condition for condition as qdrant-haystack converts them.
 
-qdrant-haystack turns a Haystack filter into a ``qdrant_client`` ``models.Filter``; this module rebuilds that
-filter with ``qdrant_edge``'s classes, so the embedded store and a Qdrant server read every filter alike
-(same operators, same errors: ``None`` values and unknown operators raise ``FilterError``).
+A Haystack filter dict is converted as qdrant-haystack's ``convert_filters_to_qdrant`` converts it for a Qdrant
+server (same nesting, same operators, same errors: ``None`` values and unknown operators raise ``FilterError``),
+but straight into ``qdrant_edge``'s classes: a reader's first search would otherwise import qdrant-client
+(about a second and 40 MB, measured in docs/embedded-store.md) just to build its role filter.
+``tests/unit/test_edge_store.py`` checks that both conversions give the same filter. A ``qdrant_client`` Filter
+is still accepted (then qdrant-client is imported and the filter rebuilt with the engine's classes).
 """
 
 from __future__ import annotations
@@ -11,26 +14,128 @@ from datetime import datetime
 from typing import Any
 
 import numpy as np
-from haystack.utils.filters import FilterError
+from haystack.utils.filters import COMPARISON_OPERATORS, LOGICAL_OPERATORS, FilterError
 
 
 def to_edge_filter(filters: dict[str, Any] | Any | None) -> Any | None:
     """A ``qdrant_edge.Filter`` for a Haystack filter dict (or a ``qdrant_client`` Filter), ``None`` for none."""
-    from haystack_integrations.document_stores.qdrant.filters import convert_filters_to_qdrant
-    from qdrant_client.http import models
-
-    if filters is not None and not isinstance(filters, (dict, models.Filter)):
+    if filters is not None and not isinstance(filters, dict):
+        if type(filters).__module__.startswith("qdrant_client"):
+            return _from_qdrant_client(filters)
         raise ValueError("Filter must be a dictionary or an instance of `qdrant_client.http.models.Filter`")
-    if isinstance(filters, dict) and filters and "operator" not in filters:
+    if filters and "operator" not in filters:
         raise ValueError(
             "Invalid filter syntax. See https://docs.haystack.deepset.ai/docs/metadata-filtering for details."
         )
-    qdrant_filter = convert_filters_to_qdrant(filters)
-    return None if qdrant_filter is None else _filter(qdrant_filter)
-
-
-def _filter(f: Any) -> Any:
+    if not filters:
+        return None
     import qdrant_edge as edge
+
+    conditions = _items([filters])
+    if not conditions:
+        return None
+    if len(conditions) == 1 and isinstance(conditions[0], edge.Filter):
+        return conditions[0]
+    return edge.Filter(must=conditions)
+
+
+def _items(items: list[dict[str, Any]]) -> list[Any]:
+    out = []
+    for item in items:
+        operator = item.get("operator")
+        if operator is None:
+            raise FilterError("Operator not found in filters")
+        if operator in LOGICAL_OPERATORS:
+            condition = _logical(item)
+        elif operator in COMPARISON_OPERATORS:
+            condition = _comparison(item)
+        else:
+            raise FilterError(f"Unknown operator {operator} used in filters")
+        if condition is not None:
+            out.append(condition)
+    return out
+
+
+def _logical(item: dict[str, Any]) -> Any | None:
+    import qdrant_edge as edge
+
+    operator = item["operator"]
+    if not item.get("conditions"):
+        raise FilterError(f"'conditions' not found for '{operator}'")
+    nested = _items(item["conditions"])
+    if not nested:
+        return None
+    if operator == "AND":
+        return edge.Filter(must=nested)
+    if operator == "OR":
+        return edge.Filter(should=nested)
+    if operator == "NOT":
+        return edge.Filter(must_not=nested)
+    return None
+
+
+def _comparison(item: dict[str, Any]) -> Any:
+    import qdrant_edge as edge
+
+    operator, key, value = item["operator"], item.get("field"), item.get("value")
+    if key is None or value is None:
+        raise FilterError(f"'field' or 'value' not found for '{operator}'")
+    if operator == "==":
+        return _eq(key, value)
+    if operator == "!=":
+        return edge.Filter(must_not=[_eq(key, value)])
+    if operator in ("in", "not in"):
+        if not isinstance(value, list):
+            raise FilterError(f"Value {value} is not a list")
+        if operator == "in":
+            return edge.Filter(should=[_eq(key, v) for v in value])
+        return edge.Filter(must_not=[_eq(key, v) for v in value])
+    bound = _RANGES.get(operator)
+    if bound is None:
+        raise FilterError(f"Unknown operator {operator} used in filters")
+    if isinstance(value, str) and _is_datetime(value):
+        return edge.FieldCondition(
+            key, range=edge.RangeDateTime(**{bound: datetime.fromisoformat(value).isoformat()})
+        )
+    if isinstance(value, (int, float)):
+        return edge.FieldCondition(key, range=edge.RangeFloat(**{bound: float(value)}))
+    raise FilterError(f"Value {value} is not an int or float or datetime string")
+
+
+_RANGES = {">": "gt", ">=": "gte", "<": "lt", "<=": "lte"}
+
+
+def _eq(key: str, value: Any) -> Any:
+    import qdrant_edge as edge
+
+    if not isinstance(value, (str, int)):  # bool is an int; what a Qdrant server's MatchValue accepts
+        raise FilterError(f"Value {value!r} of '{key}' cannot be matched: use a string, an integer or a bool")
+    return edge.FieldCondition(key, match=edge.MatchValue(_value(value)))
+
+
+def _value(value: Any) -> Any:
+    # qdrant-edge-py 0.9.0 reads a Python bool as an integer (MatchValue(True).value == 1, which matches no
+    # stored true/false); numpy's bool reaches the engine as a bool (tests/unit/test_edge_store.py)
+    if isinstance(value, bool):
+        return np.bool_(value)
+    return value
+
+
+def _is_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return True
+
+
+# -- a qdrant_client Filter (what qdrant-haystack's retrievers also accept) --------------------------------------
+def _from_qdrant_client(f: Any) -> Any:
+    import qdrant_edge as edge
+    from qdrant_client.http import models
+
+    if not isinstance(f, models.Filter):
+        raise ValueError("Filter must be a dictionary or an instance of `qdrant_client.http.models.Filter`")
 
     def conditions(items: Any) -> list[Any] | None:
         if items is None:
@@ -54,7 +159,7 @@ def _condition(c: Any) -> Any:
     from qdrant_client.http import models
 
     if isinstance(c, models.Filter):
-        return _filter(c)
+        return _from_qdrant_client(c)
     if isinstance(c, models.FieldCondition):
         if c.match is not None:
             return edge.FieldCondition(c.key, match=_match(c.match))
@@ -89,14 +194,6 @@ def _match(m: Any) -> Any:
     if isinstance(m, models.MatchText):
         return edge.MatchText(m.text)
     raise FilterError(f"The embedded store cannot evaluate the match {m!r}")
-
-
-def _value(value: Any) -> Any:
-    # qdrant-edge-py 0.9.0 reads a Python bool as an integer (MatchValue(True).value == 1, which matches no
-    # stored true/false); numpy's bool reaches the engine as a bool (tests/unit/test_edge_store.py)
-    if isinstance(value, bool):
-        return np.bool_(value)
-    return value
 
 
 def _iso(value: datetime | None) -> str | None:

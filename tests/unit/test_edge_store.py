@@ -259,6 +259,169 @@ def test_bool_filters_match_stored_bools(tmp_path: Path) -> None:
     edge.close()
 
 
+PARITY_FILTERS: list[dict[str, Any]] = [
+    *[f for f in FILTERS if f],
+    {"field": "meta.access", "operator": "not in", "value": ["confidential"]},
+    {"field": "meta.n", "operator": "==", "value": 3},
+    {"field": "meta.n", "operator": ">", "value": 2.5},
+    {"field": "meta.n", "operator": "<=", "value": True},
+    {"field": "meta.date", "operator": "<", "value": "2024-05-16T10:00:00+02:00"},
+    {"field": "meta.name", "operator": ">=", "value": "2024-01-01"},
+    {
+        "operator": "OR",
+        "conditions": [
+            {"operator": "NOT", "conditions": [{"field": "meta.public", "operator": "==", "value": True}]},
+            {
+                "operator": "AND",
+                "conditions": [
+                    {"field": "meta.access", "operator": "in", "value": ["public"]},
+                    {"field": "meta.n", "operator": "!=", "value": 4},
+                ],
+            },
+        ],
+    },
+]
+
+
+@pytest.mark.parametrize("filters", PARITY_FILTERS)
+def test_filters_convert_as_qdrant_haystack_converts_them(filters: dict[str, Any]) -> None:
+    """The native conversion (no qdrant-client import on a reader's path) builds exactly the filter that
+    qdrant-haystack's ``convert_filters_to_qdrant`` builds for a Qdrant server, rebuilt with the engine's classes."""
+    from haystack_integrations.document_stores.qdrant.filters import convert_filters_to_qdrant
+
+    from pipelines.edge.filters import to_edge_filter
+
+    assert repr(to_edge_filter(filters)) == repr(to_edge_filter(convert_filters_to_qdrant(filters)))
+
+
+@pytest.mark.parametrize(
+    "filters",
+    [
+        {"field": "meta.n", "operator": "==", "value": 1.5},
+        {"field": "meta.n", "operator": "in", "value": [[1]]},
+        {"field": "meta.n", "operator": ">", "value": "soon"},
+        {"field": "meta.n", "operator": "~", "value": 1},
+        {"operator": "AND", "conditions": []},
+    ],
+)
+def test_filters_qdrant_cannot_match_are_refused(filters: dict[str, Any]) -> None:
+    from pipelines.edge.filters import to_edge_filter
+
+    with pytest.raises((FilterError, ValueError)):
+        to_edge_filter(filters)
+
+
+def test_point_ids_are_qdrant_haystacks() -> None:
+    from haystack_integrations.document_stores.qdrant.converters import convert_id as theirs
+
+    from pipelines.edge.document_store import convert_id
+
+    for doc_id in ("a", "ü" * 40, Document(content="x").id):
+        assert convert_id(doc_id) == theirs(doc_id)
+
+
+def test_a_reader_does_not_import_qdrant_client(tmp_path: Path) -> None:
+    """Searching with a role filter and listing towns (what a reader does) needs no qdrant-client: importing it
+    costs a reader's first search about a second."""
+    import subprocess
+    import sys
+    import textwrap
+
+    store = EdgeDocumentStore(
+        path=str(tmp_path / "s"),
+        embedding_dim=8,
+        use_sparse_embeddings=True,
+        payload_fields_to_index=[{"field_name": "meta.municipality", "field_schema": "keyword"}],
+    )
+    store.write_documents([replace_meta(d, municipality="Bühl") for d in _docs(6)])
+    store.close()
+    query = _docs(1, seed=5)[0]
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from haystack.dataclasses import SparseEmbedding
+        from pipelines.edge import EdgeDocumentStore
+        from pipelines.filters import build_filters
+        store = EdgeDocumentStore(path={str(tmp_path / "s")!r}, embedding_dim=8, use_sparse_embeddings=True,
+            payload_fields_to_index=[{{"field_name": "meta.municipality", "field_schema": "keyword"}}], read_only=True)
+        filters = build_filters(role="staff", default_level="internal")
+        sparse = SparseEmbedding(indices={query.sparse_embedding.indices!r}, values={query.sparse_embedding.values!r})
+        assert store.hybrid_retrieval({query.embedding!r}, sparse, filters=filters, top_k=3)
+        assert store.get_metadata_field_unique_values("municipality")[0] == ["Bühl"]
+        print(sorted(m for m in sys.modules if m.startswith(("qdrant_client", "haystack_integrations"))))
+        """
+    )
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=repo, capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "[]"
+
+
+def replace_meta(doc: Document, **meta: Any) -> Document:
+    return Document(
+        id=doc.id,
+        content=doc.content,
+        embedding=doc.embedding,
+        sparse_embedding=doc.sparse_embedding,
+        meta={**doc.meta, **meta},
+    )
+
+
+def test_a_writer_brings_an_older_shard_to_the_storage_settings(tmp_path: Path) -> None:
+    """A shard written with Qdrant's default tiers and no quantization (the first Edge indexes) is rebuilt by the
+    next writer: segments memory-mapped with an int8 copy, payload indexes in the tier asked for."""
+    import json
+
+    import qdrant_edge as edge
+
+    indexes: list[dict[str, Any]] = [
+        {"field_name": "meta.access", "field_schema": "keyword"},
+        {"field_name": "meta.date", "field_schema": "datetime"},
+    ]
+    old = EdgeDocumentStore(
+        path=str(tmp_path / "s"),
+        embedding_dim=8,
+        use_sparse_embeddings=True,
+        payload_fields_to_index=indexes,
+        graph_from=1000,
+    )
+    old.write_documents(_docs(40))
+    old.optimize()
+    old.close()
+    indexes[0] = {"field_name": "meta.access", "field_schema": {"type": "keyword", "memory": "pinned"}}
+    new = EdgeDocumentStore(
+        path=str(tmp_path / "s"),
+        embedding_dim=8,
+        use_sparse_embeddings=True,
+        payload_fields_to_index=indexes,
+        on_disk=True,
+        quantization="int8",
+        graph_from=20,  # past it: the segments are rebuilt with a graph, from the smallest size on
+    )
+    schema = new.shard.info().payload_schema
+    assert schema["meta.access"].params.memory == edge.Memory.Pinned
+    assert schema["meta.date"].params.memory == edge.Memory.Cold
+    new.optimize()
+    new.flush()
+    configs = [
+        json.loads(f.read_text())["config"] for f in (tmp_path / "s" / "segments").glob("*/segment.json")
+    ]
+    dense = [
+        c["vector_data"]["text-dense"]
+        for c in configs
+        if c["vector_data"]["text-dense"]["index"]["type"] == "hnsw"
+    ]
+    assert dense and all(d["quantization_config"]["scalar"]["type"] == "int8" for d in dense)
+    assert all("Mmap" in d["storage_type"] and "InRam" not in d["storage_type"] for d in dense)
+    assert new.count_documents() == 40
+    query = _docs(1, seed=99)[0]
+    assert query.embedding is not None
+    assert len(new.embedding_retrieval(query.embedding, top_k=5)) == 5
+    new.close()
+
+
 def test_update_and_delete_by_filter_keep_vectors(tmp_path: Path) -> None:
     edge, _ = _stores(tmp_path, _docs(9))
     assert (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -192,10 +193,21 @@ def test_scale_settings_reach_the_server_store_and_not_the_embedded_one(tmp_path
     embedded = create_document_store(
         load_settings("test", store={**store.model_dump(), "url": None}), tmp_path
     )
-    # the embedded store is Qdrant's engine too: it takes the graph settings and the payload indexes
+    # the embedded store is Qdrant's engine too: it takes the graph settings and the same payload indexes (those
+    # of the role filter held in RAM); its storage tiers and quantization are its own, not the server's
     assert isinstance(embedded, EdgeDocumentStore)
     assert (embedded.hnsw_m, embedded.hnsw_ef_construct) == (32, 256)
-    assert embedded.payload_fields_to_index == server.payload_fields_to_index
+
+    def kinds(indexes: list[dict[str, Any]] | None) -> dict[str, str]:
+        return {
+            i["field_name"]: i["field_schema"]
+            if isinstance(i["field_schema"], str)
+            else i["field_schema"]["type"]
+            for i in indexes or []
+        }
+
+    assert kinds(embedded.payload_fields_to_index) == kinds(server.payload_fields_to_index)
+    assert (embedded.on_disk, embedded.quantization) == (True, "int8")
     assert not embedded.read_only
 
 
