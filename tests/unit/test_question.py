@@ -93,3 +93,11 @@ def test_the_analyzer_component_round_trips_and_runs() -> None:
         text="Wie hoch ist die Hundesteuer in Bad Boll?", today=TODAY, municipalities=sorted(TOWNS)
     )["question"]
     assert (question.kind, question.towns, question.today) == ("amount", {"Bad Boll"}, "2026-12-06")
+
+
+def test_fristlos_asks_for_no_period_but_a_kuendigungsfrist_does() -> None:
+    # "fristlos gekündigt" (without notice) is a why-question; a word ending in "frist" asks for a period
+    today = datetime.date(2026, 12, 6)
+    assert understand("Warum wird dem Hausmeister fristlos gekündigt?", today, set()).kind != "period"
+    assert understand("Welche Kündigungsfrist gilt für den Kitaplatz?", today, set()).kind == "period"
+    assert understand("Gibt es Fristen für den Widerspruch?", today, set()).kind == "period"
