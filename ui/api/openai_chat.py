@@ -21,6 +21,7 @@ Models: ``auskunft`` (Sachbearbeitung, detailed; the desk role gets desk answers
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -45,6 +46,32 @@ SSE = "text/event-stream"
 MODELS: dict[str, str | None] = {"auskunft": None, "auskunft-buergerbuero": "desk"}
 
 
+_TEXT = {"type": "string", "pattern": "\\S", "maxLength": 4000}
+# the message the question is taken from, in /openapi.json: a user message with text
+QUESTION_MESSAGE: dict[str, Any] = {
+    "type": "object",
+    "required": ["role", "content"],
+    "properties": {
+        "role": {"const": "user"},
+        "content": {
+            "anyOf": [
+                _TEXT,
+                {
+                    "type": "array",
+                    "minItems": 1,
+                    "maxItems": 1,
+                    "items": {
+                        "type": "object",
+                        "required": ["type", "text"],
+                        "properties": {"type": {"const": "text"}, "text": _TEXT},
+                    },
+                },
+            ]
+        },
+    },
+}
+
+
 class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")  # name, tool_calls ... of other clients are ignored
 
@@ -66,7 +93,11 @@ class ChatRequest(BaseModel):
     model: str = Field(
         "auskunft", description="auskunft (Sachbearbeitung) or auskunft-buergerbuero (Bürgerbüro)."
     )
-    messages: list[ChatMessage] = Field(min_length=1)
+    messages: list[ChatMessage] = Field(
+        min_length=1,
+        description="The conversation; the last user message with text is the question (at most 4000 characters).",
+        json_schema_extra={"contains": QUESTION_MESSAGE},
+    )
     stream: bool = False
 
 
@@ -83,16 +114,14 @@ class ModelList(BaseModel):
 
 
 def question_of(body: ChatRequest) -> str:
-    """The last user message, or a 422 that says what is missing."""
+    """The last user message with text, or a 422 that says what is missing."""
     for message in reversed(body.messages):
-        if message.role == "user":
-            question = " ".join(message.text().split())
-            if not question:
-                break
+        # whitespace as JSON Schema's \\S sees it (Python's split() also drops control characters)
+        if message.role == "user" and (question := re.sub(r"[ \t\n\r\f\v]+", " ", message.text()).strip(" ")):
             if len(question) > 4000:
                 raise ApiError(422, "The question is longer than 4000 characters; ask a shorter one.")
             return question
-    raise ApiError(422, "No question: the last message with role 'user' must hold the question as text.")
+    raise ApiError(422, "No question: a message with role 'user' must hold the question as text.")
 
 
 def style_of(model: str) -> str | None:
