@@ -203,7 +203,16 @@ def models(caller: Annotated[Caller, Depends(get_caller)]) -> Any:
         200: {
             "description": "A chat.completion (JSON), or chat.completion.chunk events (text/event-stream) "
             "with stream: true, ending with data: [DONE].",
-            "content": {SSE: {"schema": {"type": "string"}}},
+            # one server-sent event (as Schemathesis reads a text/event-stream): data holds a chunk's JSON or [DONE]
+            "content": {
+                SSE: {
+                    "schema": {
+                        "type": "object",
+                        "required": ["data"],
+                        "properties": {"data": {"type": "string"}, "event": {"type": "string"}},
+                    }
+                }
+            },
         },
         **errors(400, 401, 403, 404, 413, 415, 422, 500, 503),
     },
