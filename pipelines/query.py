@@ -281,7 +281,7 @@ class QueryService:
         data: dict[str, Any] = {
             "analyzer": {
                 "text": question,
-                "today": datetime.date.today(),
+                "today": datetime.date.today().isoformat(),
                 "municipalities": sorted(self.municipalities()),
                 "term_weights": self._term_weights,
             },

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from haystack import Document, component
@@ -11,12 +12,16 @@ from pipelines.question import Question
 from pipelines.term_weights import TermWeights
 from pipelines.values import holds
 
+logger = logging.getLogger(__name__)
+
 REFUSAL = "Dazu enthalten die Dokumente keine Angabe."
 
 
 def refusal(reason: str = "", note: str = "") -> dict[str, Any]:
     """The fixed refusal as an answer; ``note``: a sentence for the reader after it."""
     answer = f"{REFUSAL} {note}" if note else REFUSAL
+    if reason:
+        logger.debug("refused: %s", reason)  # `auskunft ask --why` shows it
     return {
         "answer": answer,
         "citations": [],
