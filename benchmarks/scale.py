@@ -584,6 +584,7 @@ def run(args: argparse.Namespace) -> None:
             raise SystemExit(f"--remeasure needs the --work-dir of an earlier run; {work / ROWS} is missing.")
         row = json.loads((work / ROWS).read_text().splitlines()[-1])  # the size the index holds now
         rows = [row | measure_in_children(args, work, quiet=True)]
+        print(json.dumps(rows[0], ensure_ascii=False), flush=True)
         report(args, rows, sizes=[row["size"]], run_started=run_started)
         return
     if work.exists() and any(work.iterdir()):
