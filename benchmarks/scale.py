@@ -354,7 +354,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             figures["store_p95_s"] = round(percentile(store_times, 0.95), 4)
             figures["store_cpu_p50_s"] = round(statistics.median(store_cpu), 4)
             result[f"{mode}_{search}"] = figures
-            result["rss_max_mb"] = max(result.get("rss_max_mb", 0), rss_mb(process))
+        if (
+            search == "index"
+        ):  # what a reader holds: its own searches (the exact ones below scan every vector)
+            memory = process.memory_info()
+            result["rss_max_mb"] = rss_mb(process)
+            result["rss_anon_mb"] = round(
+                (memory.rss - memory.shared) / 1e6
+            )  # not shared with the page cache
     store.exact = False
     # the search the settings build against exact search: recall@RECALL_K of the dense candidates (same filter),
     # for the configured hnsw_ef and the others of --ef
@@ -378,9 +385,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )
         if ef == settings.store.embedded_hnsw_ef:
             result[f"recall@{RECALL_K}"] = round(statistics.mean(recalls), 4)
-    memory = process.memory_info()
-    result["rss_max_mb"] = max(result["rss_max_mb"], rss_mb(process))
-    result["rss_anon_mb"] = round((memory.rss - memory.shared) / 1e6)  # not shared with the page cache
+    result["rss_after_exact_mb"] = rss_mb(process)
     result["segments"] = store.shard.info().segments_count
     assert service._snapshot is not None
     result["graph"] = has_graph(service._snapshot.path)
@@ -664,7 +669,8 @@ def report(
         "\nload: the 1-minute load average before and after measuring (2 cores); first search s: a fresh query service in a new process (links a private snapshot, opens the shard, "
         "answers the first question; the retrieval pipeline's models are loaded in between and not counted), in "
         "brackets with the index's files dropped from the page cache first; reader RSS: that process (one open "
-        "shard, models loaded) after all its searches, in brackets its memory not shared with the page cache; "
+        "shard, models loaded) after its searches (before the exact ones), in brackets its memory not shared with the "
+        "page cache; "
         "search: what the settings build at that size (a graph from store.embedded_graph_from chunks, below a "
         "scan of the int8 copies; both rescored) or exact search; "
         f"store p50 / p95: the store's retrieval alone (top {RECALL_K}, role filter '{args.role}', question vectors "
