@@ -1,12 +1,13 @@
 """How far the embedded store (Qdrant Edge in the process, the default) scales: real chunks of ../shared/corpus and
 ../shared/corpus-extra, grown with generated near-duplicates to 100,000 and 1,000,000 chunks; at each size the
 retrieval latency with the role filter, hit@5 on the evaluation questions, the first search of a fresh process,
-the reader's memory, the index on disk and the write rate, for exact search and for the HNSW graph.
+the reader's memory, the index on disk and the write rate, for the search the settings build and exact search.
 
 Usage:
   .venv/bin/python benchmarks/scale.py [--sizes 100000,1000000] [--questions 30] [--json]
   quick check: .venv/bin/python benchmarks/scale.py --sizes 20000 --questions 10
-  README figures: nice -n 10 .venv/bin/python benchmarks/scale.py --sizes 100000,1000000
+  docs/embedded-store.md figures: nice -n 15 .venv/bin/python benchmarks/scale.py --sizes 100000 --json --work-dir W
+  and later, on a quieter machine: ... --work-dir W --remeasure (the kept index measured again)
 
 Source: the index in --source-index (default benchmarks/.data/scale-source), ingested from --corpus (default
 ../shared/corpus and ../shared/corpus-extra) if missing, with dense and keyword vectors. Nothing is embedded again:
@@ -14,18 +15,22 @@ a generated chunk is a real one with another (invented) town, date and amounts i
 and source file, its dense vector moved by Gaussian noise (--noise; the cosine to the original is printed) and
 normalised again, so a near-duplicate (the hard case); its keyword vector is the original's with the town's terms
 swapped. Points are written as the project's EdgeDocumentStore writes them (qdrant-haystack's payload, ids and
-vector names), in a writer process per size: the upserts are timed (write rate), then the optimisation that
-builds the segments' indexes (keyword index, and the HNSW graph for segments from --graph-from chunks on).
+vector names, its storage settings), in a writer process per size: the upserts are timed (write rate), then the
+optimisation that builds the segments' indexes (the store's own every 200,000 points, and at the end).
 
-At each size a fresh process (as the page or the API starts) opens the index through QueryService (a private
-snapshot of hard links, then the engine maps the files) and asks real questions of --cases with the role filter
-the UI applies (--role), dense only and hybrid (the default), once searching the graph and once exactly
-(``exact=True``): p50/p95 retrieval latency (question embedding included), hit@5 of the expected source among
-the near-duplicates, the first search, the process's RSS, and the graph's recall@20 against exact search on the
-same questions (dense, filtered). Ends with a table for README and, with --json, one JSON line: a list of
-{"chunks", "dense_p50_s", "hybrid_p50_s", "hybrid_p95_s", "first_search_s", "rss_mb", "hybrid_hit@5"} for the
-search mode the settings choose at that size (store.embedded_graph_from). Run it on an idle machine: other load
-goes straight into the figures (cpu_p50_s shows it: CPU seconds far below p50 = the process waited for the CPU).
+At each size a fresh process at normal priority (--measure-nice; a reader's) opens the index through QueryService
+(a private snapshot of hard links, then the engine maps the files: one open shard, as a reader holds) and asks
+real questions of --cases with the role filter the UI applies (--role), dense only and hybrid (the default), with
+the search the settings build (a graph from store.embedded_graph_from chunks, below a scan of the int8 copies)
+and with exact search (``exact=True``): p50/p95 of the whole retrieval (question embedded, store, ranker) and of
+the store alone, hit@5 of the expected source among the near-duplicates, the first search, the process's RSS
+(and its part not shared with the page cache), and the recall@20 of the dense candidates against exact search for
+store.embedded_hnsw_ef and the values of --ef. A second fresh process times the first search with the index's
+files dropped from the page cache. Ends with a table and, with --json, one JSON line: a list of
+{"chunks", "dense_p50_s", "hybrid_p50_s", "hybrid_p95_s", "first_search_s", "rss_mb", "hybrid_hit@5", ...} (store
+alone) for the search the settings build at that size. Other load goes straight into wall-clock figures: the
+1-minute load average is printed per size, CPU p50 beside wall p50 shows the waiting, and --quiet-load /
+--quiet-wait wait for a quieter machine before measuring.
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ class EdgeDocumentStore:
     :param hnsw_m: graph links per vector; ``0`` builds no graph (every dense search is exact).
     :param hnsw_ef_construct: candidates while building the graph.
     :param graph_from: from this many documents on, :meth:`optimize` builds HNSW graphs (``hnsw_m`` links);
-        below, the shard's segments are searched exactly (``m = 0``); ``None``: always ``hnsw_m``.
+        below, the shard's segments are scanned (``m = 0``); ``None``: always ``hnsw_m``.
     :param exact: search every vector instead of the graph (exact results whatever the graph holds).
     :param hnsw_ef: candidates of a graph search (``None``: the engine's default).
     :param read_only: refuse every write (readers of a committed index).
