@@ -1,12 +1,13 @@
 """How far the embedded store (Qdrant Edge in the process, the default) scales: real chunks of ../shared/corpus and
 ../shared/corpus-extra, grown with generated near-duplicates to 100,000 and 1,000,000 chunks; at each size the
 retrieval latency with the role filter, hit@5 on the evaluation questions, the first search of a fresh process,
-the reader's memory, the index on disk and the write rate, for exact search and for the HNSW graph.
+the reader's memory, the index on disk and the write rate, for the search the settings build and exact search.
 
 Usage:
   .venv/bin/python benchmarks/scale.py [--sizes 100000,1000000] [--questions 30] [--json]
   quick check: .venv/bin/python benchmarks/scale.py --sizes 20000 --questions 10
-  README figures: nice -n 10 .venv/bin/python benchmarks/scale.py --sizes 100000,1000000
+  docs/embedded-store.md figures: nice -n 15 .venv/bin/python benchmarks/scale.py --sizes 100000 --json --work-dir W
+  and later, on a quieter machine: ... --work-dir W --remeasure (the kept index measured again)
 
 Source: the index in --source-index (default benchmarks/.data/scale-source), ingested from --corpus (default
 ../shared/corpus and ../shared/corpus-extra) if missing, with dense and keyword vectors. Nothing is embedded again:
@@ -14,18 +15,22 @@ a generated chunk is a real one with another (invented) town, date and amounts i
 and source file, its dense vector moved by Gaussian noise (--noise; the cosine to the original is printed) and
 normalised again, so a near-duplicate (the hard case); its keyword vector is the original's with the town's terms
 swapped. Points are written as the project's EdgeDocumentStore writes them (qdrant-haystack's payload, ids and
-vector names), in a writer process per size: the upserts are timed (write rate), then the optimisation that
-builds the segments' indexes (keyword index, and the HNSW graph for segments from --graph-from chunks on).
+vector names, its storage settings), in a writer process per size: the upserts are timed (write rate), then the
+optimisation that builds the segments' indexes (the store's own every 200,000 points, and at the end).
 
-At each size a fresh process (as the page or the API starts) opens the index through QueryService (a private
-snapshot of hard links, then the engine maps the files) and asks real questions of --cases with the role filter
-the UI applies (--role), dense only and hybrid (the default), once searching the graph and once exactly
-(``exact=True``): p50/p95 retrieval latency (question embedding included), hit@5 of the expected source among
-the near-duplicates, the first search, the process's RSS, and the graph's recall@20 against exact search on the
-same questions (dense, filtered). Ends with a table for README and, with --json, one JSON line: a list of
-{"chunks", "dense_p50_s", "hybrid_p50_s", "hybrid_p95_s", "first_search_s", "rss_mb", "hybrid_hit@5"} for the
-search mode the settings choose at that size (store.embedded_graph_from). Run it on an idle machine: other load
-goes straight into the figures (cpu_p50_s shows it: CPU seconds far below p50 = the process waited for the CPU).
+At each size a fresh process at normal priority (--measure-nice; a reader's) opens the index through QueryService
+(a private snapshot of hard links, then the engine maps the files: one open shard, as a reader holds) and asks
+real questions of --cases with the role filter the UI applies (--role), dense only and hybrid (the default), with
+the search the settings build (a graph from store.embedded_graph_from chunks, below a scan of the int8 copies)
+and with exact search (``exact=True``): p50/p95 of the whole retrieval (question embedded, store, ranker) and of
+the store alone, hit@5 of the expected source among the near-duplicates, the first search, the process's RSS
+(and its part not shared with the page cache), and the recall@20 of the dense candidates against exact search for
+store.embedded_hnsw_ef and the values of --ef. A second fresh process times the first search with the index's
+files dropped from the page cache. Ends with a table and, with --json, one JSON line: a list of
+{"chunks", "dense_p50_s", "hybrid_p50_s", "hybrid_p95_s", "first_search_s", "rss_mb", "hybrid_hit@5", ...} (store
+alone) for the search the settings build at that size. Other load goes straight into wall-clock figures: the
+1-minute load average is printed per size, CPU p50 beside wall p50 shows the waiting, and --quiet-load /
+--quiet-wait wait for a quieter machine before measuring.
 """
 
 from __future__ import annotations
@@ -354,7 +359,14 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             figures["store_p95_s"] = round(percentile(store_times, 0.95), 4)
             figures["store_cpu_p50_s"] = round(statistics.median(store_cpu), 4)
             result[f"{mode}_{search}"] = figures
-            result["rss_max_mb"] = max(result.get("rss_max_mb", 0), rss_mb(process))
+        if (
+            search == "index"
+        ):  # what a reader holds: its own searches (the exact ones below scan every vector)
+            memory = process.memory_info()
+            result["rss_max_mb"] = rss_mb(process)
+            result["rss_anon_mb"] = round(
+                (memory.rss - memory.shared) / 1e6
+            )  # not shared with the page cache
     store.exact = False
     # the search the settings build against exact search: recall@RECALL_K of the dense candidates (same filter),
     # for the configured hnsw_ef and the others of --ef
@@ -378,9 +390,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
         )
         if ef == settings.store.embedded_hnsw_ef:
             result[f"recall@{RECALL_K}"] = round(statistics.mean(recalls), 4)
-    memory = process.memory_info()
-    result["rss_max_mb"] = max(result["rss_max_mb"], rss_mb(process))
-    result["rss_anon_mb"] = round((memory.rss - memory.shared) / 1e6)  # not shared with the page cache
+    result["rss_after_exact_mb"] = rss_mb(process)
     result["segments"] = store.shard.info().segments_count
     assert service._snapshot is not None
     result["graph"] = has_graph(service._snapshot.path)
@@ -489,7 +499,7 @@ def grow(args: argparse.Namespace) -> dict[str, Any]:
         settings, path=settings.index_dir / str(index.current()), keywords=True
     )
     have = store.count_documents()
-    written, seconds, peak = 0, 0.0, 0.0
+    written, seconds, peak, optimize_s = 0, 0.0, 0.0, 0.0
     try:
         while have + written < args.to:
             first = have + written
@@ -503,11 +513,14 @@ def grow(args: argparse.Namespace) -> dict[str, Any]:
             store.shard.update(UpdateOperation.upsert_points([edge_point(p) for p in batch]))
             seconds += time.perf_counter() - started
             written += count
+            started = time.perf_counter()
+            store.wrote(count)  # the store's own periodic optimization, as in ingestion
+            optimize_s += time.perf_counter() - started
             peak = max(peak, psutil.Process().memory_info().rss / 1e6)
         started = time.perf_counter()
         store.optimize()
         store.flush()
-        optimize_s = time.perf_counter() - started
+        optimize_s += time.perf_counter() - started
         peak = max(peak, psutil.Process().memory_info().rss / 1e6)
     finally:
         close_document_store(store)
@@ -581,6 +594,7 @@ def run(args: argparse.Namespace) -> None:
             raise SystemExit(f"--remeasure needs the --work-dir of an earlier run; {work / ROWS} is missing.")
         row = json.loads((work / ROWS).read_text().splitlines()[-1])  # the size the index holds now
         rows = [row | measure_in_children(args, work, quiet=True)]
+        print(json.dumps(rows[0], ensure_ascii=False), flush=True)
         report(args, rows, sizes=[row["size"]], run_started=run_started)
         return
     if work.exists() and any(work.iterdir()):
@@ -660,7 +674,8 @@ def report(
         "\nload: the 1-minute load average before and after measuring (2 cores); first search s: a fresh query service in a new process (links a private snapshot, opens the shard, "
         "answers the first question; the retrieval pipeline's models are loaded in between and not counted), in "
         "brackets with the index's files dropped from the page cache first; reader RSS: that process (one open "
-        "shard, models loaded) after all its searches, in brackets its memory not shared with the page cache; "
+        "shard, models loaded) after its searches (before the exact ones), in brackets its memory not shared with the "
+        "page cache; "
         "search: what the settings build at that size (a graph from store.embedded_graph_from chunks, below a "
         "scan of the int8 copies; both rescored) or exact search; "
         f"store p50 / p95: the store's retrieval alone (top {RECALL_K}, role filter '{args.role}', question vectors "

@@ -60,8 +60,8 @@ class StoreSettings(_Section):
     quantization: Literal["none", "scalar", "binary"] = "none"
     hnsw_m: int = Field(default=16, ge=0)
     hnsw_ef_construct: int = Field(default=100, ge=4)
-    # embedded store (Qdrant Edge): a segment of at least this many chunks gets an HNSW graph (store.hnsw_m,
-    # store.hnsw_ef_construct); smaller ones are searched exactly (chosen by benchmarks/scale.py, docs/operations.md)
+    # embedded store (Qdrant Edge): from this many chunks on its segments get an HNSW graph (store.hnsw_m,
+    # store.hnsw_ef_construct); below, searches scan int8 copies of the vectors (benchmarks/scale.py, docs)
     embedded_graph_from: int = Field(default=200_000, ge=1)
     # embedded store: candidates of a graph search (recall against exact search, benchmarks/scale.py)
     embedded_hnsw_ef: int = Field(default=512, ge=1)

@@ -39,4 +39,8 @@ class QuestionAnalyzer:
         municipalities: list[str] | None = None,
         term_weights: TermWeights | None = None,
     ) -> dict[str, Any]:
-        return {"question": understand(text, datetime.date.fromisoformat(today), set(municipalities or ()), term_weights)}
+        return {
+            "question": understand(
+                text, datetime.date.fromisoformat(today), set(municipalities or ()), term_weights
+            )
+        }

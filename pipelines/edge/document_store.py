@@ -51,6 +51,7 @@ PREFETCH_LIMIT = 10  # Qdrant's default limit of a prefetch (hybrid: each side's
 # With quantization a search ranks the int8 copies and rescores this many times the requested candidates with the
 # original vectors: recall@20 1.0 against exact search at 100,000 near-duplicate chunks (docs/embedded-store.md)
 RESCORE_OVERSAMPLING = 4.0
+OPTIMIZE_EVERY = 200_000  # points a writer adds before it optimizes (see EdgeDocumentStore.wrote)
 # qdrant-haystack's converters.UUID_NAMESPACE
 _ID_NAMESPACE = uuid.UUID("3896d314-1e95-4a3a-b45a-945f9f0b541d")
 _SIMILARITY = {"cosine": "Cosine", "dot_product": "Dot", "l2": "Euclid"}
@@ -91,7 +92,7 @@ class EdgeDocumentStore:
     :param hnsw_m: graph links per vector; ``0`` builds no graph (every dense search is exact).
     :param hnsw_ef_construct: candidates while building the graph.
     :param graph_from: from this many documents on, :meth:`optimize` builds HNSW graphs (``hnsw_m`` links);
-        below, the shard's segments are searched exactly (``m = 0``); ``None``: always ``hnsw_m``.
+        below, the shard's segments are scanned (``m = 0``); ``None``: always ``hnsw_m``.
     :param exact: search every vector instead of the graph (exact results whatever the graph holds).
     :param hnsw_ef: candidates of a graph search (``None``: the engine's default).
     :param read_only: refuse every write (readers of a committed index).
@@ -139,6 +140,7 @@ class EdgeDocumentStore:
         self.write_batch_size = write_batch_size
         self.scroll_size = scroll_size
         self._shard: Any = None
+        self._unoptimized = 0
 
     # -- the shard ---------------------------------------------------------------------------------
     @property
@@ -254,6 +256,7 @@ class EdgeDocumentStore:
             # engine's default threshold, 10 MB of vectors) are indexed
             threshold = min(10_000, max(1, self.graph_from * self.embedding_dim * 4 // 1024))
             self._reload(graph=not self.has_graph(), indexing_threshold=threshold)
+        self._unoptimized = 0
         return bool(self.shard.optimize())
 
     def has_graph(self) -> bool:
@@ -353,7 +356,19 @@ class EdgeDocumentStore:
         for start in range(0, len(documents), self.write_batch_size):
             points = [self._point(doc) for doc in documents[start : start + self.write_batch_size]]
             self.shard.update(UpdateOperation.upsert_points(points))
+            self.wrote(len(points))
         return len(documents)
+
+    def wrote(self, count: int) -> None:
+        """Count ``count`` points written; every ``OPTIMIZE_EVERY`` points the shard is optimized.
+
+        The engine runs no optimizer in the background: new points stay in an appendable segment whose keyword
+        and payload indexes live in the writer's RAM (about 4 GB at 500,000 chunks), so a long write turns them
+        into indexed, memory-mapped segments as it goes (at most a few hundred thousand points per segment, each
+        indexed once)."""
+        self._unoptimized += count
+        if self._unoptimized >= OPTIMIZE_EVERY:
+            self.optimize()
 
     def delete_documents(self, document_ids: list[str]) -> None:
         from qdrant_edge import UpdateOperation

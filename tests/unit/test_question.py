@@ -90,7 +90,9 @@ def test_the_analyzer_component_round_trips_and_runs() -> None:
         QuestionAnalyzer, component_to_dict(QuestionAnalyzer(), "analyzer"), "analyzer"
     )
     question = analyzer.run(
-        text="Wie hoch ist die Hundesteuer in Bad Boll?", today=TODAY.isoformat(), municipalities=sorted(TOWNS)
+        text="Wie hoch ist die Hundesteuer in Bad Boll?",
+        today=TODAY.isoformat(),
+        municipalities=sorted(TOWNS),
     )["question"]
     assert (question.kind, question.towns, question.today) == ("amount", {"Bad Boll"}, "2026-12-06")
 
