@@ -507,24 +507,17 @@ class EdgeDocumentStore:
         score_threshold: float | None = None,
     ) -> list[Document]:
         """The ``top_k`` documents nearest to ``query_embedding`` that match ``filters``."""
-        from qdrant_edge import Query, QueryRequest
-
         using = DENSE_VECTORS_NAME if self.use_sparse_embeddings else None
-        points = self.shard.query(
-            QueryRequest(
-                limit=top_k,
-                query=Query.Nearest(list(query_embedding), using=using),
-                filter=to_edge_filter(filters),
-                with_payload=True,
-                with_vector=return_embedding,
-                score_threshold=score_threshold,
-                params=self._search_params(),
-            )
+        return self._nearest(
+            list(query_embedding),
+            using,
+            filters,
+            top_k,
+            scale_score,
+            return_embedding,
+            score_threshold,
+            params=self._search_params(),
         )
-        documents = [self._document(p) for p in points]
-        if scale_score:
-            documents = [self._scaled(d) for d in documents]
-        return documents
 
     def sparse_embedding_retrieval(
         self,
@@ -536,24 +529,42 @@ class EdgeDocumentStore:
         score_threshold: float | None = None,
     ) -> list[Document]:
         """The ``top_k`` documents with the highest keyword score for ``query_sparse_embedding``."""
-        from qdrant_edge import Query, QueryRequest, SparseVector
+        from qdrant_edge import SparseVector
 
         self._need_sparse()
         query = SparseVector(list(query_sparse_embedding.indices), list(query_sparse_embedding.values))
+        return self._nearest(
+            query, SPARSE_VECTORS_NAME, filters, top_k, scale_score, return_embedding, score_threshold
+        )
+
+    def _nearest(
+        self,
+        query: Any,
+        using: str | None,
+        filters: dict[str, Any] | None,
+        top_k: int,
+        scale_score: bool,
+        return_embedding: bool,
+        score_threshold: float | None,
+        params: Any = None,
+    ) -> list[Document]:
+        """The ``top_k`` documents whose vector ``using`` is nearest to ``query`` and that match ``filters``,
+        their scores scaled to 0..1 if ``scale_score``."""
+        from qdrant_edge import Query, QueryRequest
+
         points = self.shard.query(
             QueryRequest(
                 limit=top_k,
-                query=Query.Nearest(query, using=SPARSE_VECTORS_NAME),
+                query=Query.Nearest(query, using=using),
                 filter=to_edge_filter(filters),
                 with_payload=True,
                 with_vector=return_embedding,
                 score_threshold=score_threshold,
+                params=params,
             )
         )
         documents = [self._document(p) for p in points]
-        if scale_score:
-            documents = [self._scaled(d) for d in documents]
-        return documents
+        return [self._scaled(d) for d in documents] if scale_score else documents
 
     def hybrid_retrieval(
         self,
