@@ -60,11 +60,13 @@ def _without_trailing_refusal(text: str) -> str:
 
 
 def _echo(bare: str, question: Question) -> bool:
-    """The reply only repeats the question: no figure of its own and fewer than two words it lacks."""
+    """The reply only repeats the question: no figure and no word of its own. (One word of its own is an
+    answer: "Der Bürgermeister nimmt die Aufgaben wahr." Requiring two, as before, lost two held-out answers:
+    docs/evaluation.md#what-was-tried.)"""
     if _facts_of(bare, question):
         return False
     asked = {fold(w) for w in _WORD.findall(question.text)}
-    return len({fold(w) for w in _WORD.findall(bare)} - asked) < 2
+    return not {fold(w) for w in _WORD.findall(bare)} - asked
 
 
 def reply_problem(bare: str, question: Question, passages: list[Document]) -> str | None:

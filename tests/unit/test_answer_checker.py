@@ -91,6 +91,20 @@ def test_asked_for_a_figure_a_reply_without_one_gives_way_to_the_passage_that_ha
     assert "15 Jahre" in answer["answer"] and answer["answer"].startswith(QUOTE_LEAD)
 
 
+WATER = Document(
+    content="Die Aufgaben der Betriebsleitung nimmt der Bürgermeister wahr.",
+    meta={"source": "BBO_Betriebssatzung_Wasser.md", "title": "Betriebssatzung", "section": "§ 4"},
+)
+
+
+def test_a_reply_with_one_word_of_its_own_is_an_answer_and_a_mere_echo_is_not() -> None:
+    question = "Wer nimmt bei der Wasserversorgung die Aufgaben der Betriebsleitung wahr?"
+    answer = _check(question, "Der Bürgermeister nimmt die Aufgaben der Betriebsleitung wahr [1].", WATER)
+    assert answer["generated"] and answer["answer"].startswith("Der Bürgermeister nimmt")
+    echo = _check(question, "Die Aufgaben der Betriebsleitung nimmt wahr [1].", WATER)
+    assert not echo["generated"] and echo["reason"] == "only repeats the question"
+
+
 def test_nothing_that_holds_what_was_asked_is_the_refusal() -> None:
     answer = _check(
         "Was kostet in Eschenbach ein Urnengrab?", "Dazu enthalten die Dokumente keine Angabe.", CEMETERY
