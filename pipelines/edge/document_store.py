@@ -577,35 +577,41 @@ class EdgeDocumentStore:
         prefetch_limit: int = PREFETCH_LIMIT,
     ) -> list[Document]:
         """Keyword and dense candidates (``prefetch_limit`` each, both filtered) fused by Reciprocal Rank
-        Fusion, as QdrantHybridRetriever asks a Qdrant server."""
-        from qdrant_edge import Fusion, Prefetch, Query, QueryRequest, SparseVector
+        Fusion with Qdrant's formula and constant, as QdrantHybridRetriever asks a Qdrant server.
+
+        The fusion runs here, not in the engine: the engine orders documents of equal fused score (ranks 1 and
+        3 against 3 and 1) differently from one process to the next, so the same question ranked different
+        statutes first. Here ties go to the better dense rank, then the better keyword rank, then the id.
+        """
+        from qdrant_edge import Query, QueryRequest, SparseVector
 
         self._need_sparse()
         edge_filter = to_edge_filter(filters)
         sparse = SparseVector(list(query_sparse_embedding.indices), list(query_sparse_embedding.values))
-        points = self.shard.query(
-            QueryRequest(
-                limit=top_k,
-                prefetches=[
-                    Prefetch(
-                        limit=prefetch_limit,
-                        query=Query.Nearest(sparse, using=SPARSE_VECTORS_NAME),
-                        filter=edge_filter,
-                    ),
-                    Prefetch(
-                        limit=prefetch_limit,
-                        query=Query.Nearest(list(query_embedding), using=DENSE_VECTORS_NAME),
-                        filter=edge_filter,
-                        params=self._search_params(),
-                    ),
-                ],
-                query=Fusion.Rrf(k=RRF_K),  # type: ignore[arg-type]  # the stubs list Fusion, not its Rrf
-                with_payload=True,
-                with_vector=return_embedding,
-                score_threshold=score_threshold,
+        sides = [
+            self.shard.query(
+                QueryRequest(
+                    limit=prefetch_limit,
+                    query=Query.Nearest(query, using=using),
+                    filter=edge_filter,
+                    params=params,
+                    with_payload=True,
+                    with_vector=return_embedding,
+                )
             )
-        )
-        return [self._document(p) for p in points]
+            for query, using, params in (
+                (list(query_embedding), DENSE_VECTORS_NAME, self._search_params()),
+                (sparse, SPARSE_VECTORS_NAME, None),
+            )
+        ]
+        fused = reciprocal_rank_fusion(*[[point.id for point in side] for side in sides])
+        points = {point.id: point for side in reversed(sides) for point in side}
+        documents = [
+            replace(self._document(points[point_id]), score=score)
+            for point_id, score in fused[:top_k]
+            if score_threshold is None or score >= score_threshold
+        ]
+        return documents
 
     def _search_params(self) -> Any:
         from qdrant_edge import QuantizationSearchParams, SearchParams
@@ -680,6 +686,22 @@ class EdgeDocumentStore:
             if sparse is not None:
                 payload["sparse_embedding"] = {"indices": list(sparse.indices), "values": list(sparse.values)}
         return Document.from_dict(payload)
+
+
+def reciprocal_rank_fusion(*rankings: list[Any], k: int = RRF_K) -> list[tuple[Any, float]]:
+    """Ids of several rankings by fused score ``sum(1 / (k + rank))`` (rank from 0, Qdrant's formula), best
+    first; equal scores are ordered by the rank in the first ranking, then the next, then by id."""
+    scores: dict[Any, float] = {}
+    for ranking in rankings:
+        for rank, item in enumerate(ranking):
+            scores[item] = scores.get(item, 0.0) + 1 / (k + rank)
+    missing = max((len(r) for r in rankings), default=0)
+    positions = [{item: rank for rank, item in enumerate(ranking)} for ranking in rankings]
+
+    def order(item: Any) -> tuple[Any, ...]:
+        return (-scores[item], *[p.get(item, missing) for p in positions], str(item))
+
+    return [(item, scores[item]) for item in sorted(scores, key=order)]
 
 
 def convert_id(document_id: str) -> str:

@@ -30,6 +30,7 @@ from pipelines.edge import (
     EdgeSparseEmbeddingRetriever,
     EdgeStoreError,
 )
+from pipelines.edge.document_store import reciprocal_rank_fusion
 
 
 @pytest.fixture
@@ -219,6 +220,31 @@ def test_retrieval_gives_qdrant_clients_results(tmp_path: Path, filters: dict[st
         theirs_meta = {d.id: d.meta for d in want}
         assert all(d.meta == theirs_meta[d.id] for d in got if d.id in theirs_meta)
     edge.close()
+
+
+def test_hybrid_ties_are_ordered_by_dense_rank_in_every_process(tmp_path: Path) -> None:
+    """Regression: the engine's own RRF ordered documents of equal fused score (ranks 1 and 3 against 3 and 1)
+    differently from one process to the next, so the same question ranked another statute first. Equal fused
+    scores now go to the better dense rank, then the better keyword rank."""
+    docs = _docs(60)
+    edge, _ = _stores(tmp_path, docs)
+    query = _docs(1, seed=99)[0]
+    assert query.embedding is not None and query.sparse_embedding is not None
+    dense = [d.id for d in edge.embedding_retrieval(query.embedding, top_k=10)]
+    keyword = [d.id for d in edge.sparse_embedding_retrieval(query.sparse_embedding, top_k=10)]
+    hybrid = edge.hybrid_retrieval(query.embedding, query.sparse_embedding, top_k=20)
+    edge.close()
+    rank = {"dense": {i: r for r, i in enumerate(dense)}, "keyword": {i: r for r, i in enumerate(keyword)}}
+    key = [(rank["dense"].get(d.id, 10), rank["keyword"].get(d.id, 10)) for d in hybrid]
+    ties = [(key[i], key[i + 1]) for i in range(len(hybrid) - 1) if hybrid[i].score == hybrid[i + 1].score]
+    assert ties, "the query should give equal fused scores"
+    assert all(a < b for a, b in ties), ties
+    assert [d.score for d in hybrid] == sorted((d.score for d in hybrid), reverse=True)
+
+
+def test_reciprocal_rank_fusion_uses_qdrants_formula() -> None:
+    fused = reciprocal_rank_fusion(["a", "b", "c"], ["c", "d", "a"])
+    assert fused == [("a", 1 / 2 + 1 / 4), ("c", 1 / 4 + 1 / 2), ("b", 1 / 3), ("d", 1 / 3)]
 
 
 def _ties(docs: list[Document]) -> list[set[str]]:
