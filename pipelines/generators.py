@@ -29,6 +29,8 @@ def build_generator(settings: Settings) -> Any:
                     "temperature": g.temperature,
                     "cache_prompt": g.cache_prompt,
                 },
+                # the evaluated fixed start of the answer prompt, restored by a new process (`auskunft ask`)
+                state_dir=str(settings.data_dir / "cache" / "prompt-states") if g.cache_prompt else None,
             )
         case "ollama":
             from haystack_integrations.components.generators.ollama import OllamaChatGenerator

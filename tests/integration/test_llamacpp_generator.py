@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -139,3 +140,42 @@ def test_a_cached_prompt_start_gives_the_same_answer_whatever_was_asked_before()
     timings = cached.run(_conversation(_SECOND))["replies"][0].meta["timings"]
     # only the question's own message (and the few tokens after the primed start) were read
     assert timings["prompt_n"] < 120
+
+
+_STATE_PROCESS = """
+import json, sys
+from tests.integration.test_llamacpp_generator import _FIRST, _conversation
+from pipelines.components.llamacpp_chat_generator import LlamaCppChatGenerator
+llm = LlamaCppChatGenerator(model_path=sys.argv[1], state_dir=sys.argv[2],
+    generation_kwargs={"max_tokens": 30, "cache_prompt": True, "temperature": 0.0})
+reply = llm.run(_conversation(_FIRST))["replies"][0]
+print(json.dumps({"text": reply.text, "start": reply.meta["prompt_start"]}))
+"""
+
+
+def test_a_new_process_restores_the_primed_start_and_answers_the_same(tmp_path: Path) -> None:
+    """generator state_dir: the first process reads the fixed start and keeps its evaluated state; the next
+    restores it instead of reading it (seconds on two cores) and answers exactly as a process that read it;
+    a damaged state file is read anew and replaced, with the same answer."""
+    model = str(resolve_gguf(None, MODELS_DIR))
+    repo = Path(__file__).resolve().parents[2]
+
+    def new_process(*args: str) -> dict[str, str]:
+        done = subprocess.run(
+            [sys.executable, "-c", *args], capture_output=True, text=True, timeout=600, cwd=repo, check=False
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        return json.loads(done.stdout.strip().splitlines()[-1])
+
+    reading = subprocess.run(
+        [sys.executable, "-c", _FRESH_PROCESS, model], capture_output=True, text=True, check=True, cwd=repo
+    ).stdout.strip()
+    first = new_process(_STATE_PROCESS, model, str(tmp_path))
+    states = list(tmp_path.glob("primed-*.bin"))
+    assert first == {"text": reading, "start": "read"} and len(states) == 1
+    second = new_process(_STATE_PROCESS, model, str(tmp_path))
+    assert second == {"text": reading, "start": "restored"}
+    states[0].write_bytes(b"not a llama.cpp state")
+    damaged = new_process(_STATE_PROCESS, model, str(tmp_path))
+    assert damaged == {"text": reading, "start": "read"}
+    assert states[0].stat().st_size > 1_000_000 and list(tmp_path.glob("primed-*")) == states
