@@ -162,6 +162,7 @@ def build_query_pipeline(
     pipeline.connect("analyzer.question", "selector.question")
     pipeline.connect("embedder.embedding", "selector.query_embedding")
     pipeline.connect("selector.passages", "prompt_builder.documents")
+    pipeline.connect("analyzer.question", "prompt_builder.asked")  # its kind's instruction line
     pipeline.connect("prompt_builder.prompt", "llm.messages")
     pipeline.connect("llm.replies", "checker.replies")
     pipeline.connect("selector.passages", "checker.passages")

@@ -48,6 +48,11 @@ class Question:
     today: str = ""  # ISO date the question was asked
 
     @property
+    def instruction(self) -> str:
+        """How the model should answer this kind of question: one line of the prompt, from data."""
+        return instruction_for(self.kind, self.asks_provision)
+
+    @property
     def wants_value(self) -> bool:
         """Whether the answer is a figure (amount, date, period, time, count, vote) a sentence must hold."""
         return bool(self.answered_by)
@@ -60,8 +65,22 @@ class Question:
 
 
 @functools.cache
+def _kinds_data() -> dict[str, Any]:
+    return yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
+
+
+def instruction_for(kind: str, asks_provision: bool) -> str:
+    """The line the answer prompt adds after a question of ``kind`` (question_kinds.yaml), or ""."""
+    data = _kinds_data()
+    lines = [(data["kinds"].get(kind) or {}).get("instruction") or ""]
+    if asks_provision:
+        lines.append(data["provision"].get("instruction") or "")
+    return " ".join(line for line in lines if line)
+
+
+@functools.cache
 def _kinds() -> tuple[list[tuple[str, tuple[str, ...], re.Pattern[str]]], re.Pattern[str]]:
-    data = yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
+    data = _kinds_data()
     kinds = [
         (name, tuple(spec.get("answered_by") or ()), re.compile("|".join(spec["cues"]), re.I))
         for name, spec in data["kinds"].items()

@@ -103,3 +103,35 @@ def test_fristlos_asks_for_no_period_but_a_kuendigungsfrist_does() -> None:
     assert understand("Warum wird dem Hausmeister fristlos gekündigt?", today, set()).kind != "period"
     assert understand("Welche Kündigungsfrist gilt für den Kitaplatz?", today, set()).kind == "period"
     assert understand("Gibt es Fristen für den Widerspruch?", today, set()).kind == "period"
+
+
+@pytest.mark.parametrize("template", ["answer.jinja2", "answer_desk.jinja2"])
+def test_the_prompt_adds_the_instruction_of_the_questions_kind(template: str) -> None:
+    """question_kinds.yaml's `instruction` of the kind (and of a provision question) ends the question's
+    message; a kind without one (a figure the checker verifies) leaves the message as it was."""
+    import yaml
+    from haystack import Document
+    from haystack.components.builders import ChatPromptBuilder
+
+    from pipelines.query import PROMPTS_DIR
+    from pipelines.question import KNOWLEDGE
+
+    data = yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
+    builder = ChatPromptBuilder(
+        template=(PROMPTS_DIR / template).read_text(encoding="utf-8"),
+        required_variables=["question", "documents"],
+    )
+    docs = [Document(content="Hunde sind an der Leine zu führen.", meta={"label": "Polizeiverordnung, § 12"})]
+    today = datetime.date(2026, 12, 6)
+    cases = {
+        "Darf mein Hund frei herumlaufen?": data["kinds"]["yesno"]["instruction"],
+        "Wer ist für die Hundesteuer zuständig?": data["kinds"]["who"]["instruction"],
+        "In welchem Paragraphen steht die Leinenpflicht?": data["provision"]["instruction"],
+        "Wie hoch ist die Hundesteuer?": "",
+    }
+    for text, instruction in cases.items():
+        asked = understand(text, today)
+        last = builder.run(question=text, documents=docs, asked=asked)["prompt"][-1].text or ""
+        assert asked.instruction.endswith(instruction)
+        assert last.rstrip().endswith(f"Frage: {text}\n{asked.instruction}".rstrip()), last
+        assert bool(instruction) == (asked.instruction != "")
