@@ -274,8 +274,10 @@ class LlamaCppChatGenerator:
             headers={"Authorization": f"Bearer {self._api_key}", "Content-Type": "application/json"},
             method="POST",
         )
+        # straight to the loopback listener: never through a proxy named in the environment (http_proxy)
+        direct = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         try:
-            with urllib.request.urlopen(request, timeout=60) as response:  # noqa: S310 (loopback, our listener)
+            with direct.open(request, timeout=60) as response:
                 done = json.loads(response.read())
         except (OSError, ValueError) as exc:
             logger.warning("primed prompt state not %s (%s): the start is read instead", action + "d", exc)

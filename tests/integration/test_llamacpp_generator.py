@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -160,9 +161,23 @@ def test_a_new_process_restores_the_primed_start_and_answers_the_same(tmp_path: 
     model = str(resolve_gguf(None, MODELS_DIR))
     repo = Path(__file__).resolve().parents[2]
 
+    # a proxy in the environment must not be used for the process's own loopback listener
+    proxied = {
+        **os.environ,
+        "http_proxy": "http://192.0.2.1:9",
+        "HTTP_PROXY": "http://192.0.2.1:9",
+        "no_proxy": "",
+    }
+
     def new_process(*args: str) -> dict[str, str]:
         done = subprocess.run(
-            [sys.executable, "-c", *args], capture_output=True, text=True, timeout=600, cwd=repo, check=False
+            [sys.executable, "-c", *args],
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=repo,
+            check=False,
+            env=proxied,
         )
         assert done.returncode == 0, done.stderr[-2000:]
         return json.loads(done.stdout.strip().splitlines()[-1])
