@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import json
 import re
 import statistics
@@ -46,6 +47,12 @@ class CaseResult:
     other_town: bool | None = None
     # a citation's quote is not in the chunks the model was given
     cited_outside: bool | None = None
+    # recorded for benchmarks/recheck.py (the answer checker run again on the same reply, no model): the
+    # day the question was asked (it reads "seit 2026" against it), the model's reply as written (None:
+    # no reply, refused before the model) and the passages it read (content and metadata)
+    asked_on: str | None = None
+    reply: str | None = None
+    passages: list[dict[str, Any]] | None = None
 
 
 @dataclass
@@ -213,6 +220,38 @@ def _other_town(question: str, answer: Any, hits: list[Any]) -> bool:
     )
 
 
+def answer_correct(case: EvalCase, answer: str, refused: bool) -> bool:
+    """Answerable: not refused and every expected string stated; unanswerable: refused."""
+    if not case.answerable:
+        return refused
+    text = _normalise(answer)
+    return not refused and all(states(text, s) for s in case.answer_contains)
+
+
+def recheck(case: EvalCase, recorded: dict[str, Any], question: Any) -> bool | None:
+    """Whether today's answer checker, given the reply and passages a run recorded for ``case``
+    (:class:`CaseResult` as a dict), answers it right; no model is asked. ``question``: the case's
+    :class:`pipelines.question.Question`. None: nothing recorded after the model (refused before it, or
+    a run from before replies were recorded) — the recorded result stands."""
+    from haystack import Document
+    from haystack.dataclasses import ChatMessage
+
+    from pipelines.components.answer_checker import AnswerChecker
+
+    if recorded.get("reply") is None or recorded.get("passages") is None:
+        return None
+    passages = [Document(content=p["content"], meta=p["meta"]) for p in recorded["passages"]]
+    answer = AnswerChecker().run(
+        question=question, replies=[ChatMessage.from_assistant(recorded["reply"])], passages=passages
+    )["answer"]
+    return answer_correct(case, answer["answer"], answer["refused"])
+
+
+def _plain(meta: dict[str, Any]) -> dict[str, Any]:
+    """``meta`` as JSON can hold it (dates and other objects as their text)."""
+    return json.loads(json.dumps(meta, default=str, ensure_ascii=False))
+
+
 def evaluate(
     service: Any,
     cases: list[EvalCase],
@@ -260,18 +299,16 @@ def evaluate(
                 result.cited_outside = not all(
                     any(c["quote"] in (d.content or "") for d in answer.documents) for c in answer.citations
                 )
-            text = _normalise(answer.answer)
+            result.answer_correct = answer_correct(case, answer.answer, answer.refused)
+            result.asked_on = datetime.date.today().isoformat()
+            result.reply = answer.reply or None
+            result.passages = [{"content": p.content, "meta": _plain(p.meta)} for p in answer.passages]
             if case.answerable:
-                result.answer_correct = not answer.refused and all(
-                    states(text, s) for s in case.answer_contains
-                )
                 result.citation_correct = any(
                     source_matches(c["source"], e) for c in answer.citations for e in case.expected_sources
                 ) and all(
                     any(c["quote"] in (d.content or "") for d in answer.documents) for c in answer.citations
                 )
-            else:
-                result.answer_correct = answer.refused
             result.refusal_correct = answer.refused == (not case.answerable)
         result.seconds = round(time.perf_counter() - started, 2)
         report.cases.append(result)

@@ -24,6 +24,7 @@ from pipelines.components.passage_selector import PassageSelector
 from pipelines.components.question_analyzer import QuestionAnalyzer
 from pipelines.embedders import build_text_embedder, embedder_id
 from pipelines.generators import build_generator
+from pipelines.question import Question, understand
 from pipelines.stores import (
     EmbeddedIndex,
     Snapshot,
@@ -59,6 +60,10 @@ class Answer:
     # that is not the model's reply as written, why (a refusal's or a quote's reason)
     passages: list[Document] = field(default_factory=list)
     reason: str = ""
+    # the model's reply as it wrote it ("" when refused before the model) and the question as understood:
+    # with ``passages`` enough to check the reply again without the model (benchmarks/recheck.py)
+    reply: str = ""
+    question: Question | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -253,6 +258,12 @@ class QueryService:
             raise StoreError(_NO_KEYWORDS)
         return bool(keywords)
 
+    def understand(self, question: str, today: datetime.date | None = None) -> Question:
+        """``question`` as the answer path reads it on ``today`` (kind, towns, time, key words weighted by
+        this index); the pipeline's analyzer does the same."""
+        self._ensure_store()
+        return understand(question, today or datetime.date.today(), self.municipalities(), self._term_weights)
+
     def municipalities(self) -> set[str]:
         """Every municipality in the index (to recognise a town in a question even when no retrieved
         chunk is from it); read once per generation, and every 5 minutes on a Qdrant server."""
@@ -327,7 +338,7 @@ class QueryService:
             if self._query is None:
                 self._query = build_query_pipeline(self.settings, self._store, self._generator, self._hybrid)
             query = self._query
-        result = query.run(data, include_outputs_from={"ranker", "gate", "selector"})
+        result = query.run(data, include_outputs_from={"analyzer", "ranker", "gate", "selector", "llm"})
         a = result["joiner"]["value"]
         return Answer(
             a["answer"],
@@ -338,4 +349,6 @@ class QueryService:
             generated=a.get("generated", False),
             passages=list(result.get("selector", {}).get("passages") or []),
             reason=a.get("reason", ""),
+            reply=next((r.text or "" for r in result.get("llm", {}).get("replies") or []), ""),
+            question=result.get("analyzer", {}).get("question"),
         )

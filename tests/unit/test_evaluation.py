@@ -2,10 +2,16 @@
 
 from __future__ import annotations
 
+import datetime
+import json
+from dataclasses import asdict
+
 from haystack import Document
 
-from pipelines.evaluation import EvalCase, _normalise, evaluate, load_cases, states
+from pipelines.evaluation import EvalCase, _normalise, evaluate, load_cases, recheck, states
+from pipelines.passages import select_passages
 from pipelines.query import Answer
+from pipelines.question import understand
 
 RATE = Document(
     content="Die Übernachtungsteuer wird ab dem 1. Juli 2025 erhoben. Sie beträgt 5 % des Entgelts.",
@@ -69,6 +75,35 @@ def test_answer_with_the_date_in_words_is_correct_and_its_citation_checked() -> 
     assert (result.rank, result.answer_in_top_k) == (1, True)
     assert result.answer_correct and result.citation_correct and result.refusal_correct
     assert result.cited_outside is False and result.other_town is False
+
+
+def test_a_recorded_reply_is_checked_again_without_the_model() -> None:
+    # a run records the model's reply and the passages it read; benchmarks/recheck.py runs today's
+    # answer checker on them again (here: an older checker had let the wrong date through)
+    question = understand("Ab wann gilt die City Tax?", datetime.date(2026, 12, 7))
+    passages = select_passages(question, [RATE])
+    recorded = Answer(
+        "Die City Tax gilt ab dem 1. Juni 2025 [1].",
+        [],
+        refused=False,
+        documents=[RATE],
+        passages=passages,
+        reply="Die City Tax gilt ab dem 1. Juni 2025 [1].",
+        question=question,
+    )
+    result = evaluate(FakeService(recorded, [RATE]), [_case()]).cases[0]
+    assert result.answer_correct is False
+    assert result.reply == "Die City Tax gilt ab dem 1. Juni 2025 [1]."
+    assert result.passages and result.passages[0]["meta"]["units"] == passages[0].meta["units"]
+    stored = json.loads(json.dumps(asdict(result), ensure_ascii=False))  # as quality-<set>.jsonl keeps it
+    # today's checker: the date stands in no passage, so the reply gives way to the passage's sentence
+    assert recheck(_case(), stored, question) is True
+    # a reply with the right date stays right; one that says nothing about the date is refused
+    assert recheck(_case(), {**stored, "reply": "Sie gilt ab dem 1. Juli 2025 [1]."}, question) is True
+    silent = {**stored, "reply": "Dazu enthalten die Dokumente keine Angabe.", "passages": []}
+    assert recheck(_case(), silent, question) is False
+    # refused before the model: nothing to check again, the recorded result stands
+    assert recheck(_case(), {**stored, "reply": None}, question) is None
 
 
 def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
