@@ -306,11 +306,9 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
     def whole_search(mode: str, question: str) -> list[Any]:
         if mode == "hybrid":
             return service.search(question, top_k=args.k, filters=filters)
-        data = {
-            "embedder": {"text": question},
-            "retriever": {"filters": filters},
-            "ranker": {"query": question, "top_k": args.k},
-        }
+        # the service's own inputs (the analyzer reads the question once), without the keyword embedder
+        data = service._inputs(question, filters, args.k)
+        data.pop("keyword_embedder", None)
         return list(dense_pipeline.run(data)["ranker"]["documents"])
 
     for search in ("index", "exact"):
