@@ -60,10 +60,9 @@ class Answer:
     # that is not the model's reply as written, why (a refusal's or a quote's reason)
     passages: list[Document] = field(default_factory=list)
     reason: str = ""
-    # the model's reply as it wrote it ("" when refused before the model) and the question as understood:
-    # with ``passages`` enough to check the reply again without the model (benchmarks/recheck.py)
+    # the model's reply as it wrote it ("" when refused before the model): with ``passages`` enough to
+    # check it again without the model (benchmarks/recheck.py)
     reply: str = ""
-    question: Question | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -338,7 +337,7 @@ class QueryService:
             if self._query is None:
                 self._query = build_query_pipeline(self.settings, self._store, self._generator, self._hybrid)
             query = self._query
-        result = query.run(data, include_outputs_from={"analyzer", "ranker", "gate", "selector", "llm"})
+        result = query.run(data, include_outputs_from={"ranker", "gate", "selector", "llm"})
         a = result["joiner"]["value"]
         return Answer(
             a["answer"],
@@ -350,5 +349,4 @@ class QueryService:
             passages=list(result.get("selector", {}).get("passages") or []),
             reason=a.get("reason", ""),
             reply=next((r.text or "" for r in result.get("llm", {}).get("replies") or []), ""),
-            question=result.get("analyzer", {}).get("question"),
         )

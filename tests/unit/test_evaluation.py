@@ -89,7 +89,6 @@ def test_a_recorded_reply_is_checked_again_without_the_model() -> None:
         documents=[RATE],
         passages=passages,
         reply="Die City Tax gilt ab dem 1. Juni 2025 [1].",
-        question=question,
     )
     result = evaluate(FakeService(recorded, [RATE]), [_case()]).cases[0]
     assert result.answer_correct is False
