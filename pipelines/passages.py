@@ -2,7 +2,9 @@
 
 Each retrieved chunk is cut into *units*: sentences, list items with the sentence that introduces them
 ("Die Steuer beträgt:" / "2. für jeden weiteren Hund 216 Euro"), and table rows with their column header
-("Grabart: Urnenreihengrab; Gebühr: 1.250,00 €"). Every unit is scored against the :class:`Question`:
+("Grabart: Urnenreihengrab; Gebühr: 1.250,00 €") and the caption line above their table ("**Private
+Veranstaltungen**": two tables with the same rows stay apart). Every unit is scored against the
+:class:`Question`:
 
 * the question's words it shares (each word weighted by how rare it is among the units of the evidence,
   so a word found in every unit points nowhere), its § heading and lead-in counting less;
@@ -28,11 +30,12 @@ from haystack import Document
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.german_terms import expand_suspended_compounds, terms
 from pipelines.question import KNOWLEDGE, Question
-from pipelines.values import holds
+from pipelines.values import PATTERNS, holds
 
 _TABLE_RULE = re.compile(r"^\|?[\s:|-]*-{3,}[\s:|-]*\|?$")
 _LIST_ITEM = re.compile(r"^(?:\d{1,2}\.(?:\d{1,2}\.?)*|[a-z]\)|[-*•])\s")
 _FRAGMENT_WORDS = 6  # a sentence of fewer words is a value line or list item: it needs its lead-in
+_CAPTION_WORDS = 20  # a line before a table no longer than this and not ending a sentence is its caption
 
 
 @dataclass
@@ -65,6 +68,7 @@ def split_units(content: str, chunk: int = 0) -> list[Unit]:
     lines = [line.strip() for line in content.split("\n")]
     header: list[str] | None = None
     lead = ""
+    caption = ""  # the line just before a table, when it reads as its heading ("**Private Veranstaltungen**")
     in_table = False
     for i, line in enumerate(lines):
         if not line:
@@ -75,7 +79,9 @@ def split_units(content: str, chunk: int = 0) -> list[Unit]:
                 continue
             cells = _cells(line)
             following = lines[i + 1] if i + 1 < len(lines) else ""
-            if not in_table and _TABLE_RULE.match(following):
+            # a first line that states an amount is a row that a PDF conversion put above the rule
+            heads = not any(PATTERNS["money"].search(c) for c in cells)
+            if not in_table and _TABLE_RULE.match(following) and heads:
                 header, in_table = cells, True
                 continue
             in_table = True
@@ -86,9 +92,10 @@ def split_units(content: str, chunk: int = 0) -> list[Unit]:
             else:
                 text = " | ".join(c for c in cells if c)
             if text:
-                units.append(Unit(text, chunk, line, len(units), lead=lead, row=True))
+                units.append(Unit(text, chunk, line, len(units), lead=caption or lead, row=True))
             continue
         in_table, header = False, None
+        caption = line if not line.endswith(".") and len(line.split()) <= _CAPTION_WORDS else ""
         for sentence in split_sentences(line):
             long = len(sentence.split()) >= _FRAGMENT_WORDS
             text = expand_suspended_compounds(sentence, content)  # "Einwegdose, -becher": "…, Einwegbecher"

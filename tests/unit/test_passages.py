@@ -88,3 +88,35 @@ def test_the_selector_component_round_trips_and_runs() -> None:
     q = understand("Was kostet in Eschenbach ein Kindergrab?", TODAY, {"Eschenbach"})
     passages = selector.run(question=q, evidence=[FEES, RULES])["passages"]
     assert "460 €" in (passages[0].content or "")
+
+
+def test_a_table_caption_stays_with_each_row_even_when_it_holds_a_number() -> None:
+    # two tables with the same rows, told apart only by the line above each (Konstanz Bürgersaal rents)
+    content = (
+        "**Wirtschaftliche oder gewerbliche Zwecke (nach Ziffer 2.1 der Überlassungsrichtlinien)**\n"
+        "| Dauer | Gebühr |\n|---|---|\n| Bis zu 5 Stunden an Sonn- und Feiertagen | 175,00 € |\n"
+        "**Private Veranstaltungen (nach Ziffer 2.2 der Überlassungsrichtlinien)**\n"
+        "| Dauer | Gebühr |\n|---|---|\n| Bis zu 5 Stunden an Sonn- und Feiertagen | 130,00 € |"
+    )
+    rows = [u.shown() for u in split_units(content) if u.row]
+    assert rows == [
+        "**Wirtschaftliche oder gewerbliche Zwecke (nach Ziffer 2.1 der Überlassungsrichtlinien)** "
+        "Dauer: Bis zu 5 Stunden an Sonn- und Feiertagen; Gebühr: 175,00 €",
+        "**Private Veranstaltungen (nach Ziffer 2.2 der Überlassungsrichtlinien)** "
+        "Dauer: Bis zu 5 Stunden an Sonn- und Feiertagen; Gebühr: 130,00 €",
+    ]
+    # a sentence before a table is no caption: the rows keep the lead-in rules of sentences
+    prose = "Die Gebühr wird nach § 3 Abs. 2 fällig.\n| Dauer | Gebühr |\n|---|---|\n| Ein Tag | 50 € |"
+    assert [u.shown() for u in split_units(prose) if u.row] == ["Dauer: Ein Tag; Gebühr: 50 €"]
+
+
+def test_a_first_table_line_that_states_an_amount_is_a_row_not_a_header() -> None:
+    # tables converted from PDF often carry their first row above the rule (Eschenbach Friedhof fees)
+    content = (
+        "| 1.1. einfach tiefes Reihengrab (für 20 Jahre) | 1.370 € |\n|---|---|\n"
+        "| 1.2. doppelt tiefes Reihengrab (für 30 Jahre) | 2.830 € |"
+    )
+    assert [u.text for u in split_units(content) if u.row] == [
+        "1.1. einfach tiefes Reihengrab (für 20 Jahre) | 1.370 €",
+        "1.2. doppelt tiefes Reihengrab (für 30 Jahre) | 2.830 €",
+    ]
