@@ -223,6 +223,18 @@ def _label(doc: Document) -> str:
     return ", ".join(parts)
 
 
+def _once(units: list[Unit]) -> list[str]:
+    """The units of one passage as read, a lead-in shared by several of them written before the first only."""
+    shown: list[str] = []
+    read: set[str] = set()
+    for unit in units:
+        full = unit.shown()
+        shown.append(unit.text if full != unit.text and unit.lead in read else full)
+        if full != unit.text:
+            read.add(unit.lead)
+    return shown
+
+
 def select_passages(
     question: Question,
     chunks: list[Document],
@@ -237,7 +249,8 @@ def select_passages(
     chosen: list[Unit] = []
     size = 0
     for unit in ranked:
-        length = len(unit.shown()) + 1
+        shared = any(c.chunk == unit.chunk and c.lead == unit.lead for c in chosen)
+        length = len(unit.text if shared else unit.shown()) + 1  # a lead-in is read once per passage
         if chosen and (size + length > max_chars or len(chosen) >= max_units):
             continue
         chosen.append(unit)
@@ -250,7 +263,7 @@ def select_passages(
     ):
         units = sorted((u for u in chosen if u.chunk == chunk), key=lambda u: u.position)
         doc = chunks[chunk]
-        text = " ".join(u.shown() for u in units)
+        text = " ".join(_once(units))
         passages.append(
             Document(
                 content=text,

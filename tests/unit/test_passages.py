@@ -120,3 +120,13 @@ def test_a_first_table_line_that_states_an_amount_is_a_row_not_a_header() -> Non
         "1.1. einfach tiefes Reihengrab (für 20 Jahre) | 1.370 €",
         "1.2. doppelt tiefes Reihengrab (für 30 Jahre) | 2.830 €",
     ]
+
+
+def test_a_lead_in_shared_by_several_chosen_units_is_read_once() -> None:
+    # repeated per item, 110 characters hold only one item with its lead-in; read once, two
+    question = understand("Wie hoch ist die Hundesteuer?", TODAY)
+    passage = select_passages(question, [LIST], max_chars=110)[0]
+    assert passage.content == (
+        "Die Steuer beträgt im Kalenderjahr: 1. für den ersten Hund 108 Euro 3. für einen Kampfhund 600 Euro"
+    )
+    assert len(passage.meta["units"]) == 2  # each unit as a citation names it, with its lead-in
