@@ -19,7 +19,9 @@ correctness of the answerable questions (every expected fact stated, not refused
 unanswerable ones, citation correctness, latency, per kind of question; at the end one table with the
 sets side by side. --answers N answers N answerable questions spread over the set plus every
 unanswerable one (-1 = all, 0 = none). --stages also compares retrieval without keywords and reordering.
-Per-question results: benchmarks/.data/quality-<set>.json.
+Per-question results: benchmarks/.data/quality-<set>.json. --replay runs the model only for prompts it has
+not answered in an earlier run (benchmarks/replay.py): a change before the model is measured on a whole
+set in the time its changed prompts take; every reply is kept, with or without --replay.
 """
 
 from __future__ import annotations
@@ -38,14 +40,19 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 from config.settings import load_settings  # noqa: E402
 from ingest.runner import ingest  # noqa: E402
 from pipelines.evaluation import EvalCase, EvalReport, evaluate, load_cases  # noqa: E402
+from pipelines.generators import build_generator  # noqa: E402
 from pipelines.offline import enforce_offline  # noqa: E402
 from pipelines.query import QueryService  # noqa: E402
+
+sys.path.append(str(Path(__file__).resolve().parent))  # after the packages: for replay.py only
+from replay import ReplayGenerator  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED = REPO.parent / "shared"
 EXTRA = SHARED / "corpus-extra" / "ragsource" / "Laender_und_Kommunen" / "bw"
 EVAL = REPO / "benchmarks" / "eval"
 DATA = REPO / "benchmarks" / ".data"
+REPLIES = DATA / "replies.jsonl"  # every prompt's reply, for --replay
 # set -> (cases file, index name, folders indexed)
 SETS: dict[str, tuple[Path, str, list[Path]]] = {
     "tuning": (EVAL / "questions.jsonl", "corpus", [SHARED / "corpus"]),
@@ -97,28 +104,44 @@ def retrieval_stages(data_dir: Path, cases: list[EvalCase], k: int) -> None:
         )
 
 
-def answer_run(name: str, data_dir: Path, cases: list[EvalCase], k: int) -> EvalReport:
-    service = QueryService(load_settings("embedded", data_dir=data_dir))
+def answer_run(
+    name: str, data_dir: Path, cases: list[EvalCase], k: int, replay: bool = False
+) -> tuple[EvalReport, set[str]]:
+    """Every case answered, one line per question written to quality-<name>.jsonl as it comes; with
+    ``replay`` the model runs only for prompts not answered before (benchmarks/replay.py). Returns the
+    report and the ids of the replayed questions."""
+    settings = load_settings("embedded", data_dir=data_dir)
+    generator = ReplayGenerator(build_generator(settings), REPLIES, reuse=replay)
+    service = QueryService(settings, generator=generator)
     report = EvalReport(k=k)
+    replayed: set[str] = set()
     out = DATA / f"quality-{name}.jsonl"
     out.write_text("", encoding="utf-8")  # one line per question at once: a stopped run keeps its results
     started = time.perf_counter()
     for number, case in enumerate(cases, 1):
+        before = generator.replayed
         result = evaluate(service, [case], k=k, answers=True).cases[0]
         report.cases.append(result)
+        if generator.replayed > before:
+            replayed.add(result.id)
         with out.open("a", encoding="utf-8") as f:
             f.write(json.dumps(asdict(result), ensure_ascii=False) + "\n")
         print(
             f"{name} {number}/{len(cases)} ({time.perf_counter() - started:.0f} s): {result.id} "
-            f"correct={result.answer_correct}",
+            f"correct={result.answer_correct}{' (replayed)' if result.id in replayed else ''}",
             file=sys.stderr,
             flush=True,
         )
     service.close()
+    if replay:
+        print(
+            f"{name}: {generator.asked} replies from the model, {len(replayed)} replayed from {REPLIES.name} "
+            "(latency: over the questions not replayed)"
+        )
     (DATA / f"quality-{name}.json").write_text(
         json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
     )
-    return report
+    return report, replayed
 
 
 def main() -> None:
@@ -129,6 +152,11 @@ def main() -> None:
     )
     parser.add_argument("--stages", action="store_true", help="also compare retrieval stages")
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument(
+        "--replay",
+        action="store_true",
+        help="run the model only for prompts it has not answered before (benchmarks/.data/replies.jsonl)",
+    )
     args = parser.parse_args()
     enforce_offline()
     totals: dict[str, dict[str, Any]] = {}
@@ -142,13 +170,19 @@ def main() -> None:
         )
         if args.stages:
             retrieval_stages(data_dir, cases, args.k)
+        replayed: set[str] = set()
         if args.answers:
-            report = answer_run(name, data_dir, sample(cases, args.answers), args.k)
+            report, replayed = answer_run(name, data_dir, sample(cases, args.answers), args.k, args.replay)
         else:
             service = QueryService(load_settings("embedded", data_dir=data_dir))
             report = evaluate(service, cases, k=args.k, answers=False)
             service.close()
         totals[name] = report.totals()
+        if replayed:  # a replayed reply took no model time: latency only over the questions the model read
+            timed = EvalReport(k=args.k, cases=[c for c in report.cases if c.id not in replayed]).totals()
+            totals[name].update(
+                {key: timed[key] for key in totals[name] if "latency" in key or "first" in key}
+            )
         kinds[name] = report.by_kind() or report.by_category()
         print(f"{name}: " + json.dumps(totals[name], ensure_ascii=False))
     keys = [f"hit@{args.k}", "mrr", f"answer_in_top{args.k}", "answer_correctness", "refusal_correctness",
