@@ -15,7 +15,8 @@ Sets (benchmarks/eval/):
 
 Each index is built on first use under benchmarks/.data/ and reused (an unchanged corpus costs a no-op
 re-index). Prints retrieval figures (hit@5, MRR, answer in the top 5 chunks) and, with --answers, answer
-correctness of the answerable questions (every expected fact stated, not refused), refusal of the
+correctness of the answerable questions (every expected fact stated, not refused) and whether the facts
+stood in the passages the model read (answer_shown: choosing what to read vs reading it), refusal of the
 unanswerable ones, citation correctness, latency, per kind of question; at the end one table with the
 sets side by side. --answers N answers N answerable questions spread over the set plus every
 unanswerable one (-1 = all, 0 = none). --stages also compares retrieval without keywords and reordering.
@@ -185,9 +186,9 @@ def main() -> None:
             )
         kinds[name] = report.by_kind() or report.by_category()
         print(f"{name}: " + json.dumps(totals[name], ensure_ascii=False))
-    keys = [f"hit@{args.k}", "mrr", f"answer_in_top{args.k}", "answer_correctness", "refusal_correctness",
-            "citation_correctness", "other_town_answers", "citations_outside_given", "latency_p50_s",
-            "latency_p95_s", "first_token_p50_s"]  # fmt: skip
+    keys = [f"hit@{args.k}", "mrr", f"answer_in_top{args.k}", "answer_shown", "answer_correctness",
+            "refusal_correctness", "citation_correctness", "other_town_answers", "citations_outside_given",
+            "latency_p50_s", "latency_p95_s", "first_token_p50_s"]  # fmt: skip
     names = list(totals)
     print("\n| figure | " + " | ".join(names) + " |\n|---|" + "---|" * len(names))
     for key in keys:

@@ -53,6 +53,9 @@ class CaseResult:
     asked_on: str | None = None
     reply: str | None = None
     passages: list[dict[str, Any]] | None = None
+    # answerable: every expected string stands in the passages the model read (False when refused before
+    # the model): tells an answer lost in choosing what to read from one lost in reading it
+    answer_shown: bool | None = None
 
 
 @dataclass
@@ -79,6 +82,9 @@ class EvalReport:
             else None,
             f"answer_in_top{self.k}": share(
                 [c for c in answerable if c.answer_in_top_k is not None], lambda c: bool(c.answer_in_top_k)
+            ),
+            "answer_shown": share(
+                [c for c in answerable if c.answer_shown is not None], lambda c: bool(c.answer_shown)
             ),
             "answer_correctness": share(answered, lambda c: bool(c.answer_correct)),
             "citation_correctness": share(cited, lambda c: bool(c.citation_correct)),
@@ -220,6 +226,13 @@ def _other_town(question: str, answer: Any, hits: list[Any]) -> bool:
     )
 
 
+def shown(case: EvalCase, passages: list[Any]) -> bool:
+    """Every expected string stands in the passages the model read (with their labels: a § asked for
+    stands in the label "Hundesteuersatzung, § 5")."""
+    text = _normalise(" ".join(f"{p.meta.get('label') or ''} {p.content or ''}" for p in passages))
+    return bool(passages) and all(states(text, s) for s in case.answer_contains)
+
+
 def answer_correct(case: EvalCase, answer: str, refused: bool) -> bool:
     """Answerable: not refused and every expected string stated; unanswerable: refused."""
     if not case.answerable:
@@ -303,6 +316,8 @@ def evaluate(
             result.asked_on = datetime.date.today().isoformat()
             result.reply = answer.reply or None
             result.passages = [{"content": p.content, "meta": _plain(p.meta)} for p in answer.passages]
+            if case.answerable and case.answer_contains:
+                result.answer_shown = shown(case, answer.passages)
             if case.answerable:
                 result.citation_correct = any(
                     source_matches(c["source"], e) for c in answer.citations for e in case.expected_sources

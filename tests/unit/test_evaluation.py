@@ -77,6 +77,31 @@ def test_answer_with_the_date_in_words_is_correct_and_its_citation_checked() -> 
     assert result.cited_outside is False and result.other_town is False
 
 
+def test_whether_the_answer_stood_in_what_the_model_read_is_recorded() -> None:
+    # the right chunk was retrieved, but the passage the model read held another sentence of it
+    other = Document(content="Sie beträgt 5 % des Entgelts.", meta={"label": "City Tax, § 1"})
+    wrong = Answer("Sie beträgt 5 % [1].", [], refused=False, documents=[RATE], passages=[other])
+    result = evaluate(FakeService(wrong, [RATE]), [_case()]).cases[0]
+    assert (result.answer_in_top_k, result.answer_shown, result.answer_correct) == (True, False, False)
+    read = Document(
+        content="Die Übernachtungsteuer wird ab dem 1. Juli 2025 erhoben.", meta={"label": "City Tax"}
+    )
+    misread = Answer(
+        "Sie gilt ab dem 1. Juni 2025 [1].", [], refused=False, documents=[RATE], passages=[read]
+    )
+    report = evaluate(FakeService(misread, [RATE]), [_case()])
+    assert (report.cases[0].answer_shown, report.cases[0].answer_correct) == (True, False)
+    assert report.totals()["answer_shown"] == 1.0
+    # a § asked for is read in the passage's label
+    provision = _case(answer_contains=["§ 1"])
+    labelled = Document(content="Die Steuer beträgt 5 %.", meta={"label": "City Tax, § 1"})
+    found = Answer("In § 1 [1].", [], refused=False, documents=[RATE], passages=[labelled])
+    assert evaluate(FakeService(found, [RATE]), [provision]).cases[0].answer_shown is True
+    # unanswerable questions have no answer to show
+    none = evaluate(FakeService(wrong, [RATE]), [_case(answerable=False, answer_contains=[])]).cases[0]
+    assert none.answer_shown is None
+
+
 def test_a_recorded_reply_is_checked_again_without_the_model() -> None:
     # a run records the model's reply and the passages it read; benchmarks/recheck.py runs today's
     # answer checker on them again (here: an older checker had let the wrong date through)
