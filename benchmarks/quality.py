@@ -137,7 +137,7 @@ def answer_run(
     if replay:
         print(
             f"{name}: {generator.asked} replies from the model, {len(replayed)} replayed from {REPLIES.name} "
-            "(latency: over the questions not replayed)"
+            "(latency: over the questions the model read in this run)"
         )
     (DATA / f"quality-{name}.json").write_text(
         json.dumps(report.to_json(), ensure_ascii=False, indent=1), encoding="utf-8"
@@ -179,8 +179,11 @@ def main() -> None:
             report = evaluate(service, cases, k=args.k, answers=False)
             service.close()
         totals[name] = report.totals()
-        if replayed:  # a replayed reply took no model time: latency only over the questions the model read
-            timed = EvalReport(k=args.k, cases=[c for c in report.cases if c.id not in replayed]).totals()
+        if (
+            replayed
+        ):  # latency only over the questions the model read in this run (a replayed reply took none)
+            read = [c for c in report.cases if c.id not in replayed and c.first_token_s is not None]
+            timed = EvalReport(k=args.k, cases=read).totals()
             totals[name].update(
                 {key: timed[key] for key in totals[name] if "latency" in key or "first" in key}
             )
