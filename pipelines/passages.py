@@ -224,12 +224,14 @@ def _label(doc: Document) -> str:
 
 
 def _once(units: list[Unit]) -> list[str]:
-    """The units of one passage as read, a lead-in shared by several of them written before the first only."""
+    """The units of one passage as read, a lead-in written once: before the first unit it introduces, and
+    not at all where it is itself one of the units (a list's introducing sentence chosen with its items)."""
     shown: list[str] = []
     read: set[str] = set()
     for unit in units:
         full = unit.shown()
         shown.append(unit.text if full != unit.text and unit.lead in read else full)
+        read.add(unit.raw)
         if full != unit.text:
             read.add(unit.lead)
     return shown
@@ -249,7 +251,7 @@ def select_passages(
     chosen: list[Unit] = []
     size = 0
     for unit in ranked:
-        shared = any(c.chunk == unit.chunk and c.lead == unit.lead for c in chosen)
+        shared = any(c.chunk == unit.chunk and unit.lead in (c.lead, c.raw) for c in chosen)
         length = len(unit.text if shared else unit.shown()) + 1  # a lead-in is read once per passage
         if chosen and (size + length > max_chars or len(chosen) >= max_units):
             continue

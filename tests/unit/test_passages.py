@@ -8,7 +8,7 @@ from haystack import Document
 from haystack.core.serialization import component_from_dict, component_to_dict
 
 from pipelines.components.passage_selector import PassageSelector
-from pipelines.passages import score_units, select_passages, split_units
+from pipelines.passages import _once, score_units, select_passages, split_units
 from pipelines.question import understand
 
 TODAY = datetime.date(2026, 12, 6)
@@ -130,3 +130,15 @@ def test_a_lead_in_shared_by_several_chosen_units_is_read_once() -> None:
         "Die Steuer beträgt im Kalenderjahr: 1. für den ersten Hund 108 Euro 3. für einen Kampfhund 600 Euro"
     )
     assert len(passage.meta["units"]) == 2  # each unit as a citation names it, with its lead-in
+
+
+def test_a_lead_in_chosen_as_a_unit_itself_is_not_repeated_before_its_items() -> None:
+    intro, first, second = split_units(LIST.content)[:3]
+    assert first.shown() == "Die Steuer beträgt im Kalenderjahr: 1. für den ersten Hund 108 Euro"
+    assert _once([intro, first, second]) == [
+        "Die Steuer beträgt im Kalenderjahr:",
+        "1. für den ersten Hund 108 Euro",
+        "2. für jeden weiteren Hund 216 Euro",
+    ]
+    # without the introducing sentence among the units, the first item still carries it
+    assert _once([first, second])[0] == first.shown()
