@@ -70,9 +70,10 @@ def split_units(content: str, chunk: int = 0) -> list[Unit]:
     lead = ""
     caption = ""  # the line just before a table, when it reads as its heading ("**Private Veranstaltungen**")
     in_table = False
+    parent: Unit | None = None  # the last row that names its case in the first cell
     for i, line in enumerate(lines):
         if not line:
-            in_table = False
+            in_table, parent = False, None
             continue
         if line.startswith("|"):
             if _TABLE_RULE.match(line):
@@ -92,9 +93,22 @@ def split_units(content: str, chunk: int = 0) -> list[Unit]:
             else:
                 text = " | ".join(c for c in cells if c)
             if text:
-                units.append(Unit(text, chunk, line, len(units), lead=caption or lead, row=True))
+                # a row with an empty first cell continues the row above it ("| 7.9 | für die Grabeinfassung
+                # | |" then "| | Doppelgrab | 357,00 € |"): that row is its lead-in, as a merged cell would be
+                continued = parent is not None and not cells[0] and len(cells) > 1
+                row = Unit(
+                    text,
+                    chunk,
+                    line,
+                    len(units),
+                    lead=parent.shown() if continued else caption or lead,
+                    row=True,
+                )
+                units.append(row)
+                if cells[0]:
+                    parent = row
             continue
-        in_table, header = False, None
+        in_table, header, parent = False, None, None
         caption = line if not line.endswith(".") and len(line.split()) <= _CAPTION_WORDS else ""
         for sentence in split_sentences(line):
             long = len(sentence.split()) >= _FRAGMENT_WORDS
@@ -231,7 +245,7 @@ def _once(units: list[Unit]) -> list[str]:
     for unit in units:
         full = unit.shown()
         shown.append(unit.text if full != unit.text and unit.lead in read else full)
-        read.add(unit.raw)
+        read.update((unit.raw, full))
         if full != unit.text:
             read.add(unit.lead)
     return shown
@@ -251,7 +265,7 @@ def select_passages(
     chosen: list[Unit] = []
     size = 0
     for unit in ranked:
-        shared = any(c.chunk == unit.chunk and unit.lead in (c.lead, c.raw) for c in chosen)
+        shared = any(c.chunk == unit.chunk and unit.lead in (c.lead, c.raw, c.shown()) for c in chosen)
         length = len(unit.text if shared else unit.shown()) + 1  # a lead-in is read once per passage
         if chosen and (size + length > max_chars or len(chosen) >= max_units):
             continue

@@ -142,3 +142,25 @@ def test_a_lead_in_chosen_as_a_unit_itself_is_not_repeated_before_its_items() ->
     ]
     # without the introducing sentence among the units, the first item still carries it
     assert _once([first, second])[0] == first.shown()
+
+
+def test_a_row_with_an_empty_first_cell_continues_the_row_above() -> None:
+    table = (
+        "| Nr. | Gegenstand | Gebühr |\n|---|---|---|\n| 7.8 | Grabräumung | 100,00 € |\n"
+        "| 7.9 | für die Grabeinfassung | |\n|  | Doppelgrab | 357,00 € |\n|  | Einzelgrab | 272,00 € |\n"
+        "| 8 | Sonstiges | 5,00 € |"
+    )
+    units = split_units(table)
+    double, single, other = units[2], units[3], units[4]
+    # the merged cell's case stays with its rows: two "Doppelgrab" rows of two cases stay apart
+    assert (
+        double.shown()
+        == "Nr.: 7.9; Gegenstand: für die Grabeinfassung Gegenstand: Doppelgrab; Gebühr: 357,00 €"
+    )
+    assert single.lead == double.lead
+    assert other.lead == ""  # a row that names its own case is read alone
+    # read together, the row they continue is written once
+    assert _once([units[1], double, single])[1:] == [
+        "Gegenstand: Doppelgrab; Gebühr: 357,00 €",
+        "Gegenstand: Einzelgrab; Gebühr: 272,00 €",
+    ]
