@@ -11,7 +11,7 @@ from haystack.dataclasses import ChatMessage
 
 from pipelines.components.evidence_gate import refusal
 from pipelines.components.municipal_splitter import split_sentences
-from pipelines.evidence import names_most_of
+from pipelines.evidence import about_the_question, names_most_of
 from pipelines.german_terms import fold
 from pipelines.question import Question
 from pipelines.values import checkable, facts, holds
@@ -35,6 +35,7 @@ INVENTED = "states a figure no passage holds"
 NO_VALUE = "asked for a figure, states none of the passages'"
 ECHO = "only repeats the question"
 SILENT = "says the documents are silent"
+ELSEWHERE = "states a figure only a passage about something else holds"
 
 
 def _facts_of(text: str, question: Question) -> set[str]:
@@ -77,6 +78,9 @@ def reply_problem(bare: str, question: Question, passages: list[Document]) -> st
     given = set().union(*(_passage_facts(p) for p in passages)) if passages else set()
     if stated - given:
         return INVENTED  # "figures in no passage": a wrong line or an invented figure
+    holding = [p for p in passages if stated and stated <= _passage_facts(p)]
+    if holding and not about_the_question(question, holding):
+        return ELSEWHERE  # the figure of a passage that names nothing the question is about
     if question.wants_value and not (stated and holds(bare, question.answered_by)):
         return NO_VALUE
     if _echo(bare, question):
