@@ -124,3 +124,25 @@ def test_asked_where_a_rule_stands_the_answer_names_the_passages_section() -> No
 def test_the_checker_round_trips() -> None:
     checker = component_from_dict(AnswerChecker, component_to_dict(AnswerChecker(), "checker"), "checker")
     assert isinstance(checker, AnswerChecker)
+
+
+def test_a_figure_taken_from_a_passage_about_something_else_is_not_the_answer() -> None:
+    parking = Document(
+        content="Die Parkgebühr beträgt im Bereich von Krankenhäusern 15 Euro je Tag.",
+        meta={
+            "source": "KA_Parkgebuehren.md",
+            "title": "Parkgebührensatzung",
+            "section": "§ 2",
+            "municipality": "Konstanz",
+        },
+    )
+    # nothing read names a Reisepass: the parking fee is no answer, and no passage may stand for one
+    answer = _check(
+        "Was kostet in Konstanz ein neuer Reisepass?", "Ein Reisepass kostet 15 Euro [1].", parking
+    )
+    assert answer["refused"] and answer["answer"].startswith(REFUSAL)
+    # the figure of a passage that names what was asked stays the answer
+    answer = _check(
+        "Was kostet in Konstanz das Parken bei Krankenhäusern?", "Es kostet 15 Euro je Tag [1].", parking
+    )
+    assert not answer["refused"] and answer["answer"].startswith("Es kostet 15 Euro je Tag [1].")
