@@ -202,7 +202,9 @@ def main() -> None:
             print(
                 f"  {n}: "
                 + ", ".join(
-                    f"{kind} {t['answer_correctness']} ({t['questions']})" for kind, t in kinds[n].items()
+                    f"{kind} {t['answer_correctness']} ({t['questions']})"
+                    for kind, t in kinds[n].items()
+                    if t["answer_correctness"] is not None  # a category of unanswerable questions only
                 )
             )
 

@@ -86,7 +86,10 @@ class EvalReport:
             "answer_shown": share(
                 [c for c in answerable if c.answer_shown is not None], lambda c: bool(c.answer_shown)
             ),
-            "answer_correctness": share(answered, lambda c: bool(c.answer_correct)),
+            # the answerable questions answered right; the unanswerable ones count in refusal_correctness
+            "answer_correctness": share(
+                [c for c in answered if c.answerable], lambda c: bool(c.answer_correct)
+            ),
             "citation_correctness": share(cited, lambda c: bool(c.citation_correct)),
             "refusal_correctness": share(unanswerable, lambda c: bool(c.refusal_correct)),
             "latency_p50_s": round(statistics.median(times), 2) if times else None,

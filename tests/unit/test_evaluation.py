@@ -151,7 +151,8 @@ def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
     )
     assert unanswerable.answer_correct and unanswerable.refusal_correct
     totals = report.totals()
-    assert (totals["hit@5"], totals["answer_correctness"], totals["refusal_correctness"]) == (0.0, 0.5, 1.0)
+    # answer correctness is that of the answerable questions; the refused unanswerable one counts in refusals
+    assert (totals["hit@5"], totals["answer_correctness"], totals["refusal_correctness"]) == (0.0, 0.0, 1.0)
 
 
 def test_an_answer_from_another_towns_document_is_counted() -> None:
