@@ -95,15 +95,8 @@ def split_units(content: str, chunk: int = 0) -> list[Unit]:
             if text:
                 # a row with an empty first cell continues the row above it ("| 7.9 | für die Grabeinfassung
                 # | |" then "| | Doppelgrab | 357,00 € |"): that row is its lead-in, as a merged cell would be
-                continued = parent is not None and not cells[0] and len(cells) > 1
-                row = Unit(
-                    text,
-                    chunk,
-                    line,
-                    len(units),
-                    lead=parent.shown() if continued else caption or lead,
-                    row=True,
-                )
+                above = parent.shown() if parent is not None and not cells[0] and len(cells) > 1 else ""
+                row = Unit(text, chunk, line, len(units), lead=above or caption or lead, row=True)
                 units.append(row)
                 if cells[0]:
                     parent = row
