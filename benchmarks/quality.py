@@ -179,9 +179,8 @@ def main() -> None:
             report = evaluate(service, cases, k=args.k, answers=False)
             service.close()
         totals[name] = report.totals()
-        if (
-            replayed
-        ):  # latency only over the questions the model read in this run (a replayed reply took none)
+        # latency only over the questions the model read in this run (a replayed reply took none)
+        if replayed:
             read = [c for c in report.cases if c.id not in replayed and c.first_token_s is not None]
             timed = EvalReport(k=args.k, cases=read).totals()
             totals[name].update(

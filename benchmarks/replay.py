@@ -51,10 +51,19 @@ class ReplayGenerator:
         self.replayed = 0
 
     def _model(self) -> str:
-        model = str(getattr(self.generator, "model_path", "") or getattr(self.generator, "model", ""))
+        """The generator as Haystack serialises it (model, context size, threads: llama.cpp's sums depend
+        on the thread count), without what does not change a reply; a model file also by its size."""
+        init = (
+            dict(self.generator.to_dict().get("init_parameters", {}))
+            if hasattr(self.generator, "to_dict")
+            else {}
+        )
+        for unused in ("streaming_callback", "state_dir", "generation_kwargs"):
+            init.pop(unused, None)
+        model = str(init.get("model_path") or "")
         if model and Path(model).is_file():  # the file's size tells one model file from another
-            model = f"{Path(model).name}:{Path(model).stat().st_size}"
-        return model
+            init["model_path"] = f"{Path(model).name}:{Path(model).stat().st_size}"
+        return json.dumps(init, sort_keys=True, default=str)
 
     def warm_up(self) -> None:
         pass  # the model loads on the first prompt that is not kept

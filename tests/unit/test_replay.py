@@ -19,10 +19,19 @@ _spec.loader.exec_module(replay)
 class CountingGenerator:
     """Answers with the number of the call, so a kept reply is told from a new one."""
 
-    def __init__(self) -> None:
+    def __init__(self, threads: int = 2) -> None:
         self.model_path = "model.gguf"
+        self.threads = threads
         self.generation_kwargs = {"max_tokens": 40}
         self.calls = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        init = {
+            "model_path": self.model_path,
+            "threads": self.threads,
+            "generation_kwargs": self.generation_kwargs,
+        }
+        return {"type": "CountingGenerator", "init_parameters": init}
 
     def run(
         self, messages: list[ChatMessage], generation_kwargs: Any = None, *, streaming_callback: Any = None
@@ -60,6 +69,13 @@ def test_a_prompt_answered_before_is_replayed_and_a_changed_one_goes_to_the_mode
         == "reply 3"
     )
     assert (model.calls, second.asked, second.replayed) == (3, 2, 1)
+    # the same model read with another thread count sums differently: its replies are not replayed
+    other = CountingGenerator(threads=4)
+    assert (
+        replay.ReplayGenerator(other, kept).run(_prompt("Wie hoch ist die Hundesteuer?"))["replies"][0].text
+        == "reply 1"
+    )
+    assert other.calls == 1
 
 
 def test_without_reuse_every_prompt_goes_to_the_model_and_its_reply_is_kept(tmp_path: Path) -> None:
