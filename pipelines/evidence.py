@@ -21,7 +21,7 @@ from haystack import Document
 
 from pipelines.components.municipal_ranker import in_force_only_after
 from pipelines.german_terms import expand_suspended_compounds, fold, stem
-from pipelines.question import Question, levy_text, named_towns
+from pipelines.question import LEVY_ENDING, Question, levy_text, named_towns
 from pipelines.term_weights import TermWeights
 
 
@@ -66,9 +66,29 @@ def select_evidence(question: Question, documents: list[Document]) -> list[Docum
             levy_text(f"{d.meta.get('title', '')} {expand_suspended_compounds(d.content or '')}")
             for d in documents
         )
-        if not all(levy in text for levy in question.levies):
+        if not all(names_levy(text, levy) for levy in question.levies):
             return []
     return documents
+
+
+_LEVY_HEAD = re.compile(rf"{LEVY_ENDING}$")
+
+
+def names_levy(text: str, levy: str) -> bool:
+    """``text`` (:func:`levy_text`) names ``levy``: the compound itself ("abwassergebuhr"), or, within one
+    sentence, a word that starts with its head ("Gebühren") and one that starts with the rest of it
+    ("Abwasserbeseitigung"): "die Gebühren für die Abwasserbeseitigung" name the Abwassergebühr. Parts
+    inside other words do not count ("Gewerbetreibende" and "Zweitwohnungsteuer" name no Gewerbesteuer)."""
+    if levy in text:
+        return True
+    head = _LEVY_HEAD.search(levy)
+    if head is None:
+        return False
+    rest = levy[: head.start()]
+    return any(
+        re.search(rf"\b{head.group()}", sentence) and re.search(rf"\b{rest}", sentence)
+        for sentence in re.split(r"[.;:!?\n]", text)
+    )
 
 
 _WORD = re.compile(r"[a-zß]+")

@@ -191,10 +191,10 @@ def meeting_months(text: str) -> set[str]:
 
 # -- levies ------------------------------------------------------------------------------------------
 
-_LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
-_LINKING_S = re.compile(rf"s(?={_LEVY_ENDING})")
+LEVY_ENDING = "(?:steuer|gebuhr|abgabe|beitrag)"
+_LINKING_S = re.compile(rf"s(?={LEVY_ENDING})")
 # a compound naming a levy: at least three letters before the ending ("hundesteuer", not "steuer")
-_LEVY = re.compile(rf"\b[a-z]{{3,}}{_LEVY_ENDING}")
+_LEVY = re.compile(rf"\b[a-z]{{3,}}{LEVY_ENDING}")
 
 
 def levy_text(text: str) -> str:

@@ -6,8 +6,8 @@ import datetime
 
 from haystack import Document
 
-from pipelines.evidence import about_the_question, select_evidence
-from pipelines.question import Question, levies_asked, understand
+from pipelines.evidence import about_the_question, names_levy, select_evidence
+from pipelines.question import Question, levies_asked, levy_text, understand
 from pipelines.term_weights import TermWeights
 
 TOWNS = {
@@ -148,6 +148,18 @@ def test_a_levy_is_not_found_in_parts_of_other_words() -> None:
         "Die Verpackungssteuer beträgt für jede Einwegdose, -becher 0,50 Euro.", municipality="Konstanz"
     )
     assert _select("Was kostet ein Einwegbecher an Verpackungssteuer?", [becher]) == [becher]
+
+
+def test_a_levy_is_named_by_its_parts_in_one_sentence() -> None:
+    # "Gebühren für die Abwasserbeseitigung" name the Abwassergebühr the question asks about
+    statute = _doc("§ 2 Die Gemeinde erhebt Gebühren für die Abwasserbeseitigung.", municipality="Bad Boll")
+    assert _select("Wie hoch ist die Abwassergebühr in Bad Boll?", [statute]) == [statute]
+    assert names_levy(levy_text("Beiträge für den Besuch des Kindergartens: 120 Euro"), "kindergartenbeitrag")
+    # the parts in two sentences, or a part only inside another word, do not name it
+    assert not names_levy(
+        levy_text("Die Hundesteuer beträgt 96 Euro. Abwasser ist einzuleiten."), "abwassergebuhr"
+    )
+    assert not names_levy(levy_text("Die Hundesteuer beträgt 96 Euro."), "zweitwohnungsteuer")
 
 
 ESCHENBACH_DOG_TAX = _doc(
