@@ -77,8 +77,9 @@ _LEVY_HEAD = re.compile(rf"{LEVY_ENDING}$")
 def names_levy(text: str, levy: str) -> bool:
     """``text`` (:func:`levy_text`) names ``levy``: the compound itself ("abwassergebuhr"), or, within one
     sentence, a word that starts with its head ("Gebühren") and one that starts with the rest of it
-    ("Abwasserbeseitigung"): "die Gebühren für die Abwasserbeseitigung" name the Abwassergebühr. Parts
-    inside other words do not count ("Gewerbetreibende" and "Zweitwohnungsteuer" name no Gewerbesteuer)."""
+    ("Abwasserbeseitigung"): "die Gebühren für die Abwasserbeseitigung" name the Abwassergebühr. The head
+    inside another word does not count ("Gewerbetreibende" and "Zweitwohnungsteuer" name no Gewerbesteuer),
+    nor do parts in two sentences (measured: docs/evaluation.md#what-was-tried)."""
     if levy in text:
         return True
     head = _LEVY_HEAD.search(levy)
