@@ -62,11 +62,11 @@ def select_evidence(question: Question, documents: list[Document]) -> list[Docum
         # "bis Ende 2025": a version in force only from 2026 on states the new rate, not the one asked for
         documents = [d for d in documents if not in_force_only_after(d, question.as_of)]
     if question.levies and documents:
-        text = " ".join(
+        texts = [
             levy_text(f"{d.meta.get('title', '')} {expand_suspended_compounds(d.content or '')}")
             for d in documents
-        )
-        if not all(names_levy(text, levy) for levy in question.levies):
+        ]
+        if not all(any(names_levy(text, levy) for text in texts) for levy in question.levies):
             return []
     return documents
 

@@ -160,6 +160,10 @@ def test_a_levy_is_named_by_its_parts_in_one_sentence() -> None:
         levy_text("Die Hundesteuer beträgt 96 Euro. Abwasser ist einzuleiten."), "abwassergebuhr"
     )
     assert not names_levy(levy_text("Die Hundesteuer beträgt 96 Euro."), "zweitwohnungsteuer")
+    # nor do parts in two chunks, one ending where the next begins
+    fees = _doc("§ 3 Die Gemeinde erhebt Gebühren", municipality="Bad Boll")
+    sewage = _doc("Abwasser ist in die Kanalisation einzuleiten.", municipality="Bad Boll")
+    assert _select("Wie hoch ist die Abwassergebühr in Bad Boll?", [fees, sewage]) == []
 
 
 ESCHENBACH_DOG_TAX = _doc(
