@@ -53,6 +53,11 @@ class Question:
         return instruction_for(self.kind, self.asks_provision)
 
     @property
+    def example(self) -> dict[str, Any] | None:
+        """A worked example of this kind of question for the prompt (question_kinds.yaml), or None."""
+        return example_for(self.kind, self.asks_provision)
+
+    @property
     def wants_value(self) -> bool:
         """Whether the answer is a figure (amount, date, period, time, count, vote) a sentence must hold."""
         return bool(self.answered_by)
@@ -76,6 +81,20 @@ def instruction_for(kind: str, asks_provision: bool) -> str:
     if asks_provision:
         lines.append(data["provision"].get("instruction") or "")
     return " ".join(line for line in lines if line)
+
+
+def example_for(kind: str, asks_provision: bool) -> dict[str, Any] | None:
+    """The worked example for a question of ``kind`` (its passages, question, instruction line and answer),
+    or None: the provision example when the question asks where a rule stands, else its kind's."""
+    data = _kinds_data()
+    if asks_provision:
+        example = data["provision"].get("example")
+        if example:
+            return {**example, "instruction": instruction_for(example["kind"], True)}
+    example = (data["kinds"].get(kind) or {}).get("example")
+    if not example:
+        return None
+    return {**example, "instruction": instruction_for(kind, False)}
 
 
 @functools.cache

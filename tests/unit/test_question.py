@@ -135,3 +135,54 @@ def test_the_prompt_adds_the_instruction_of_the_questions_kind(template: str) ->
         assert asked.instruction.endswith(instruction)
         assert last.rstrip().endswith(f"Frage: {text}\n{asked.instruction}".rstrip()), last
         assert bool(instruction) == (asked.instruction != "")
+
+
+@pytest.mark.parametrize("template", ["answer.jinja2", "answer_desk.jinja2"])
+def test_the_prompt_shows_the_worked_example_of_the_questions_kind(template: str) -> None:
+    """question_kinds.yaml's `example` of the question's kind (the provision example for a question that
+    asks where a rule stands) is a user/assistant pair before the question's own message; a kind without
+    one leaves the prompt as it was. The question's own message stays the last one."""
+    import yaml
+    from haystack import Document
+    from haystack.components.builders import ChatPromptBuilder
+
+    from pipelines.query import PROMPTS_DIR
+    from pipelines.question import KNOWLEDGE
+
+    data = yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
+    builder = ChatPromptBuilder(
+        template=(PROMPTS_DIR / template).read_text(encoding="utf-8"),
+        required_variables=["question", "documents"],
+    )
+    docs = [Document(content="Hunde sind an der Leine zu führen.", meta={"label": "Polizeiverordnung, § 12"})]
+    today = datetime.date(2026, 12, 6)
+    cases = {
+        "Darf mein Hund frei herumlaufen?": data["kinds"]["yesno"]["example"],
+        "Wer ist für die Hundesteuer zuständig?": data["kinds"]["who"]["example"],
+        "In welchem Paragraphen steht die Leinenpflicht?": data["provision"]["example"],
+        "Wie hoch ist die Hundesteuer?": data["kinds"]["amount"].get("example"),
+    }
+    plain = builder.run(question="Wie hoch ist die Hundesteuer?", documents=docs)["prompt"]
+    for text, example in cases.items():
+        asked = understand(text, today)
+        prompt = builder.run(question=text, documents=docs, asked=asked)["prompt"]
+        assert text in (prompt[-1].text or "")
+        if example is None:
+            assert asked.example is None
+            assert len(prompt) == len(plain)
+            continue
+        shown, answer = prompt[-3].text or "", prompt[-2].text or ""
+        assert (prompt[-3].role.value, prompt[-2].role.value) == ("user", "assistant")
+        assert f"Frage: {example['question']}" in shown
+        assert all(f"] {passage}" in shown for passage in example["passages"])
+        assert shown.rstrip().endswith(asked.example["instruction"].rstrip() or example["question"])
+        assert answer == example["answer"]
+        assert len(prompt) == len(plain) + 2
+
+
+def test_a_kinds_example_is_the_same_for_every_question_of_that_kind() -> None:
+    """The example is part of the fixed start the model's cache keeps: it must not depend on the question."""
+    today = datetime.date(2026, 12, 6)
+    first = understand("Darf ich in Musterstadt grillen?", today).example
+    second = understand("Muss ich für meinen Hund Steuer zahlen?", today).example
+    assert first is not None and first == second
