@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import datetime
+from typing import Any
 
 import pytest
+from haystack import Document
+from haystack.components.builders import ChatPromptBuilder
 from haystack.core.serialization import component_from_dict, component_to_dict
 
 from pipelines.components.question_analyzer import QuestionAnalyzer
@@ -105,24 +108,36 @@ def test_fristlos_asks_for_no_period_but_a_kuendigungsfrist_does() -> None:
     assert understand("Gibt es Fristen für den Widerspruch?", today, set()).kind == "period"
 
 
+def _question_kinds() -> dict[str, Any]:
+    import yaml
+
+    from pipelines.question import KNOWLEDGE
+
+    return yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
+
+
+def _answer_prompt_builder(template: str) -> ChatPromptBuilder:
+    from pipelines.query import PROMPTS_DIR
+
+    return ChatPromptBuilder(
+        template=(PROMPTS_DIR / template).read_text(encoding="utf-8"),
+        required_variables=["question", "documents"],
+    )
+
+
+_LEASH_PASSAGE = [
+    Document(content="Hunde sind an der Leine zu führen.", meta={"label": "Polizeiverordnung, § 12"})
+]
+
+
 @pytest.mark.parametrize("template", ["answer.jinja2", "answer_desk.jinja2"])
 def test_the_prompt_adds_the_instruction_of_the_questions_kind(template: str) -> None:
     """question_kinds.yaml's `instruction` of the kind (and of a provision question) ends the question's
     message; a kind without one (a figure the checker verifies) leaves the message as it was."""
-    import yaml
-    from haystack import Document
-    from haystack.components.builders import ChatPromptBuilder
-
-    from pipelines.query import PROMPTS_DIR
-    from pipelines.question import KNOWLEDGE
-
-    data = yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
-    builder = ChatPromptBuilder(
-        template=(PROMPTS_DIR / template).read_text(encoding="utf-8"),
-        required_variables=["question", "documents"],
-    )
-    docs = [Document(content="Hunde sind an der Leine zu führen.", meta={"label": "Polizeiverordnung, § 12"})]
-    today = datetime.date(2026, 12, 6)
+    data = _question_kinds()
+    builder = _answer_prompt_builder(template)
+    docs = _LEASH_PASSAGE
+    today = TODAY
     cases = {
         "Darf mein Hund frei herumlaufen?": data["kinds"]["yesno"]["instruction"],
         "Wer ist für die Hundesteuer zuständig?": data["kinds"]["who"]["instruction"],
@@ -142,20 +157,10 @@ def test_the_prompt_shows_the_worked_example_of_the_questions_kind(template: str
     """question_kinds.yaml's `example` of the question's kind (the provision example for a question that
     asks where a rule stands) is a user/assistant pair before the question's own message; a kind without
     one leaves the prompt as it was. The question's own message stays the last one."""
-    import yaml
-    from haystack import Document
-    from haystack.components.builders import ChatPromptBuilder
-
-    from pipelines.query import PROMPTS_DIR
-    from pipelines.question import KNOWLEDGE
-
-    data = yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
-    builder = ChatPromptBuilder(
-        template=(PROMPTS_DIR / template).read_text(encoding="utf-8"),
-        required_variables=["question", "documents"],
-    )
-    docs = [Document(content="Hunde sind an der Leine zu führen.", meta={"label": "Polizeiverordnung, § 12"})]
-    today = datetime.date(2026, 12, 6)
+    data = _question_kinds()
+    builder = _answer_prompt_builder(template)
+    docs = _LEASH_PASSAGE
+    today = TODAY
     cases = {
         "Darf mein Hund frei herumlaufen?": data["kinds"]["yesno"]["example"],
         "Wer ist für die Hundesteuer zuständig?": data["kinds"]["who"]["example"],
