@@ -6,7 +6,8 @@ Usage:
 Over the held-out index (benchmarks/.data/eval, built by benchmarks/quality.py on first use):
 - in the page/API process with the model loaded (one QueryService, as the UI keeps it): time to the first
   streamed token and to the whole answer, p50 and p95 over --questions answerable held-out questions spread
-  over the set (questions refused before the model have no first token and are counted separately);
+  over the set (questions refused before the model have no first token and are counted separately), and
+  where the time before the model goes: each pipeline component's p50, from Haystack's tracing spans;
 - `auskunft ask` in a fresh process (loads the store and the model, answers, exits): wall time p50 over
   --fresh questions.
 Prints the machine's load average next to the figures: measure on an otherwise idle machine.
@@ -15,15 +16,22 @@ Prints the machine's load average next to the figures: measure on an otherwise i
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 # this folder holds ingest.py, named like the `ingest` package; keep it from shadowing the package
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from haystack import tracing  # noqa: E402
+from haystack.tracing.tracer import NullSpan  # noqa: E402
 
 from config.settings import load_settings  # noqa: E402
 from pipelines.evaluation import load_cases  # noqa: E402
@@ -45,16 +53,45 @@ def p(values: list[float], q: float) -> float:
     return ordered[int(q * (len(ordered) - 1))]
 
 
+class ComponentTimes(tracing.Tracer):
+    """A Haystack tracer that keeps how long each pipeline component ran and when the model started."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, list[float]] = defaultdict(list)
+        self.model_started: float | None = None
+
+    @contextlib.contextmanager
+    def trace(
+        self, operation_name: str, tags: dict[str, Any] | None = None, parent_span: tracing.Span | None = None
+    ) -> Iterator[tracing.Span]:
+        name = (tags or {}).get("haystack.component.name")
+        start = time.perf_counter()
+        if name == "llm":
+            self.model_started = start
+        try:
+            yield NullSpan()
+        finally:
+            if operation_name == "haystack.component.run" and name:
+                self.seconds[str(name)].append(time.perf_counter() - start)
+
+    def current_span(self) -> tracing.Span | None:
+        return None
+
+
 def in_process(questions: list[str]) -> None:
     service = QueryService(load_settings("embedded", data_dir=DATA))
     started = time.perf_counter()
     service.answer(questions[0])  # loads the store and the model once, as the page does on its first question
     print(f"first question incl. loading the model: {time.perf_counter() - started:.1f} s")
+    times = ComponentTimes()
+    tracing.enable_tracing(times)
+    before_model: list[float] = []
     firsts: list[float] = []
     totals: list[float] = []
     refused_before_model = 0
     for question in questions:
         seen: list[float] = []
+        times.model_started = None
         start = time.perf_counter()
 
         def on_token(_chunk: object, seen: list[float] = seen) -> None:
@@ -67,12 +104,20 @@ def in_process(questions: list[str]) -> None:
             firsts.append(seen[0] - start)
         else:
             refused_before_model += 1
+        if seen and times.model_started is not None:
+            before_model.append(times.model_started - start)
+    tracing.disable_tracing()
     service.close()
     print(
         f"in process, model loaded, {len(questions)} held-out questions: first token p50 "
         f"{statistics.median(firsts):.2f} s, p95 {p(firsts, 0.95):.2f} s ({len(firsts)} replies); "
         f"whole answer p50 {statistics.median(totals):.2f} s, p95 {p(totals, 0.95):.2f} s; "
         f"{refused_before_model} refused before the model"
+    )
+    stages = sorted(times.seconds.items(), key=lambda item: -statistics.median(item[1]))
+    print(
+        f"before the model p50 {statistics.median(before_model):.2f} s; components p50: "
+        + ", ".join(f"{name} {statistics.median(values):.2f} s" for name, values in stages)
     )
 
 
