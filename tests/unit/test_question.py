@@ -130,23 +130,26 @@ _LEASH_PASSAGE = [
 ]
 
 
+def _per_question(field: str) -> dict[str, Any]:
+    """One question per kind with question_kinds.yaml's ``field`` for it (None where the kind has none)."""
+    data = _question_kinds()
+    return {
+        "Darf mein Hund frei herumlaufen?": data["kinds"]["yesno"].get(field),
+        "Wer ist für die Hundesteuer zuständig?": data["kinds"]["who"].get(field),
+        "In welchem Paragraphen steht die Leinenpflicht?": data["provision"].get(field),
+        "Wie hoch ist die Hundesteuer?": data["kinds"]["amount"].get(field),
+    }
+
+
 @pytest.mark.parametrize("template", ["answer.jinja2", "answer_desk.jinja2"])
 def test_the_prompt_adds_the_instruction_of_the_questions_kind(template: str) -> None:
     """question_kinds.yaml's `instruction` of the kind (and of a provision question) ends the question's
     message; a kind without one (a figure the checker verifies) leaves the message as it was."""
-    data = _question_kinds()
     builder = _answer_prompt_builder(template)
-    docs = _LEASH_PASSAGE
-    today = TODAY
-    cases = {
-        "Darf mein Hund frei herumlaufen?": data["kinds"]["yesno"]["instruction"],
-        "Wer ist für die Hundesteuer zuständig?": data["kinds"]["who"]["instruction"],
-        "In welchem Paragraphen steht die Leinenpflicht?": data["provision"]["instruction"],
-        "Wie hoch ist die Hundesteuer?": "",
-    }
-    for text, instruction in cases.items():
-        asked = understand(text, today)
-        last = builder.run(question=text, documents=docs, asked=asked)["prompt"][-1].text or ""
+    for text, instruction in _per_question("instruction").items():
+        instruction = instruction or ""
+        asked = understand(text, TODAY)
+        last = builder.run(question=text, documents=_LEASH_PASSAGE, asked=asked)["prompt"][-1].text or ""
         assert asked.instruction.endswith(instruction)
         assert last.rstrip().endswith(f"Frage: {text}\n{asked.instruction}".rstrip()), last
         assert bool(instruction) == (asked.instruction != "")
@@ -157,20 +160,11 @@ def test_the_prompt_shows_the_worked_example_of_the_questions_kind(template: str
     """question_kinds.yaml's `example` of the question's kind (the provision example for a question that
     asks where a rule stands) is a user/assistant pair before the question's own message; a kind without
     one leaves the prompt as it was. The question's own message stays the last one."""
-    data = _question_kinds()
     builder = _answer_prompt_builder(template)
-    docs = _LEASH_PASSAGE
-    today = TODAY
-    cases = {
-        "Darf mein Hund frei herumlaufen?": data["kinds"]["yesno"]["example"],
-        "Wer ist für die Hundesteuer zuständig?": data["kinds"]["who"]["example"],
-        "In welchem Paragraphen steht die Leinenpflicht?": data["provision"]["example"],
-        "Wie hoch ist die Hundesteuer?": data["kinds"]["amount"].get("example"),
-    }
-    plain = builder.run(question="Wie hoch ist die Hundesteuer?", documents=docs)["prompt"]
-    for text, example in cases.items():
-        asked = understand(text, today)
-        prompt = builder.run(question=text, documents=docs, asked=asked)["prompt"]
+    plain = builder.run(question="Wie hoch ist die Hundesteuer?", documents=_LEASH_PASSAGE)["prompt"]
+    for text, example in _per_question("example").items():
+        asked = understand(text, TODAY)
+        prompt = builder.run(question=text, documents=_LEASH_PASSAGE, asked=asked)["prompt"]
         assert text in (prompt[-1].text or "")
         if example is None:
             assert asked.example is None
