@@ -4,10 +4,11 @@ Usage:
   .venv/bin/python benchmarks/answer_latency.py [--questions 20] [--fresh 5]
 
 Over the held-out index (benchmarks/.data/eval, built by benchmarks/quality.py on first use):
-- in the page/API process with the model loaded (one QueryService, as the UI keeps it): time to the first
-  streamed token and to the whole answer, p50 and p95 over --questions answerable held-out questions spread
-  over the set (questions refused before the model have no first token and are counted separately), and
-  where the time before the model goes: each pipeline component's p50, from Haystack's tracing spans;
+- in the page/API process (one QueryService, as the UI keeps it), after the warm-up they run when they
+  start (its time is printed, and the first question's): time to the first streamed token and to the
+  whole answer, p50 and p95 over --questions answerable held-out questions spread over the set (questions
+  refused before the model have no first token and are counted separately), and where the time before
+  the model goes: each pipeline component's p50, from Haystack's tracing spans;
 - `auskunft ask` in a fresh process (loads the store and the model, answers, exits): wall time p50 over
   --fresh questions.
 Prints the machine's load average next to the figures: measure on an otherwise idle machine.
@@ -81,8 +82,8 @@ class ComponentTimes(tracing.Tracer):
 def in_process(questions: list[str]) -> None:
     service = QueryService(load_settings("embedded", data_dir=DATA))
     started = time.perf_counter()
-    service.answer(questions[0])  # loads the store and the model once, as the page does on its first question
-    print(f"first question incl. loading the model: {time.perf_counter() - started:.1f} s")
+    service.warm_up()  # as the page and the API do when they start (generator.warm_up_at_start)
+    print(f"warm-up (store, models, each answer style's prompt start): {time.perf_counter() - started:.1f} s")
     times = ComponentTimes()
     tracing.enable_tracing(times)
     before_model: list[float] = []
@@ -108,6 +109,7 @@ def in_process(questions: list[str]) -> None:
             before_model.append(times.model_started - start)
     tracing.disable_tracing()
     service.close()
+    print(f"first question after the warm-up: first token {firsts[0]:.2f} s, whole answer {totals[0]:.2f} s")
     print(
         f"in process, model loaded, {len(questions)} held-out questions: first token p50 "
         f"{statistics.median(firsts):.2f} s, p95 {p(firsts, 0.95):.2f} s ({len(firsts)} replies); "

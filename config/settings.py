@@ -98,6 +98,9 @@ class GeneratorSettings(_Section):
     # most this many characters and units; prompt evaluation dominates the answer time on two cores
     passage_chars: PositiveInt = 700
     passage_units: PositiveInt = 4
+    # the page and the API load the models and read the prompt's fixed start when they start, in the
+    # background, instead of on the first question (QueryService.warm_up)
+    warm_up_at_start: bool = True
 
 
 class MunicipalityRule(_Section):

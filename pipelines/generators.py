@@ -68,6 +68,11 @@ def build_generator(settings: Settings) -> Any:
     raise ValueError(f"unknown generator backend {g.backend}")
 
 
+def one_token_kwargs(settings: Settings) -> dict[str, Any]:
+    """Run-time options for a reply of one token (the warm-up's), in the words of the chosen backend."""
+    return {"num_predict": 1} if settings.generator.backend == "ollama" else {"max_tokens": 1}
+
+
 def direct_http_client_kwargs() -> dict[str, Any]:
     """httpx options that send every request straight to the configured URL and nowhere else.
 

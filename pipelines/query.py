@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -13,7 +14,7 @@ from typing import Any
 from haystack import Document, Pipeline
 from haystack.components.builders import ChatPromptBuilder
 from haystack.components.joiners import BranchJoiner
-from haystack.dataclasses import StreamingChunk
+from haystack.dataclasses import ChatMessage, StreamingChunk
 
 from config.settings import Settings
 from pipelines.components.answer_checker import AnswerChecker
@@ -23,7 +24,7 @@ from pipelines.components.municipal_ranker import MunicipalRanker
 from pipelines.components.passage_selector import PassageSelector
 from pipelines.components.question_analyzer import QuestionAnalyzer
 from pipelines.embedders import build_text_embedder, embedder_id
-from pipelines.generators import build_generator
+from pipelines.generators import build_generator, one_token_kwargs
 from pipelines.question import Question, understand
 from pipelines.stores import (
     EmbeddedIndex,
@@ -37,6 +38,8 @@ from pipelines.stores import (
 from pipelines.term_weights import FILE_NAME as TERM_WEIGHTS_FILE
 from pipelines.term_weights import TermWeights
 
+logger = logging.getLogger(__name__)
+
 PROMPTS_DIR = Path(__file__).parent / "prompts"
 _NO_KEYWORDS = (
     "The index has no keyword vectors (built without hybrid search); set AUSKUNFT_RETRIEVAL__HYBRID=false "
@@ -44,6 +47,11 @@ _NO_KEYWORDS = (
 )
 # answer styles: "staff" (Sachbearbeitung, detailed) and "desk" (Bürgerbüro, 2-3 plain sentences)
 ANSWER_TEMPLATES = {"staff": "answer.jinja2", "desk": "answer_desk.jinja2"}
+
+
+def _template(style: str) -> str:
+    """The answer prompt of a style (pipelines/prompts)."""
+    return (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(encoding="utf-8")
 
 
 @dataclass
@@ -137,7 +145,7 @@ def build_query_pipeline(
     * ``joiner`` passes on whichever answer came: the gate's refusal or the checker's answer.
     """
     g = settings.generator
-    template = (PROMPTS_DIR / ANSWER_TEMPLATES["staff"]).read_text(encoding="utf-8")
+    template = _template("staff")
     pipeline = Pipeline()
     _add_retrieval(
         pipeline, settings, document_store, settings.retrieval.hybrid if hybrid is None else hybrid
@@ -194,6 +202,8 @@ class QueryService:
         self._query: Pipeline | None = None
         self._term_weights = TermWeights()
         self._lock = threading.RLock()
+        # one load of the models at a time: a question that comes during warm_up() waits for it
+        self._warming = threading.Lock()
         self._towns: tuple[tuple[str | None, int], set[str]] | None = None
         self._embedded = EmbeddedIndex(settings.index_dir) if not settings.store.url else None
 
@@ -285,6 +295,52 @@ class QueryService:
                 self._snapshot.close()
             self._store, self._snapshot, self._retrieval, self._query = None, None, None, None
 
+    # -- warm-up -------------------------------------------------------------------------------
+    def warm_up(self) -> None:
+        """Open the index, load the models and read the fixed start of each answer style's prompt now, so
+        that the first question is answered as quickly as the next one (without it the first question pays
+        for the loading: benchmarks/answer_latency.py). A question asked meanwhile waits for it."""
+        self._ensure_store()
+        query = self._query_pipeline()
+        with self._warming:
+            query.warm_up()
+            # each style's prompt up to the question's own message, then one token: llama.cpp reads the fixed
+            # start as a question would and keeps it (the last one in memory, each in generator.state_dir);
+            # Ollama or an OpenAI-compatible server loads its model
+            for style in sorted(ANSWER_TEMPLATES, key=lambda s: s == "staff"):
+                prompt = query.get_component("prompt_builder").run(
+                    template=_template(style), question="", documents=[]
+                )["prompt"]
+                query.get_component("llm").run(
+                    messages=[*prompt[:-1], ChatMessage.from_user("")],
+                    generation_kwargs=one_token_kwargs(self.settings),
+                )
+
+    def warm_up_in_background(self) -> threading.Thread:
+        """:meth:`warm_up` in a daemon thread (the page and the API when they start: ``generator.warm_up_at_start``);
+        a failure is logged in one line and the first question meets it again with its own message."""
+
+        def run() -> None:
+            started = time.monotonic()
+            try:
+                self.warm_up()
+            except Exception as exc:  # an empty index, a missing model: the first question says what to do
+                logger.warning("warm-up skipped (%s); the first question loads what it needs", exc)
+            else:
+                logger.info(
+                    "warm-up done in %.1f s: models loaded, prompt start read", time.monotonic() - started
+                )
+
+        thread = threading.Thread(target=run, name="auskunft-warm-up", daemon=True)
+        thread.start()
+        return thread
+
+    def _query_pipeline(self) -> Pipeline:
+        with self._lock:
+            if self._query is None:
+                self._query = build_query_pipeline(self.settings, self._store, self._generator, self._hybrid)
+            return self._query
+
     # -- questions -----------------------------------------------------------------------------
     def _inputs(
         self, question: str, filters: dict[str, Any] | None, top_k: int | None = None
@@ -329,14 +385,11 @@ class QueryService:
         data["gate"] = {"term_weights": self._term_weights}
         data["prompt_builder"] = {"question": question}
         if style != "staff":  # the pipeline's own template is the staff one
-            data["prompt_builder"]["template"] = (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(
-                encoding="utf-8"
-            )
+            data["prompt_builder"]["template"] = _template(style)
         data["llm"] = {"streaming_callback": streaming_callback} if streaming_callback else {}
-        with self._lock:
-            if self._query is None:
-                self._query = build_query_pipeline(self.settings, self._store, self._generator, self._hybrid)
-            query = self._query
+        query = self._query_pipeline()
+        with self._warming:
+            query.warm_up()  # loads the models on the first question, or waits for warm_up() under way
         result = query.run(data, include_outputs_from={"ranker", "gate", "selector", "llm"})
         a = result["joiner"]["value"]
         return Answer(

@@ -50,7 +50,11 @@ DATES: dict[str, Any] = {
 
 @st.cache_resource
 def get_service() -> QueryService:
-    return QueryService(load_settings())
+    settings = load_settings()
+    service = QueryService(settings)
+    if settings.generator.warm_up_at_start:
+        service.warm_up_in_background()  # the first question need not wait for the models to load
+    return service
 
 
 @st.cache_data(show_spinner=False, ttl=600)  # per index generation; a Qdrant server has none: ten minutes

@@ -14,19 +14,25 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from fastapi.testclient import TestClient
 from haystack.dataclasses import StreamingChunk
 from typer.testing import CliRunner
 
 from config.settings import load_settings
 from pipelines.query import QueryService
-from tests.integration.ollama_standin import OllamaStandIn, excerpts_of
+from tests.integration.ollama_standin import OllamaStandIn, cite_excerpt, excerpts_of
+from ui.api import create_app
 from ui.cli import app
 
 pytestmark = pytest.mark.integration
@@ -274,3 +280,88 @@ def test_unreachable_qdrant_server_is_one_line(args: list[str], tmp_path: Path) 
     line = one_error_line(proc.stderr)
     assert line.startswith(f"Error: Cannot reach the Qdrant server at {url}")
     assert not proc.stdout.strip()
+
+
+def api_settings(data_dir: Path, ollama: OllamaStandIn) -> Any:
+    """The API as installed (it warms up when it starts; the test profile turns that off), anonymous
+    desk access so the requests need no credentials."""
+    return load_settings(
+        "test",
+        data_dir=data_dir,
+        generator={"backend": "ollama", "url": ollama.url, "model": MODEL, "warm_up_at_start": True},
+        access={"sign_in": "none"},
+    )
+
+
+def test_the_api_warms_up_when_it_starts_and_a_first_question_waits_for_it(
+    konstanz_index: Path, tmp_path: Path, ollama: OllamaStandIn
+) -> None:
+    """The API loads the model and reads the prompt's fixed start when it starts. The stand-in holds the
+    warm-up's request until the test releases it: a question asked meanwhile reaches the model only after
+    it (one load, not two at once), and its prompt starts with exactly the messages the warm-up read
+    (anything else would make llama.cpp read the start again on the first question)."""
+    released = threading.Event()
+    answer = cite_excerpt()
+
+    def respond(messages: list[dict[str, Any]]) -> str:
+        if not messages[-1].get("content"):  # the warm-up's empty question (the client leaves out "")
+            released.wait(timeout=60)
+            return "."
+        return answer(messages)
+
+    ollama.responder = respond
+    data_dir = tmp_path / "data"
+    shutil.copytree(
+        konstanz_index, data_dir, ignore=shutil.ignore_patterns("readers", "writer.lock", "audit")
+    )
+    asked: dict[str, Any] = {}
+    settings = api_settings(data_dir, ollama)
+    with TestClient(create_app(settings), base_url="http://127.0.0.1:8000") as client:
+        deadline = time.monotonic() + 120
+        while not ollama.chat_requests() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert ollama.chat_requests(), "the API should warm up on its own when it starts"
+        asking = threading.Thread(
+            target=lambda: asked.update(reply=client.post("/ask", json={"question": QUESTION}))
+        )
+        asking.start()
+        asking.join(timeout=5)
+        assert asking.is_alive() and len(ollama.chat_requests()) == 1, (
+            "the question must wait for the warm-up"
+        )
+        released.set()
+        asking.join(timeout=120)
+    *warm, question = ollama.chat_requests()
+    assert len(warm) == 2, "one warm-up request per answer style (staff, desk)"
+    for request in warm:
+        assert request["options"]["num_predict"] == 1
+        assert request["messages"][-1]["role"] == "user" and not request["messages"][-1].get("content")
+        assert [m["role"] for m in request["messages"][:-1]] == ["system", "user", "assistant"]
+    # the anonymous caller is the desk role: its question starts as the desk style's warm-up did
+    assert question["messages"][:-1] in [request["messages"][:-1] for request in warm]
+    assert question["options"]["num_predict"] == settings.generator.max_tokens
+    assert asked["reply"].status_code == 200
+    assert asked["reply"].json()["answer"].startswith("Für ein Einwegbesteck beträgt die Steuer 0,20 €")
+
+
+def test_a_warm_up_that_fails_leaves_the_api_up_and_the_question_says_what_to_do(
+    tmp_path: Path, ollama: OllamaStandIn, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nothing indexed yet: the warm-up logs one line, the API answers, and a question gets the usual
+    message naming the command to run."""
+    with (
+        caplog.at_level("WARNING", logger="pipelines.query"),
+        TestClient(
+            create_app(api_settings(tmp_path / "empty", ollama)), base_url="http://127.0.0.1:8000"
+        ) as client,
+    ):
+        deadline = time.monotonic() + 60
+        while "warm-up skipped" not in caplog.text and time.monotonic() < deadline:
+            time.sleep(0.1)
+        health = client.get("/health")  # the API serves: it reports the missing index as it always does
+        assert health.status_code == 503 and "auskunft ingest" in health.json()["detail"]
+        reply = client.post("/ask", json={"question": QUESTION})
+    [line] = [r.getMessage() for r in caplog.records if "warm-up" in r.getMessage()]
+    assert "auskunft ingest" in line and "\n" not in line
+    assert reply.status_code >= 400 and "auskunft ingest" in reply.text
+    assert ollama.chat_requests() == []

@@ -62,3 +62,19 @@ def test_a_town_the_index_does_not_know_is_refused_before_the_model_and_named(se
     assert answer.answer == (
         "Dazu enthalten die Dokumente keine Angabe. Für Tübingen sind keine eigenen Dokumente indexiert."
     )
+
+
+@pytest.mark.slow
+def test_warming_up_changes_no_answer(service: QueryService, konstanz_index: Path) -> None:
+    """QueryService.warm_up (the page and the API run it when they start) loads the model and reads each
+    answer style's fixed start; the first questions after it, in either style, get the answers of a
+    service that did not warm up (priming leaves the same cache each time: LlamaCppChatGenerator._prime)."""
+    cold = {style: service.answer(QUESTION, style=style).answer for style in ("staff", "desk")}
+    warmed = QueryService(load_settings("test", data_dir=konstanz_index, models_dir=MODELS_DIR))
+    try:
+        warmed.warm_up()
+        warm = {style: warmed.answer(QUESTION, style=style).answer for style in ("staff", "desk")}
+    finally:
+        warmed.close()
+    assert "0,20" in cold["staff"]
+    assert warm == cold

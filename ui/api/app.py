@@ -118,6 +118,8 @@ def create_app(settings: Settings, service: QueryService | None = None) -> FastA
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.generator.warm_up_at_start:
+            state.service.warm_up_in_background()  # the first /ask need not wait for the models to load
         yield
         state.service.close()  # removes its private snapshot of the index
 
