@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -49,9 +50,14 @@ _NO_KEYWORDS = (
 ANSWER_TEMPLATES = {"staff": "answer.jinja2", "desk": "answer_desk.jinja2"}
 
 
-def _template(style: str) -> str:
-    """The answer prompt of a style (pipelines/prompts)."""
-    return (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(encoding="utf-8")
+_INCLUDE = re.compile(r'\{% include "([\w.-]+)" %\}\n?')
+
+
+def answer_template(style: str) -> str:
+    """The answer prompt of a style (pipelines/prompts), its ``{% include "file" %}`` lines replaced by the
+    file: ChatPromptBuilder renders a template string, without a loader for includes."""
+    text = (PROMPTS_DIR / ANSWER_TEMPLATES[style]).read_text(encoding="utf-8")
+    return _INCLUDE.sub(lambda m: (PROMPTS_DIR / m[1]).read_text(encoding="utf-8"), text)
 
 
 @dataclass
@@ -145,7 +151,7 @@ def build_query_pipeline(
     * ``joiner`` passes on whichever answer came: the gate's refusal or the checker's answer.
     """
     g = settings.generator
-    template = _template("staff")
+    template = answer_template("staff")
     pipeline = Pipeline()
     _add_retrieval(
         pipeline, settings, document_store, settings.retrieval.hybrid if hybrid is None else hybrid
@@ -309,7 +315,7 @@ class QueryService:
             # Ollama or an OpenAI-compatible server loads its model
             for style in sorted(ANSWER_TEMPLATES, key=lambda s: s == "staff"):
                 prompt = query.get_component("prompt_builder").run(
-                    template=_template(style), question="", documents=[]
+                    template=answer_template(style), question="", documents=[]
                 )["prompt"]
                 query.get_component("llm").run(
                     messages=[*prompt[:-1], ChatMessage.from_user("")],
@@ -385,7 +391,7 @@ class QueryService:
         data["gate"] = {"term_weights": self._term_weights}
         data["prompt_builder"] = {"question": question}
         if style != "staff":  # the pipeline's own template is the staff one
-            data["prompt_builder"]["template"] = _template(style)
+            data["prompt_builder"]["template"] = answer_template(style)
         data["llm"] = {"streaming_callback": streaming_callback} if streaming_callback else {}
         query = self._query_pipeline()
         with self._warming:

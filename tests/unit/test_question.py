@@ -116,13 +116,10 @@ def _question_kinds() -> dict[str, Any]:
     return yaml.safe_load((KNOWLEDGE / "question_kinds.yaml").read_text(encoding="utf-8"))
 
 
-def _answer_prompt_builder(template: str) -> ChatPromptBuilder:
-    from pipelines.query import PROMPTS_DIR
+def _answer_prompt_builder(style: str) -> ChatPromptBuilder:
+    from pipelines.query import answer_template
 
-    return ChatPromptBuilder(
-        template=(PROMPTS_DIR / template).read_text(encoding="utf-8"),
-        required_variables=["question", "documents"],
-    )
+    return ChatPromptBuilder(template=answer_template(style), required_variables=["question", "documents"])
 
 
 _LEASH_PASSAGE = [
@@ -141,11 +138,11 @@ def _per_question(field: str) -> dict[str, Any]:
     }
 
 
-@pytest.mark.parametrize("template", ["answer.jinja2", "answer_desk.jinja2"])
-def test_the_prompt_adds_the_instruction_of_the_questions_kind(template: str) -> None:
+@pytest.mark.parametrize("style", ["staff", "desk"])
+def test_the_prompt_adds_the_instruction_of_the_questions_kind(style: str) -> None:
     """question_kinds.yaml's `instruction` of the kind (and of a provision question) ends the question's
     message; a kind without one (a figure the checker verifies) leaves the message as it was."""
-    builder = _answer_prompt_builder(template)
+    builder = _answer_prompt_builder(style)
     for text, instruction in _per_question("instruction").items():
         instruction = instruction or ""
         asked = understand(text, TODAY)
@@ -155,12 +152,12 @@ def test_the_prompt_adds_the_instruction_of_the_questions_kind(template: str) ->
         assert bool(instruction) == (asked.instruction != "")
 
 
-@pytest.mark.parametrize("template", ["answer.jinja2", "answer_desk.jinja2"])
-def test_the_prompt_shows_the_worked_example_of_the_questions_kind(template: str) -> None:
+@pytest.mark.parametrize("style", ["staff", "desk"])
+def test_the_prompt_shows_the_worked_example_of_the_questions_kind(style: str) -> None:
     """question_kinds.yaml's `example` of the question's kind (the provision example for a question that
     asks where a rule stands) is a user/assistant pair before the question's own message; a kind without
     one leaves the prompt as it was. The question's own message stays the last one."""
-    builder = _answer_prompt_builder(template)
+    builder = _answer_prompt_builder(style)
     plain = builder.run(question="Wie hoch ist die Hundesteuer?", documents=_LEASH_PASSAGE)["prompt"]
     for text, example in _per_question("example").items():
         asked = understand(text, TODAY)
@@ -185,3 +182,15 @@ def test_a_kinds_example_is_the_same_for_every_question_of_that_kind() -> None:
     first = understand("Darf ich in Musterstadt grillen?", today).example
     second = understand("Muss ich für meinen Hund Steuer zahlen?", today).example
     assert first is not None and first == second
+
+
+def test_every_answer_style_reads_the_same_question_part() -> None:
+    """The question's own part (its kind's example, passages, question, instruction) is written once, in
+    _question.jinja2, and included by each style's prompt; ChatPromptBuilder gets it resolved."""
+    from pipelines.query import ANSWER_TEMPLATES, PROMPTS_DIR, answer_template
+
+    shared = (PROMPTS_DIR / "_question.jinja2").read_text(encoding="utf-8")
+    for style in ANSWER_TEMPLATES:
+        text = answer_template(style)
+        assert "{% include" not in text
+        assert text.endswith(shared)
