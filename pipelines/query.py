@@ -331,7 +331,8 @@ class QueryService:
             try:
                 self.warm_up()
             except Exception as exc:  # an empty index, a missing model: the first question says what to do
-                logger.warning("warm-up skipped (%s); the first question loads what it needs", exc)
+                reason = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+                logger.warning("warm-up skipped (%s); the first question loads what it needs", reason)
             else:
                 logger.info(
                     "warm-up done in %.1f s: models loaded, prompt start read", time.monotonic() - started

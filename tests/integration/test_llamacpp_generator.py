@@ -78,6 +78,26 @@ def test_missing_gguf_file_is_a_one_line_model_error() -> None:
     assert "/nonexistent.gguf" in str(error.value) and "\n" not in str(error.value)
 
 
+def test_a_warm_up_without_the_model_file_logs_one_line_and_the_question_says_what_to_do(
+    konstanz_index: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The page and the API warm up when they start; a missing model file does not stop them: the warm-up
+    logs why in one line, and the first question reports the same error the CLI shows."""
+    from pipelines.query import QueryService
+
+    settings = load_settings("test", data_dir=konstanz_index, generator={"gguf_path": "/nonexistent.gguf"})
+    service = QueryService(settings)
+    try:
+        with caplog.at_level("WARNING", logger="pipelines.query"):
+            service.warm_up_in_background().join(timeout=300)
+        [line] = [r.getMessage() for r in caplog.records if "warm-up" in r.getMessage()]
+        assert "/nonexistent.gguf" in line and "\n" not in line
+        with pytest.raises(ModelError, match="/nonexistent.gguf"):
+            service.answer("Wie viel Verpackungssteuer verlangt Konstanz für ein Einwegbesteck?")
+    finally:
+        service.close()
+
+
 def _conversation(question: str) -> list[ChatMessage]:
     """A fixed start (instructions, a worked example) and a question, as the answer prompt has them."""
     return [
