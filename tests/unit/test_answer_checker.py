@@ -91,6 +91,24 @@ def test_asked_for_a_figure_a_reply_without_one_gives_way_to_the_passage_that_ha
     assert "15 Jahre" in answer["answer"] and answer["answer"].startswith(QUOTE_LEAD)
 
 
+ID_CARD = Document(
+    content=(
+        "Bei Personen, die noch nicht 24 Jahre alt sind, beträgt die Gültigkeitsdauer des Personalausweises "
+        "sechs Jahre."
+    ),
+    meta={"source": "PAuswG.md", "title": "Personalausweisgesetz", "section": "§ 6"},
+)
+
+
+def test_a_figure_of_the_question_restated_with_a_unit_is_not_an_invented_one() -> None:
+    question = "Meine Tochter ist 20. Wie lange ist ihr neuer Personalausweis gültig?"
+    answer = _check(question, "Mit 20 Jahren gilt er sechs Jahre [1].", ID_CARD)
+    assert answer["generated"] and answer["answer"].startswith("Mit 20 Jahren gilt er sechs Jahre [1].")
+    # the question's figure alone is no answer (here the refusal: the passage does not name a daughter)
+    echoed = _check(question, "Er gilt 20 Jahre [1].", ID_CARD)
+    assert not echoed["generated"] and "20 Jahre" not in echoed["answer"]
+
+
 WATER = Document(
     content="Die Aufgaben der Betriebsleitung nimmt der Bürgermeister wahr.",
     meta={"source": "BBO_Betriebssatzung_Wasser.md", "title": "Betriebssatzung", "section": "§ 4"},
