@@ -91,12 +91,22 @@ def reply_problem(bare: str, question: Question, passages: list[Document]) -> st
     return None
 
 
-def _best_unit(question: Question, passages: list[Document]) -> tuple[int, str] | None:
+def _marks(text: str) -> list[int]:
+    """The passage numbers of the [n] marks in ``text`` ("[1]", "[2, 3]"), in order."""
+    return [int(n) for group in _CITE.findall(text) for n in re.split(r"\s*[,;]\s*", group)]
+
+
+def _best_unit(
+    question: Question, passages: list[Document], among: list[int] | None = None
+) -> tuple[int, str] | None:
     """The passage number and verbatim unit that may stand for the answer as a quote: the best-scored unit
     (passages list their units best first within the budget) that holds the value asked for and whose
-    passage, with its title and heading, names most of what the question is about."""
+    passage, with its title and heading, names most of what the question is about. ``among``: only the
+    passages of these numbers."""
     candidates: list[tuple[float, int, str, str]] = []
     for number, passage in enumerate(passages, 1):
+        if among is not None and number not in among:
+            continue
         context = (
             f"{passage.meta.get('title') or ''} {passage.meta.get('heading') or ''} {passage.content or ''}"
         )
@@ -139,8 +149,9 @@ class AnswerChecker:
     * every figure the reply states (amount, date, period, §) must stand in a passage, and a question
       for a figure must be answered with one of the passages' figures of that kind;
     * a reply that fails (a figure from nowhere, no figure, the question echoed, "keine Angabe") gives
-      way to the best passage unit holding what was asked, quoted verbatim and said to be a quote
-      (``generated=False``); with no such unit the answer is the fixed refusal;
+      way to the best passage unit holding what was asked (of the passage the reply cited, where it has
+      one), quoted verbatim and said to be a quote (``generated=False``); with no such unit the answer is
+      the fixed refusal;
     * each [n] must name a passage that holds the figures of its sentence, else it moves to one that
       does; citations are renumbered in order and carry a verbatim quote of their chunk;
     * asked where a rule stands, the answer ends with the passages' § labels ("Fundstelle: …"), and a
@@ -164,12 +175,18 @@ class AnswerChecker:
         text = _PARAGRAPH_WORD.sub("§ ", _without_trailing_refusal(raw))  # "Paragraph 12" as "§ 12"
         bare = _CITE.sub("", text)
         if problem := reply_problem(bare, question, passages):
-            return {"answer": self._quoted(question, passages, problem)}
+            return {"answer": self._quoted(question, passages, problem, _marks(text))}
         return {"answer": self._cited(question, text, passages)}
 
     @staticmethod
-    def _quoted(question: Question, passages: list[Document], problem: str) -> dict[str, Any]:
-        best = _best_unit(question, passages)
+    def _quoted(
+        question: Question, passages: list[Document], problem: str, cited: list[int]
+    ) -> dict[str, Any]:
+        # the passage the reply cited comes first: the model points to the right passage more often than the
+        # selector's scores do, even where its sentence fails the checks (docs/evaluation.md#what-was-tried)
+        best = next(
+            (b for n in cited if (b := _best_unit(question, passages, among=[n])) is not None), None
+        ) or _best_unit(question, passages)
         if best is None:
             return refusal(f"the reply {problem}; no passage holds what was asked")
         number, shown = best
@@ -193,7 +210,7 @@ class AnswerChecker:
         rebuilt: list[str] = []
         unverified = False
         for sentence in split_sentences(text.replace("\n", " \n ")) or [text]:
-            cited = [int(n) for group in _CITE.findall(sentence) for n in re.split(r"\s*[,;]\s*", group)]
+            cited = _marks(sentence)
             claim = _CITE_WITH_SPACE.sub("", sentence).strip()
             if not claim:
                 continue

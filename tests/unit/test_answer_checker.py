@@ -91,6 +91,42 @@ def test_asked_for_a_figure_a_reply_without_one_gives_way_to_the_passage_that_ha
     assert "15 Jahre" in answer["answer"] and answer["answer"].startswith(QUOTE_LEAD)
 
 
+def _passage(content: str, score: float) -> Document:
+    """A passage as the selector makes it: one unit, its verbatim quote and its score."""
+    meta = {"source": "EHB_Friedhofsgebuehren.md", "title": "Friedhofsgebührensatzung Eschenbach"}
+    return Document(
+        content=content,
+        meta={
+            **meta,
+            "label": "Friedhofsgebührensatzung",
+            "units": [content],
+            "quotes": [content],
+            "unit_scores": [score],
+        },
+    )
+
+
+def test_a_failing_reply_gives_way_to_a_quote_from_the_passage_it_cited() -> None:
+    # the model points to the right passage more often than the selector's scores (docs/evaluation.md)
+    q = understand("Was kostet in Eschenbach ein Reihengrab für ein Kind?", TODAY, TOWNS)
+    passages = [
+        _passage("Reihengrab für Erwachsene: 950 €", 5.0),
+        _passage("Reihengrab für Kinder bis 5 Jahre: 460 €", 3.0),
+    ]
+
+    def check(reply: str) -> dict:
+        return AnswerChecker().run(
+            question=q, replies=[ChatMessage.from_assistant(reply)], passages=passages
+        )["answer"]
+
+    answer = check("Ein Reihengrab für ein Kind kostet 1.200 € [2].")  # a figure from nowhere, citing [2]
+    assert answer["answer"].startswith(QUOTE_LEAD) and "460 €" in answer["answer"]
+    assert "950" not in answer["answer"] and not answer["generated"]
+    # citing nothing (or a passage that has no unit holding an amount): the best-scored unit, as before
+    assert "950 €" in check("Ein Reihengrab für ein Kind kostet 1.200 €.")["answer"]
+    assert "950 €" in check("Ein Reihengrab für ein Kind kostet 1.200 € [7].")["answer"]
+
+
 ID_CARD = Document(
     content=(
         "Bei Personen, die noch nicht 24 Jahre alt sind, beträgt die Gültigkeitsdauer des Personalausweises "
