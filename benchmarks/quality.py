@@ -12,6 +12,9 @@ Sets (benchmarks/eval/):
            (Lkr_GP, Lkr_KON, Lkr_LB)
   dev      dev.jsonl (85): written like the held-out set from other corpus-extra statutes, for looking at
            failures while building; over the same index as heldout
+  heldout2 heldout2.jsonl (frozen like heldout): written on 2026-12-07 from the 82 statutes of the same
+           index that no other question used, after ~40 decisions had been taken on heldout; for confirming
+           a change heldout accepted, read as totals only; over the same index as heldout
 
 Each index is built on first use under benchmarks/.data/ and reused (an unchanged corpus costs a no-op
 re-index). Prints retrieval figures (hit@5, MRR, answer in the top 5 chunks) and, with --answers, answer
@@ -64,6 +67,11 @@ SETS: dict[str, tuple[Path, str, list[Path]]] = {
     ),
     "dev": (
         EVAL / "dev.jsonl",
+        "eval",
+        [SHARED / "corpus", EXTRA / "Lkr_GP", EXTRA / "Lkr_KON", EXTRA / "Lkr_LB"],
+    ),
+    "heldout2": (
+        EVAL / "heldout2.jsonl",
         "eval",
         [SHARED / "corpus", EXTRA / "Lkr_GP", EXTRA / "Lkr_KON", EXTRA / "Lkr_LB"],
     ),
@@ -147,7 +155,9 @@ def answer_run(
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default="tuning,heldout", help="comma-separated: tuning, heldout, dev")
+    parser.add_argument(
+        "--sets", default="tuning,heldout", help="comma-separated: tuning, heldout, dev, heldout2"
+    )
     parser.add_argument(
         "--answers", type=int, default=-1, help="answerable questions per set (-1 = all, 0 = none)"
     )
