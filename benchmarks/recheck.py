@@ -72,15 +72,19 @@ def recheck(name: str, show: bool) -> dict[str, dict[str, int]]:
         f"unanswerable refused {u['after']} of {u['questions']} ({u['before']}); {gained} gained, {lost} "
         f"lost; {rechecked} replies checked again"
     )
-    if show and name != "heldout":
+    if show and not name.startswith("heldout"):
         print("\n".join(changed))
     return counts
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--sets", default="tuning,heldout", help="comma-separated: tuning, heldout, dev")
-    parser.add_argument("--show", action="store_true", help="list changed questions (not for heldout)")
+    parser.add_argument(
+        "--sets", default="tuning,heldout", help="comma-separated: tuning, heldout, dev, heldout2"
+    )
+    parser.add_argument(
+        "--show", action="store_true", help="list changed questions (not for the held-out sets)"
+    )
     args = parser.parse_args()
     enforce_offline()
     for name in args.sets.split(","):
