@@ -28,10 +28,10 @@ sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__)
 sys.path.append(str(Path(__file__).resolve().parent))  # after the packages: for quality.py only
 
 import quality  # noqa: E402  (this folder; it then keeps its ingest.py from shadowing the package)
+from haystack import Document  # noqa: E402
 
 from config.settings import load_settings  # noqa: E402
-from pipelines.evaluation import load_cases  # noqa: E402
-from pipelines.evaluation import recheck as recheck_case  # noqa: E402
+from pipelines.evaluation import answer_correct, checked_again, load_cases, other_town  # noqa: E402
 from pipelines.offline import enforce_offline  # noqa: E402
 from pipelines.query import QueryService  # noqa: E402
 
@@ -45,7 +45,11 @@ def recheck(name: str, show: bool) -> dict[str, dict[str, int]]:
     service = QueryService(load_settings("embedded", data_dir=quality.DATA / index_name))
     # per group (answerable: answered right; unanswerable: refused): questions, right before and after
     counts = {g: {"questions": 0, "before": 0, "after": 0} for g in ("answerable", "unanswerable")}
+    towns = service.municipalities()
     rechecked, gained, lost = 0, 0, 0
+    # answers citing another town's document: as recorded, and by today's measure on today's answers (the
+    # documents an answer may cite are the passages recorded; the live run also knows the search hits)
+    other_before, other_after = 0, 0
     changed: list[str] = []
     for line in record.read_text(encoding="utf-8").splitlines():
         result = json.loads(line)
@@ -54,9 +58,14 @@ def recheck(name: str, show: bool) -> dict[str, dict[str, int]]:
             continue
         before = bool(result["answer_correct"])
         asked_on = datetime.date.fromisoformat(result.get("asked_on") or datetime.date.today().isoformat())
-        again = recheck_case(case, result, service.understand(case.question, asked_on))
-        after = before if again is None else again  # None: refused before the model, nothing to check
-        rechecked += again is not None
+        answer = checked_again(result, service.understand(case.question, asked_on))
+        # None: refused before the model, nothing to check
+        after = before if answer is None else answer_correct(case, answer["answer"], answer["refused"])
+        other_before += bool(result.get("other_town"))
+        if answer is not None and not answer["refused"]:
+            passages = [Document(content=p["content"], meta=p["meta"]) for p in result["passages"]]
+            other_after += other_town(case, {c["source"] for c in answer["citations"]}, passages, towns)
+        rechecked += answer is not None
         group = counts["answerable" if case.answerable else "unanswerable"]
         group["questions"] += 1
         group["before"] += before
@@ -70,7 +79,8 @@ def recheck(name: str, show: bool) -> dict[str, dict[str, int]]:
     print(
         f"{name}: answerable right {a['after']} of {a['questions']} (recorded run: {a['before']}), "
         f"unanswerable refused {u['after']} of {u['questions']} ({u['before']}); {gained} gained, {lost} "
-        f"lost; {rechecked} replies checked again"
+        f"lost; {rechecked} replies checked again; answers citing another town's document {other_after} "
+        f"(recorded run: {other_before})"
     )
     if show and not name.startswith("heldout"):
         print("\n".join(changed))

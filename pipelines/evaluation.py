@@ -209,23 +209,60 @@ def source_matches(source: str, expected: str) -> bool:
     return source.replace("\\", "/").endswith(expected) or source.replace("\\", "/").endswith("/" + expected)
 
 
-def _other_town(question: str, answer: Any, hits: list[Any]) -> bool:
-    """The answer cites a document of a municipality the question does not name, while the question names
-    another municipality of the retrieved documents (district-wide documents, "Landkreis …", and documents
-    without a municipality count as no town)."""
-    text = question.lower()
-    towns = {
-        str(d.meta.get("municipality"))
-        for d in [*answer.documents, *hits]
-        if d.meta.get("municipality") and not str(d.meta.get("municipality")).startswith("Landkreis")
+def _town_pattern(town: str) -> re.Pattern[str]:
+    """``town`` as whole words; an abbreviated word stands for any word it begins ("Zell u.A." for "Zell
+    unter Aichelberg", "Neustadt a.d.W." for "Neustadt an der Weinstraße")."""
+    words = re.findall(r"[^\W\d_]+\.?|\d+|[^\w\s]", town)
+    parts = [re.escape(w[:-1]) + r"\w*\.?" if w.endswith(".") else re.escape(w) for w in words]
+    return re.compile(r"(?<!\w)" + r"[\s-]*".join(parts) + r"(?!\w)", re.IGNORECASE)
+
+
+def towns_named(question: str, towns: set[str]) -> set[str]:
+    """The towns of ``towns`` the question names. A town named only inside the name of another one is not:
+    "Zell unter Aichelberg" names Zell u.A., not the municipality Aichelberg."""
+    spans = {t: [m.span() for m in _town_pattern(t).finditer(question)] for t in towns}
+    every = [(t, span) for t, found in spans.items() for span in found]
+
+    def inside_another(town: str, span: tuple[int, int]) -> bool:
+        return any(
+            other != town and o[0] <= span[0] and span[1] <= o[1] and o[1] - o[0] > span[1] - span[0]
+            for other, o in every
+        )
+
+    return {t for t, found in spans.items() if any(not inside_another(t, span) for span in found)}
+
+
+def _counts_as_town(municipality: Any) -> bool:
+    """District-wide documents ("Landkreis …") and documents without a municipality belong to no town."""
+    return bool(municipality) and not str(municipality).startswith("Landkreis")
+
+
+def other_town(
+    case: EvalCase, cited_sources: set[str], documents: list[Any], towns: set[str] | None = None
+) -> bool:
+    """The answer cites a document of a municipality the question is not about, while the question names a
+    town. The question is about the towns it names and, answerable, about the towns of its expected
+    sources (a district named like a town: Büchenbach, a Stadtteil of Erlangen). ``documents``: those the
+    answer may cite (and the search hits); ``towns``: every municipality of the index (default: those
+    of ``documents``)."""
+    known = {
+        str(d.meta.get("municipality")) for d in documents if _counts_as_town(d.meta.get("municipality"))
     }
-    named = {t for t in towns if t.lower() in text}
+    known |= {t for t in towns or set() if _counts_as_town(t)}
+    named = towns_named(case.question, known)
     if not named:
         return False
-    cited = {c["source"] for c in answer.citations}
+    expected = {
+        str(d.meta.get("municipality"))
+        for d in documents
+        if any(source_matches(str(d.meta.get("source") or ""), e) for e in case.expected_sources)
+    }
+    allowed = named | expected
     return any(
-        d.meta.get("source") in cited and d.meta.get("municipality") in towns - named
-        for d in answer.documents
+        d.meta.get("source") in cited_sources
+        and _counts_as_town(d.meta.get("municipality"))
+        and str(d.meta.get("municipality")) not in allowed
+        for d in documents
     )
 
 
@@ -249,6 +286,13 @@ def recheck(case: EvalCase, recorded: dict[str, Any], question: Any) -> bool | N
     (:class:`CaseResult` as a dict), answers it right; no model is asked. ``question``: the case's
     :class:`pipelines.question.Question`. None: nothing recorded after the model (refused before it, or
     a run from before replies were recorded) — the recorded result stands."""
+    answer = checked_again(recorded, question)
+    return None if answer is None else answer_correct(case, answer["answer"], answer["refused"])
+
+
+def checked_again(recorded: dict[str, Any], question: Any) -> dict[str, Any] | None:
+    """Today's answer checker on a recorded reply and its passages (the checker's answer dict), or None
+    when nothing was recorded after the model."""
     from haystack import Document
     from haystack.dataclasses import ChatMessage
 
@@ -257,10 +301,9 @@ def recheck(case: EvalCase, recorded: dict[str, Any], question: Any) -> bool | N
     if recorded.get("reply") is None or recorded.get("passages") is None:
         return None
     passages = [Document(content=p["content"], meta=p["meta"]) for p in recorded["passages"]]
-    answer = AnswerChecker().run(
+    return AnswerChecker().run(
         question=question, replies=[ChatMessage.from_assistant(recorded["reply"])], passages=passages
     )["answer"]
-    return answer_correct(case, answer["answer"], answer["refused"])
 
 
 def _plain(meta: dict[str, Any]) -> dict[str, Any]:
@@ -311,7 +354,12 @@ def evaluate(
             result.first_token_s = round(first[0] - asked, 2) if first else None
             result.answer = answer.answer
             if not answer.refused:
-                result.other_town = _other_town(case.question, answer, hits)
+                result.other_town = other_town(
+                    case,
+                    {c["source"] for c in answer.citations},
+                    [*answer.documents, *hits],
+                    towns=getattr(service, "municipalities", lambda: set())(),
+                )
                 result.cited_outside = not all(
                     any(c["quote"] in (d.content or "") for d in answer.documents) for c in answer.citations
                 )

@@ -9,7 +9,16 @@ from dataclasses import asdict
 import pytest
 from haystack import Document
 
-from pipelines.evaluation import EvalCase, _normalise, evaluate, load_cases, recheck, states
+from pipelines.evaluation import (
+    EvalCase,
+    _normalise,
+    evaluate,
+    load_cases,
+    other_town,
+    recheck,
+    states,
+    towns_named,
+)
 from pipelines.passages import select_passages
 from pipelines.query import Answer
 from pipelines.question import understand
@@ -184,6 +193,39 @@ def test_an_answer_from_another_towns_document_is_counted() -> None:
     assert evaluate(FakeService(answered(district), [ours, theirs]), [case]).cases[0].other_town is False
     unnamed = _case(question="Wie hoch ist die Hundesteuer?", answer_contains=["96"])
     assert evaluate(FakeService(answered(theirs), [ours, theirs]), [unnamed]).cases[0].other_town is False
+
+
+def test_a_town_named_in_full_is_the_abbreviated_municipality_and_not_the_town_inside_its_name() -> None:
+    towns = {"Zell u.A.", "Aichelberg", "Bad Boll", "Neustadt a.d.W."}
+    assert towns_named("Was kostet die Hundesteuer in Zell unter Aichelberg?", towns) == {"Zell u.A."}
+    assert towns_named("Was kostet die Hundesteuer in Aichelberg?", towns) == {"Aichelberg"}
+    assert towns_named("Gilt das in Zell u. A. und in Bad Boll?", towns) == {"Zell u.A.", "Bad Boll"}
+    assert towns_named("Ist Neustadt an der Weinstraße gemeint?", towns) == {"Neustadt a.d.W."}
+    # whole words only: "Bad Boller" is not Bad Boll, "Zeller" not Zell
+    assert towns_named("Der Bad Boller Markt und die Zeller Kirche", towns) == set()
+
+
+def test_an_answer_from_the_town_of_the_expected_source_is_not_another_towns() -> None:
+    zell = Document(
+        content="Hundesteuer 125 Euro.", meta={"source": "zag/hund.md", "municipality": "Zell u.A."}
+    )
+    aichelberg = Document(
+        content="Hundesteuer 96 Euro.", meta={"source": "abg/hund.md", "municipality": "Aichelberg"}
+    )
+    case = _case(
+        question="Was kostet die Hundesteuer in Zell unter Aichelberg?", expected_sources=["zag/hund.md"]
+    )
+    towns = {"Zell u.A.", "Aichelberg"}
+    assert other_town(case, {"zag/hund.md"}, [zell, aichelberg], towns) is False
+    assert other_town(case, {"abg/hund.md"}, [zell, aichelberg], towns) is True
+    # a district named like a town (Büchenbach, a Stadtteil of Erlangen): the expected source's town is asked
+    erlangen = Document(content="Eröffnung 2026.", meta={"source": "erl/top.md", "municipality": "Erlangen"})
+    district = _case(
+        question="Wann eröffnet das Stadtteilhaus in Büchenbach?", expected_sources=["erl/top.md"]
+    )
+    assert other_town(district, {"erl/top.md"}, [erlangen], {"Erlangen", "Büchenbach"}) is False
+    unanswerable = _case(question="Was kostet es in Büchenbach?", expected_sources=[], answerable=False)
+    assert other_town(unanswerable, {"erl/top.md"}, [erlangen], {"Erlangen", "Büchenbach"}) is True
 
 
 # The held-out sets were written from documents of ../shared/corpus-extra by someone who had not seen the
