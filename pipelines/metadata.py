@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import PurePath
+from typing import Any
 
 from pipelines.values import MONTHS
 
@@ -34,6 +35,18 @@ _MUNICIPALITY = re.compile(
     r"\b(?:Stadt|Gemeinde|Landkreis[es]*|Große Kreisstadt)[ \t]+((?:Bad\s+|Sankt\s+|St\.\s?)?[A-ZÄÖÜ][\wäöüß.-]+(?:\s+(?:am|an der|im|u\.\s?A\.|unter)\s+[A-ZÄÖÜ][\wäöüß.-]+)?)"
 )
 _NOT_A_PLACE = {"Satzung", "Verwaltung", "Gebiet", "Finanzverwaltung", "Kämmerei", "Der", "Die", "Das"}
+
+
+# the file types whose chunks carry a real page number: the PDF converter keeps the pages apart; every other
+# type (Markdown, text, OParl JSON, office files, e-mail) is read as one page, where "S. 1" points nowhere
+PAGED_SUFFIXES = (".pdf",)
+
+
+def page_of(meta: dict[str, Any]) -> int | None:
+    """The page a chunk stands on, for a citation: its ``page_number`` where the file has pages, else None."""
+    source = str(meta.get("file_name") or meta.get("source") or "")
+    page = meta.get("page_number")
+    return page if source.lower().endswith(PAGED_SUFFIXES) and page else None
 
 
 def guess_doc_type(title: str, path: str = "", text: str = "") -> str:

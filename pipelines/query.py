@@ -26,6 +26,7 @@ from pipelines.components.passage_selector import PassageSelector
 from pipelines.components.question_analyzer import QuestionAnalyzer
 from pipelines.embedders import build_text_embedder, embedder_id
 from pipelines.generators import build_generator, one_token_kwargs
+from pipelines.metadata import page_of
 from pipelines.question import Question, understand
 from pipelines.stores import (
     EmbeddedIndex,
@@ -93,7 +94,7 @@ def hit_of(doc: Document) -> dict[str, Any]:
     return {
         "source": meta.get("source", ""),
         "title": meta.get("title", ""),
-        "page": meta.get("page_number"),
+        "page": page_of(meta),
         "score": round(float(doc.score), 4) if doc.score is not None else None,
         "similarity": meta.get("dense_score"),
         "text": doc.content or "",

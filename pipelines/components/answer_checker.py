@@ -13,6 +13,7 @@ from pipelines.components.evidence_gate import refusal
 from pipelines.components.municipal_splitter import split_sentences
 from pipelines.evidence import about_the_question, names_most_of
 from pipelines.german_terms import fold
+from pipelines.metadata import page_of
 from pipelines.question import Question
 from pipelines.values import checkable, facts, holds
 
@@ -304,7 +305,7 @@ def citation_of(doc: Document, quote: str) -> dict[str, Any]:
     return {
         "source": meta.get("source", ""),
         "title": meta.get("title", ""),
-        "page": meta.get("page_number"),
+        "page": page_of(meta),
         "quote": quote,
         "section": meta.get("section") or None,
         "heading": meta.get("heading") or None,

@@ -8,9 +8,10 @@ from haystack import Document
 from haystack.core.serialization import component_from_dict, component_to_dict
 from haystack.dataclasses import ChatMessage
 
-from pipelines.components.answer_checker import QUOTE_LEAD, AnswerChecker
+from pipelines.components.answer_checker import QUOTE_LEAD, AnswerChecker, citation_of
 from pipelines.components.evidence_gate import REFUSAL
 from pipelines.passages import select_passages
+from pipelines.query import hit_of
 from pipelines.question import understand
 
 TODAY = datetime.date(2026, 12, 6)
@@ -200,3 +201,16 @@ def test_a_figure_taken_from_a_passage_about_something_else_is_not_the_answer() 
         "Was kostet in Konstanz das Parken bei Krankenhäusern?", "Es kostet 15 Euro je Tag [1].", parking
     )
     assert not answer["refused"] and answer["answer"].startswith("Es kostet 15 Euro je Tag [1].")
+
+
+def test_a_citation_names_a_page_only_where_the_file_has_pages() -> None:
+    # Markdown, text and OParl JSON are read as one page: "S. 1" there would point nowhere
+    markdown = Document(
+        content="Die Gebühr beträgt 5 Euro.", meta={"source": "/d/gebuehren.md", "page_number": 1}
+    )
+    pdf = Document(
+        content="Die Gebühr beträgt 5 Euro.", meta={"source": "/d/gebuehren.PDF", "page_number": 3}
+    )
+    assert citation_of(markdown, "Die Gebühr")["page"] is None
+    assert citation_of(pdf, "Die Gebühr")["page"] == 3
+    assert hit_of(markdown)["page"] is None and hit_of(pdf)["page"] == 3
