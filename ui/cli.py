@@ -394,7 +394,6 @@ def ask(
 
     from pipelines.generators import generator_label
     from pipelines.query import QueryService
-    from ui.i18n import answer_label, translator
 
     settings = _run(_settings)
     if why:
@@ -426,7 +425,17 @@ def ask(
     finally:
         service.close()
     _audit(settings, role, "ask", question, [c["source"] for c in answer.citations], answer.refused)
+    print_answer(console, answer, generator_label(settings))
+
+
+def print_answer(console: Any, answer: Any, model: str) -> None:
+    """The answer, a warning where a statement could not be confirmed in the sources (as the page shows
+    it), the sources with their quotes, and the label of a machine-written answer (``console``: rich's)."""
+    from ui.i18n import answer_label, translator
+
     console.print(answer.answer, highlight=False)
+    if answer.unverified:
+        console.print(f"\n{translator('de')('unverified')}", style="yellow", highlight=False, markup=False)
     if answer.citations:
         console.print("\nQuellen:", style="bold")
         for i, c in enumerate(answer.citations, 1):
@@ -438,9 +447,7 @@ def ask(
             )
             console.print(f"    {c['source']}", style="dim", highlight=False, markup=False)
             console.print(f"    „{c['quote']}“", style="italic", highlight=False, markup=False)
-    label = answer_label(
-        translator("de"), generated=answer.generated, refused=answer.refused, model=generator_label(settings)
-    )
+    label = answer_label(translator("de"), generated=answer.generated, refused=answer.refused, model=model)
     if label:
         console.print(f"\n{label}", style="dim", highlight=False, markup=False)
 
