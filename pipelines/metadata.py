@@ -37,9 +37,10 @@ _MUNICIPALITY = re.compile(
 _NOT_A_PLACE = {"Satzung", "Verwaltung", "Gebiet", "Finanzverwaltung", "Kämmerei", "Der", "Die", "Das"}
 
 
-# the file types whose chunks carry a real page number: the PDF converter keeps the pages apart; every other
-# type (Markdown, text, OParl JSON, office files, e-mail) is read as one page, where "S. 1" points nowhere
-PAGED_SUFFIXES = (".pdf",)
+# the file types whose chunks carry a real page number (docs/usage.md): PDF pages, ODT pages as LibreOffice laid
+# them out, PPTX slides; every other type (Markdown, text, OParl JSON, DOCX, spreadsheets, HTML, e-mail) is
+# read as one page, where "S. 1" points nowhere
+PAGED_SUFFIXES = (".pdf", ".odt", ".pptx")
 
 
 def page_of(meta: dict[str, Any]) -> int | None:

@@ -214,3 +214,5 @@ def test_a_citation_names_a_page_only_where_the_file_has_pages() -> None:
     assert citation_of(markdown, "Die Gebühr")["page"] is None
     assert citation_of(pdf, "Die Gebühr")["page"] == 3
     assert hit_of(markdown)["page"] is None and hit_of(pdf)["page"] == 3
+    slides = Document(content="Folie", meta={"source": "/d/vortrag.pptx", "page_number": 7})
+    assert citation_of(slides, "Folie")["page"] == 7
