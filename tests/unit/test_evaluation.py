@@ -165,16 +165,14 @@ def test_wrong_date_refusal_and_invented_quote_are_counted_wrong() -> None:
     assert (totals["hit@5"], totals["answer_correctness"], totals["refusal_correctness"]) == (0.0, 0.0, 1.0)
 
 
+def _town_doc(content: str, source: str, municipality: str) -> Document:
+    return Document(content=content, meta={"source": source, "municipality": municipality})
+
+
 def test_an_answer_from_another_towns_document_is_counted() -> None:
-    ours = Document(
-        content="Die Hundesteuer beträgt 120 Euro.", meta={"source": "a/hund.md", "municipality": "Aalen"}
-    )
-    theirs = Document(
-        content="Die Hundesteuer beträgt 96 Euro.", meta={"source": "b/hund.md", "municipality": "Bopfingen"}
-    )
-    district = Document(
-        content="Gebühr 12 Euro.", meta={"source": "k/geb.md", "municipality": "Landkreis Ostalb"}
-    )
+    ours = _town_doc("Die Hundesteuer beträgt 120 Euro.", "a/hund.md", "Aalen")
+    theirs = _town_doc("Die Hundesteuer beträgt 96 Euro.", "b/hund.md", "Bopfingen")
+    district = _town_doc("Gebühr 12 Euro.", "k/geb.md", "Landkreis Ostalb")
 
     def answered(doc: Document) -> Answer:
         quote = (doc.content or "")[:20]
@@ -206,12 +204,8 @@ def test_a_town_named_in_full_is_the_abbreviated_municipality_and_not_the_town_i
 
 
 def test_an_answer_from_the_town_of_the_expected_source_is_not_another_towns() -> None:
-    zell = Document(
-        content="Hundesteuer 125 Euro.", meta={"source": "zag/hund.md", "municipality": "Zell u.A."}
-    )
-    aichelberg = Document(
-        content="Hundesteuer 96 Euro.", meta={"source": "abg/hund.md", "municipality": "Aichelberg"}
-    )
+    zell = _town_doc("Hundesteuer 125 Euro.", "zag/hund.md", "Zell u.A.")
+    aichelberg = _town_doc("Hundesteuer 96 Euro.", "abg/hund.md", "Aichelberg")
     case = _case(
         question="Was kostet die Hundesteuer in Zell unter Aichelberg?", expected_sources=["zag/hund.md"]
     )
@@ -219,7 +213,7 @@ def test_an_answer_from_the_town_of_the_expected_source_is_not_another_towns() -
     assert other_town(case, {"zag/hund.md"}, [zell, aichelberg], towns) is False
     assert other_town(case, {"abg/hund.md"}, [zell, aichelberg], towns) is True
     # a district named like a town (Büchenbach, a Stadtteil of Erlangen): the expected source's town is asked
-    erlangen = Document(content="Eröffnung 2026.", meta={"source": "erl/top.md", "municipality": "Erlangen"})
+    erlangen = _town_doc("Eröffnung 2026.", "erl/top.md", "Erlangen")
     district = _case(
         question="Wann eröffnet das Stadtteilhaus in Büchenbach?", expected_sources=["erl/top.md"]
     )
